@@ -1,0 +1,146 @@
+"""Train one model until its select accuracy reaches a threshold or the step cap.
+
+Knows nothing of tasks or encoders: it is handed tensors. The holdout set is not among
+them; the evaluator measures it after training, for the report only.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from brains.flops import step_flops
+from brains.gene import BrainGene
+from brains.optim import grokfast_ema, make_optimizer, make_scheduler
+
+DIVERGED_LOSS = 1e6   # a loss this large, or not finite, ends the run as diverged
+EVAL_CHUNK = 8192     # rows per forward pass when measuring accuracy
+
+
+@dataclass
+class TrainData:
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_select: torch.Tensor
+    y_select: torch.Tensor
+    n_classes: int
+
+
+@dataclass
+class TrainResult:
+    steps_to_threshold: int | None
+    seconds_to_threshold: float | None
+    steps_run: int
+    seconds: float
+    flops_per_step: int
+    diverged: bool
+    train_acc: float
+    select_acc: float
+    train_loss: float
+    select_loss: float
+    curve: list[dict[str, float]] = field(default_factory=list)
+
+
+def loss_function(gene: BrainGene, n_classes: int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if gene.loss == "xent":
+        return F.cross_entropy
+
+    def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(out, F.one_hot(y, n_classes).to(out.dtype))
+    return mse
+
+
+@torch.no_grad()
+def measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+            loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> tuple[float, float]:
+    """(accuracy, mean loss) over a whole set, in chunks so memory stays flat as p grows."""
+    correct, total_loss = 0, 0.0
+    for start in range(0, len(x), EVAL_CHUNK):
+        out = model(x[start:start + EVAL_CHUNK])
+        yy = y[start:start + EVAL_CHUNK]
+        correct += int((out.argmax(-1) == yy).sum())
+        total_loss += float(loss_fn(out, yy)) * len(yy)
+    return correct / max(1, len(x)), total_loss / max(1, len(x))
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device):
+    """Endless minibatch indices: a fresh seeded permutation every epoch; None = full batch."""
+    if batch_size <= 0 or batch_size >= n:
+        while True:
+            yield None
+    while True:
+        perm = torch.randperm(n, generator=generator).to(device)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield perm[start:start + batch_size]
+
+
+def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
+          threshold: float = 0.99, eval_every: int = 10,
+          on_eval: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
+    """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step;
+    stops at the first evaluation with select accuracy >= threshold."""
+    loss_fn = loss_function(gene, data.n_classes)
+    generator = torch.Generator().manual_seed(seed)
+    batches = _batches(len(data.x_train), gene.batch_size, generator, data.x_train.device)
+    first = next(batches)
+    xb0 = data.x_train if first is None else data.x_train[first]
+    yb0 = data.y_train if first is None else data.y_train[first]
+    flops = step_flops(model, xb0, yb0, loss_fn)
+    opt = make_optimizer(model, gene)
+    sched = make_scheduler(opt, gene.warmup)
+    ema = None
+    curve: list[dict[str, float]] = []
+    reached: tuple[int, float] | None = None
+    diverged = False
+    train_acc = select_acc = 0.0
+    train_loss = select_loss = math.nan
+    step, idx = 0, first
+    model.train()
+    start = time.perf_counter()
+    while step < budget:
+        xb = data.x_train if idx is None else data.x_train[idx]
+        yb = data.y_train if idx is None else data.y_train[idx]
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if gene.grokfast_lambda > 0:
+            ema = grokfast_ema(model, ema, gene.grokfast_alpha, gene.grokfast_lambda)
+        if gene.grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), gene.grad_clip)
+        opt.step()
+        sched.step()
+        step += 1
+        idx = next(batches)
+        if step % eval_every and step != budget:
+            continue
+        batch_loss = float(loss.detach())
+        if not math.isfinite(batch_loss) or abs(batch_loss) > DIVERGED_LOSS:
+            diverged, train_loss = True, batch_loss
+            break
+        model.eval()
+        train_acc, train_loss = measure(model, data.x_train, data.y_train, loss_fn)
+        select_acc, select_loss = measure(model, data.x_select, data.y_select, loss_fn)
+        model.train()
+        point = {"step": step, "train_acc": train_acc, "select_acc": select_acc,
+                 "train_loss": train_loss, "select_loss": select_loss}
+        curve.append(point)
+        if on_eval is not None:
+            on_eval(point)
+        if not math.isfinite(train_loss):
+            diverged = True
+            break
+        if select_acc >= threshold:
+            reached = (step, time.perf_counter() - start)
+            break
+    model.eval()
+    return TrainResult(
+        steps_to_threshold=reached[0] if reached else None,
+        seconds_to_threshold=reached[1] if reached else None,
+        steps_run=step, seconds=time.perf_counter() - start, flops_per_step=flops,
+        diverged=diverged, train_acc=train_acc, select_acc=select_acc,
+        train_loss=train_loss, select_loss=select_loss, curve=curve)

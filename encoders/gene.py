@@ -1,0 +1,56 @@
+"""The encoder gene: how one operand is seen ("the spectacles"), and how two meet."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import genome
+from genome import gene_field
+
+FAMILIES = ("onehot", "random", "scalar", "cyclic", "varcycle", "fourier")
+COMBINERS = ("concat", "sum", "sum_sdr", "product")
+
+
+@dataclass(frozen=True)
+class EncoderGene:
+    """One operand's code is a row of a table enc[p, d]; it never sees labels or the operation.
+
+    Fields that a family does not use are kept (not dropped) so that a family switch during
+    mutation can come back to earlier settings.
+    """
+
+    family: str = gene_field("onehot", "choice", choices=FAMILIES,
+                             doc="which table builder")
+    dim: int = gene_field(128, "int", lo=4, hi=2048,
+                          doc="code width d (onehot: p; fourier: 2 x number of frequencies)")
+    width: float = gene_field(0.1, "float", lo=0.005, hi=0.5,
+                              doc="scalar/cyclic: fraction of d in the active run")
+    freqs: tuple[int, ...] = gene_field((), "ints", lo=1, hi=4096, min_len=0, max_len=128,
+                                        doc="fourier: frequencies k (taken mod p); empty = all 1..(p-1)/2")
+    period_min: float = gene_field(2.0, "float", lo=1.5, hi=4096.0, log=True,
+                                   doc="varcycle: shortest clock period")
+    period_max: float = gene_field(100.0, "float", lo=1.5, hi=4096.0, log=True,
+                                   doc="varcycle: longest clock period")
+    sharpness: float = gene_field(1.0, "float", lo=0.25, hi=32.0, log=True,
+                                  doc="varcycle: exponent of the periodic bump")
+    code_seed: int = gene_field(0, "int", lo=0, hi=2**31 - 1,
+                                doc="random/varcycle: seed of the code's random draws")
+    sdr: float = gene_field(0.0, "float", lo=0.0, hi=0.9,
+                            doc="fraction of each row set to 1 (top-k), the rest 0; 0 = off")
+    combiner: str = gene_field("concat", "choice", choices=COMBINERS,
+                               doc="how the two operands' codes meet (MLP brains)")
+    combine_k: float = gene_field(1 / 3, "float", lo=0.01, hi=0.9,
+                                  doc="sum_sdr: fraction of the summed code set to 1")
+
+    def __post_init__(self) -> None:
+        genome.validate(self)
+        if self.period_min > self.period_max:
+            raise genome.GeneError(
+                f"EncoderGene.period_min: {self.period_min} exceeds period_max {self.period_max}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return genome.to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "EncoderGene":
+        return genome.from_dict(cls, data)

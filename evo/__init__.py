@@ -1,0 +1,1 @@
+"""grokevo's engine: tasks, evaluation of (encoder, brain) pairs, recipes and the CLI."""

@@ -1,0 +1,113 @@
+"""`python -m evo` / `grokevo`: argparse subcommands. User errors end in one line on
+stderr and exit status 2, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn, Sequence
+
+from evo.errors import UserError
+from evo.tasks import OPERATIONS, PAIRS, SPLITS, TaskError
+from genome import GeneError
+
+PROG = "grokevo"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (argparse prints the usage block too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {value}")
+    return value
+
+
+def threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {value}")
+    return value
+
+
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    """Task flags default to None so that a recipe's suggested settings can fill the gaps."""
+    g = p.add_argument_group("task")
+    g.add_argument("--task", help=f"operation: {', '.join(OPERATIONS)} (default add)")
+    g.add_argument("--p", type=int, help="prime modulus, 5..1009 (default 97)")
+    g.add_argument("--train-frac", type=fraction, help="fraction of pairs to train on (default 0.5)")
+    g.add_argument("--select-frac", type=fraction,
+                   help="fraction of the rest used for select; holdout gets the remainder (default 0.5)")
+    g.add_argument("--split", choices=SPLITS, help="random (seeded) or ordered (generator order)")
+    g.add_argument("--pairs", choices=PAIRS,
+                   help="ordered: all p*p pairs; unordered: x<y only; unordered-diag: x<=y")
+    g.add_argument("--split-seed", type=int, help="seed of the split (default 0)")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog=PROG, description="Evolve input encoders and networks that grok modular arithmetic fast.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train one (encoder, brain) pair and report its figures")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--recipe", help="a named recipe (see `recipes`)")
+    src.add_argument("--pair", help="a pair file: JSON with 'encoder' and 'brain'")
+    add_task_options(t)
+    t.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    t.add_argument("--budget", type=positive_int, help="step cap (default: the recipe's, else 1000)")
+    t.add_argument("--threshold", type=threshold, default=0.99, help="select accuracy that counts as generalized")
+    t.add_argument("--eval-every", type=positive_int, default=10, help="steps between evaluations")
+    t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    t.add_argument("--json", action="store_true", help="print one JSON record on stdout")
+    t.add_argument("--save", metavar="FILE", help="also write the JSON record to FILE")
+    t.set_defaults(func="train")
+
+    r = sub.add_parser("recipes", help="list the named recipes, one per line, name first")
+    r.set_defaults(func="recipes")
+    k = sub.add_parser("tasks", help="list the operations, one per line")
+    k.set_defaults(func="tasks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.func == "train":
+            from evo.train_command import run_train
+            return run_train(args)
+        if args.func == "recipes":
+            from evo.recipes import RECIPES
+            for recipe in RECIPES.values():
+                print(f"{recipe.name}\t{recipe.summary}")
+            return 0
+        if args.func == "tasks":
+            for op in OPERATIONS:
+                print(op)
+            return 0
+        raise AssertionError(args.func)
+    except (UserError, GeneError, TaskError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

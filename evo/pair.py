@@ -1,0 +1,48 @@
+"""A pair: one encoder gene and one brain gene, the unit that is trained and scored."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brains.gene import BrainGene
+from encoders.gene import EncoderGene
+from evo.errors import UserError
+from genome import GeneError
+
+
+@dataclass(frozen=True)
+class Pair:
+    encoder: EncoderGene
+    brain: BrainGene
+
+    @property
+    def combiner(self) -> str:
+        """Who combines the operands: the encoder's declared combiner, or the brain itself."""
+        return "brain:attention" if self.brain.family == "transformer" else self.encoder.combiner
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"encoder": self.encoder.to_dict(), "brain": self.brain.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Pair":
+        if not isinstance(data, dict) or not {"encoder", "brain"} <= set(data):
+            raise GeneError("pair: expected a JSON object with keys 'encoder' and 'brain'")
+        return cls(EncoderGene.from_dict(data["encoder"]), BrainGene.from_dict(data["brain"]))
+
+
+def load_pair(path: str | Path) -> Pair:
+    """Read a pair file (a bare pair, or any record that holds 'encoder' and 'brain')."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"--pair: no such file {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"--pair: cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--pair: {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        return Pair.from_dict(data)
+    except (GeneError, TypeError) as exc:
+        raise UserError(f"--pair: {path}: {exc}") from None

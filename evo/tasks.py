@@ -1,0 +1,162 @@
+"""Binary operations mod p and the three disjoint splits: train, select, holdout.
+
+Pure data: no torch, no training. The holdout indices leave this module only through
+`Split.holdout`, which the evaluator reads solely for the final report.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+P_MIN, P_MAX = 5, 1009
+SPLITS = ("random", "ordered")
+PAIRS = ("ordered", "unordered", "unordered-diag")
+
+
+class TaskError(ValueError):
+    """A task or split that cannot be built (not a prime, an empty set, an unknown name)."""
+
+
+def _inverse(y: np.ndarray, p: int) -> np.ndarray:
+    return np.array([pow(int(v), p - 2, p) for v in y], dtype=np.int64) if len(y) else y
+
+
+# Each operation: (x, y, p) -> result; `needs_y_nonzero` removes y = 0 from the universe.
+_OPS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int], np.ndarray], bool, bool]] = {
+    # name: (function, needs_y_nonzero, commutative)
+    "add": (lambda x, y, p: (x + y) % p, False, True),
+    "sub": (lambda x, y, p: (x - y) % p, False, False),
+    "mul": (lambda x, y, p: (x * y) % p, False, True),
+    "div": (lambda x, y, p: (x * _inverse(y, p)) % p, True, False),
+    "x^3+x*y^2+y": (lambda x, y, p: (x ** 3 % p + x * (y * y % p) + y) % p, False, False),
+}
+ALIASES = {"x+y": "add", "x-y": "sub", "x*y": "mul", "x/y": "div", "poly": "x^3+x*y^2+y"}
+OPERATIONS = tuple(_OPS)
+
+
+def canonical_op(name: str) -> str:
+    op = ALIASES.get(name.replace(" ", ""), name.replace(" ", ""))
+    if op not in _OPS:
+        raise TaskError(f"task: unknown operation {name!r} (known: {', '.join(OPERATIONS)})")
+    return op
+
+
+def is_prime(n: int) -> bool:
+    return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 1))
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything that fixes the data: operation, modulus and how pairs are split.
+
+    `split_seed` is separate from the training seed so that re-training a pair on other
+    seeds keeps the very same holdout set.
+    """
+
+    op: str = "add"
+    p: int = 97
+    split: str = "random"
+    train_frac: float = 0.5
+    select_frac: float = 0.5
+    pairs: str = "ordered"
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "op", canonical_op(self.op))
+        if isinstance(self.p, bool) or not isinstance(self.p, int):
+            raise TaskError(f"p: expected an integer, got {self.p!r}")
+        if not P_MIN <= self.p <= P_MAX:
+            raise TaskError(f"p: {self.p} is outside {P_MIN}..{P_MAX}")
+        if not is_prime(self.p):
+            raise TaskError(f"p: {self.p} is not prime")
+        if self.split not in SPLITS:
+            raise TaskError(f"split: unknown split {self.split!r} (known: {', '.join(SPLITS)})")
+        if self.pairs not in PAIRS:
+            raise TaskError(f"pairs: unknown value {self.pairs!r} (known: {', '.join(PAIRS)})")
+        for name in ("train_frac", "select_frac"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+                raise TaskError(f"{name}: {value!r} must lie strictly between 0 and 1")
+
+    @property
+    def commutative(self) -> bool:
+        return _OPS[self.op][2]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TaskSpec":
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise TaskError(f"task.{unknown[0]}: unknown field")
+        return cls(**data)
+
+
+def universe(spec: TaskSpec) -> np.ndarray:
+    """All admissible (x, y) pairs in the forum's generator order: x major, y minor."""
+    x, y = np.divmod(np.arange(spec.p * spec.p, dtype=np.int64), spec.p)
+    keep = np.ones_like(x, dtype=bool)
+    if _OPS[spec.op][1]:
+        keep &= y != 0
+    if spec.pairs == "unordered":
+        keep &= x < y
+    elif spec.pairs == "unordered-diag":
+        keep &= x <= y
+    return np.stack([x[keep], y[keep]], axis=1)
+
+
+def apply_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
+    return _OPS[canonical_op(op)][0](np.asarray(x, np.int64), np.asarray(y, np.int64), p)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Three disjoint index sets into `pairs`; labels come with the pairs."""
+
+    spec: TaskSpec
+    pairs: np.ndarray = field(repr=False)    # [N, 2] int64
+    labels: np.ndarray = field(repr=False)   # [N] int64
+    train: np.ndarray = field(repr=False)
+    select: np.ndarray = field(repr=False)
+    holdout: np.ndarray = field(repr=False)
+
+    def sizes(self) -> dict[str, int]:
+        return {"universe": len(self.pairs), "train": len(self.train),
+                "select": len(self.select), "holdout": len(self.holdout)}
+
+    def unseen_mirror(self) -> np.ndarray:
+        """Holdout indices whose mirror (y, x) is not a training pair.
+
+        A symmetric combiner sees (x, y) and (y, x) as one input, so on a commutative
+        operation the rest of the holdout is answered by memory.
+        """
+        p = self.spec.p
+        train_keys = self.pairs[self.train, 0] * p + self.pairs[self.train, 1]
+        mirror_keys = self.pairs[self.holdout, 1] * p + self.pairs[self.holdout, 0]
+        keep = ~np.isin(mirror_keys, train_keys)
+        return self.holdout[keep]
+
+
+def make_split(spec: TaskSpec) -> Split:
+    """Split the universe: train = first round(f*N) of a seeded permutation (random) or of
+    the generator order (ordered); the rest is shuffled and cut into select and holdout."""
+    pairs = universe(spec)
+    n = len(pairs)
+    n_train = int(round(spec.train_frac * n))
+    n_select = int(round(spec.select_frac * (n - n_train)))
+    n_holdout = n - n_train - n_select
+    if min(n_train, n_select, n_holdout) < 1:
+        raise TaskError(
+            f"train_frac: {spec.train_frac} leaves an empty set for p={spec.p} "
+            f"({n} pairs -> train {n_train}, select {n_select}, holdout {n_holdout})")
+    rng = np.random.default_rng(spec.split_seed)
+    order = rng.permutation(n) if spec.split == "random" else np.arange(n)
+    rest = order[n_train:]
+    if spec.split == "ordered":
+        rest = rng.permutation(rest)
+    labels = apply_op(spec.op, pairs[:, 0], pairs[:, 1], spec.p)
+    return Split(spec, pairs, labels, np.sort(order[:n_train]),
+                 np.sort(rest[:n_select]), np.sort(rest[n_select:]))

@@ -1,0 +1,105 @@
+"""`python -m evo train`: one pair, one seed, the full record (holdout included)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from evo.errors import UserError
+from evo.pair import Pair, load_pair
+from evo.recipes import get_recipe
+from evo.tasks import TaskSpec
+
+DEFAULT_BUDGET = 1000
+TASK_FLAGS = {"task": "op", "p": "p", "train_frac": "train_frac", "select_frac": "select_frac",
+              "split": "split", "pairs": "pairs", "split_seed": "split_seed"}
+
+
+def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, int]:
+    """Flags win over a recipe's suggestions, which win over the defaults."""
+    task: dict[str, Any] = {}
+    budget = DEFAULT_BUDGET
+    if args.recipe:
+        recipe = get_recipe(args.recipe)
+        pair, budget = recipe.pair, recipe.budget
+        task.update(recipe.task)
+    else:
+        pair = load_pair(args.pair)
+    task.update({field: getattr(args, flag) for flag, field in TASK_FLAGS.items()
+                 if getattr(args, flag) is not None})
+    return pair, TaskSpec(**task), args.budget or budget
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from evo.evaluate import evaluate
+    from evo.machine import resolve_device
+
+    pair, task, budget = resolve(args)
+    device = resolve_device(args.device)
+    if args.save:
+        _check_writable(Path(args.save))
+    if args.json:
+        record = evaluate(pair, task, seed=args.seed, budget=budget, threshold=args.threshold,
+                          eval_every=args.eval_every, device=device, report_holdout=True)
+    else:
+        record = _train_with_progress(pair, task, budget, device, args)
+    text = json.dumps(record)
+    if args.save:
+        Path(args.save).write_text(text + "\n")
+    if args.json:
+        print(text)
+    else:
+        _print_summary(record)
+    return 0
+
+
+def _check_writable(path: Path) -> None:
+    if path.is_dir() or not path.parent.exists():
+        raise UserError(f"--save: cannot write {path} (no such directory or it is a directory)")
+
+
+def _train_with_progress(pair: Pair, task: TaskSpec, budget: int, device, args) -> dict[str, Any]:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from evo.evaluate import evaluate
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console) as progress:
+        bar = progress.add_task(f"{task.op} mod {task.p}", total=budget, status="")
+
+        def on_eval(point: dict[str, float]) -> None:
+            progress.update(bar, completed=int(point["step"]),
+                            status=f"train {point['train_acc']:.3f} select {point['select_acc']:.3f}")
+        return evaluate(pair, task, seed=args.seed, budget=budget, threshold=args.threshold,
+                        eval_every=args.eval_every, device=device, report_holdout=True, on_eval=on_eval)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "did not reach"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_summary(record: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = record["task"]
+    table = Table(title=f"{t['op']} mod {t['p']}, {t['split']} split, train {t['sizes']['train']} / "
+                        f"select {t['sizes']['select']} / holdout {t['sizes']['holdout']}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = ["steps_to_threshold", "seconds_to_threshold", "flops_to_threshold", "params", "train_acc",
+            "select_acc", "holdout_acc", "holdout_acc_unseen_mirror", "steps_run", "seconds", "diverged",
+            "combiner", "seed"]
+    for key in rows:
+        table.add_row(key, _fmt(record[key]))
+    Console().print(table)
+    if record["diverged"]:
+        print("the run diverged (loss not finite or exploding); figures are those it had", file=sys.stderr)

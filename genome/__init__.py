@@ -1,0 +1,132 @@
+"""Genes whose fields declare their own ranges.
+
+Every gene in grokevo is a frozen dataclass. Each field carries a `FieldSpec` in its
+metadata, so that one generic piece of code can validate a gene read from JSON, report
+the exact field that is wrong, and (later) mutate or draw genes without a hand-written
+table per family. This package sits below `encoders/` and `brains/`, which both use it;
+it knows nothing of either.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, TypeVar
+
+G = TypeVar("G")
+
+
+class GeneError(ValueError):
+    """A gene field holds a value outside its declared range or of the wrong type."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What values a gene field may take.
+
+    kind is one of "int", "float", "bool", "choice", "ints" (a tuple of ints).
+    For "ints", lo/hi bound the items and min_len/max_len the length.
+    `log` says that the natural scale of the field is logarithmic (learning rates).
+    """
+
+    kind: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    min_len: int = 0
+    max_len: int = 0
+    log: bool = False
+    doc: str = ""
+
+
+def gene_field(default: Any, kind: str, *, lo: float | None = None, hi: float | None = None,
+               choices: Iterable[str] = (), min_len: int = 0, max_len: int = 0,
+               log: bool = False, doc: str = "") -> Any:
+    """A dataclass field whose metadata declares its range."""
+    spec = FieldSpec(kind, lo, hi, tuple(choices), min_len, max_len, log, doc)
+    return field(default=default, metadata={"spec": spec})
+
+
+def specs(gene_or_cls: Any) -> dict[str, FieldSpec]:
+    """The declared specs of a gene class, by field name, in declaration order."""
+    return {f.name: f.metadata["spec"] for f in dataclasses.fields(gene_or_cls)}
+
+
+def _fail(owner: str, name: str, message: str) -> GeneError:
+    return GeneError(f"{owner}.{name}: {message}")
+
+
+def _check_number(owner: str, name: str, value: float, spec: FieldSpec) -> None:
+    if spec.lo is not None and value < spec.lo:
+        raise _fail(owner, name, f"{value!r} is below the minimum {spec.lo}")
+    if spec.hi is not None and value > spec.hi:
+        raise _fail(owner, name, f"{value!r} is above the maximum {spec.hi}")
+
+
+def coerce_field(owner: str, name: str, value: Any, spec: FieldSpec) -> Any:
+    """Check one value against its spec and return it in canonical form (lists become tuples)."""
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise _fail(owner, name, f"expected true or false, got {value!r}")
+        return value
+    if spec.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(owner, name, f"expected an integer, got {value!r}")
+        _check_number(owner, name, value, spec)
+        return value
+    if spec.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(owner, name, f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise _fail(owner, name, f"expected a finite number, got {value!r}")
+        _check_number(owner, name, float(value), spec)
+        return float(value)
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            raise _fail(owner, name, f"{value!r} is not one of {', '.join(spec.choices)}")
+        return value
+    if spec.kind == "ints":
+        if not isinstance(value, (list, tuple)):
+            raise _fail(owner, name, f"expected a list of integers, got {value!r}")
+        if not spec.min_len <= len(value) <= spec.max_len:
+            raise _fail(owner, name, f"length {len(value)} is outside {spec.min_len}..{spec.max_len}")
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise _fail(owner, name, f"expected integers, got {item!r}")
+            _check_number(owner, name, item, spec)
+        return tuple(value)
+    raise TypeError(f"unknown field kind {spec.kind!r}")
+
+
+def validate(gene: Any) -> None:
+    """Raise GeneError naming the first field of `gene` that breaks its spec.
+
+    Genes call this from __post_init__, so an invalid gene can never be built; lists given
+    for tuple fields are converted in place (allowed on a frozen dataclass via
+    object.__setattr__) so that equal genes hash equally.
+    """
+    owner = type(gene).__name__
+    for name, spec in specs(gene).items():
+        value = coerce_field(owner, name, getattr(gene, name), spec)
+        object.__setattr__(gene, name, value)
+
+
+def to_dict(gene: Any) -> dict[str, Any]:
+    """A JSON-ready dict of the gene (tuples become lists)."""
+    out: dict[str, Any] = {}
+    for name in specs(gene):
+        value = getattr(gene, name)
+        out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def from_dict(cls: type[G], data: Any) -> G:
+    """Build a gene from a JSON dict; missing fields take their defaults, unknown ones are refused."""
+    owner = cls.__name__
+    if not isinstance(data, dict):
+        raise GeneError(f"{owner}: expected a JSON object, got {type(data).__name__}")
+    known = specs(cls)
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise GeneError(f"{owner}.{unknown[0]}: unknown field (known: {', '.join(known)})")
+    return cls(**data)
