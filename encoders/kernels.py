@@ -129,12 +129,22 @@ def _topk_into(values: np.ndarray, k: int, out: np.ndarray, scratch: np.ndarray)
 
 
 @njit(cache=True, parallel=True)
-def topk_rows(x: np.ndarray, k: int) -> np.ndarray:
-    """Binary float32 copy of x with exactly k ones per row (1 <= k <= d; finite values)."""
+def _topk_rows(x: np.ndarray, k: int) -> np.ndarray:
     out = np.empty(x.shape, np.float32)
     for i in prange(x.shape[0]):
         _topk_into(x[i], k, out[i], np.empty(x.shape[1], x.dtype))
     return out
+
+
+def topk_rows(x: np.ndarray, k: int) -> np.ndarray:
+    """Binary float32 copy of x (2-D, finite) with exactly k ones per row, ties to lower columns.
+
+    k is checked here because a k outside 1..d makes the kernel read past a row, silently.
+    """
+    x = np.ascontiguousarray(x)
+    if x.ndim != 2 or not 1 <= k <= x.shape[1]:
+        raise ValueError(f"need a 2-D array and 1 <= k <= d, got shape {x.shape} and k={k}")
+    return _topk_rows(x, k)
 
 
 # Pair kernels: explicit loops, not row expressions, since those allocate a temporary per row

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from brains.gene import BrainGene
+from encoders import code_dim, feature_dim
 from encoders.gene import EncoderGene
 from evo.errors import UserError
 from genome import GeneError
@@ -21,6 +22,14 @@ class Pair:
     def combiner(self) -> str:
         """Who combines the operands: the encoder's declared combiner, or the brain itself."""
         return "brain:attention" if self.brain.family == "transformer" else self.encoder.combiner
+
+    def check_buildable(self, p: int) -> None:
+        """Raise GeneError now, naming the field, if this pair cannot be built for modulus p
+        (a code width set by p can leave no room for a top-k), instead of mid-training."""
+        if self.brain.family == "transformer":
+            code_dim(self.encoder, p)
+        else:
+            feature_dim(self.encoder, p)
 
     def to_dict(self) -> dict[str, Any]:
         return {"encoder": self.encoder.to_dict(), "brain": self.brain.to_dict()}

@@ -29,7 +29,9 @@ def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, int]:
         pair = load_pair(args.pair)
     task.update({field: getattr(args, flag) for flag, field in TASK_FLAGS.items()
                  if getattr(args, flag) is not None})
-    return pair, TaskSpec(**task), args.budget or budget
+    spec = TaskSpec(**task)
+    pair.check_buildable(spec.p)
+    return pair, spec, args.budget or budget
 
 
 def run_train(args: argparse.Namespace) -> int:

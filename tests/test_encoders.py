@@ -20,6 +20,7 @@ from encoders import (COMBINERS, FAMILIES, EncoderGene, build_table, code_dim, f
                       operand_codes, pair_features)
 from encoders import _cache, kernels
 from genome import GeneError
+from strategies import value_strategy
 
 PRIMES = (11, 23)
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,13 +131,17 @@ def test_combine_pairs_refuses_bad_input():
     with pytest.raises(ValueError, match="k="):
         kernels.combine_pairs(table, ok, ok, "sum_sdr", 0)
     assert kernels.combine_pairs(table, ok[:0], ok[:0], "sum_sdr", 2).shape == (0, 5)
+    for k in (0, 6):
+        with pytest.raises(ValueError, match="k="):
+            kernels.topk_rows(table, k)
 
 
 # ---- families ------------------------------------------------------------------------------
 
 def some_gene(family: str, **kw) -> EncoderGene:
-    return EncoderGene(family=family, dim=24, width=0.2, freqs=(1, 2, 5) if family == "fourier" else (),
-                       period_min=2.0, period_max=30.0, code_seed=3, **kw)
+    freqs = (1, 2, 5) if family == "fourier" else ()
+    return EncoderGene(family=family, dim=24, width=0.2, freqs=freqs, period_min=2.0,
+                       period_max=30.0, code_seed=3, **kw)
 
 
 @pytest.mark.parametrize("p", PRIMES)
@@ -162,9 +167,10 @@ def test_families_follow_their_definitions():
     w = round(0.2 * 24)
     np.testing.assert_array_equal(build_table(some_gene("scalar"), p), run_oracle(p, 24, w, False))
     np.testing.assert_array_equal(build_table(some_gene("cyclic"), p), run_oracle(p, 24, w, True))
-    np.testing.assert_allclose(build_table(some_gene("fourier"), p), fourier_oracle(p, [1, 2, 5]), atol=1e-6)
-    all_freqs = EncoderGene(family="fourier")
-    np.testing.assert_allclose(build_table(all_freqs, p), fourier_oracle(p, [1, 2, 3, 4, 5]), atol=1e-6)
+    fourier = build_table(some_gene("fourier"), p)
+    np.testing.assert_allclose(fourier, fourier_oracle(p, [1, 2, 5]), atol=1e-6)
+    all_freqs = build_table(EncoderGene(family="fourier"), p)  # empty freqs: k = 1..(p-1)/2
+    np.testing.assert_allclose(all_freqs, fourier_oracle(p, [1, 2, 3, 4, 5]), atol=1e-6)
     # The draw protocol is part of what a code_seed means: periods (log-uniform), then phases.
     rng = np.random.default_rng(3)
     periods = np.exp(rng.uniform(np.log(2.0), np.log(30.0), size=24))
@@ -216,22 +222,10 @@ def test_unbuildable_for_this_p_names_the_field():
 
 # ---- genes ---------------------------------------------------------------------------------
 
-def value_strategy(spec: genome.FieldSpec) -> st.SearchStrategy:
-    if spec.kind == "int":
-        return st.integers(int(spec.lo), int(spec.hi))
-    if spec.kind == "float":
-        return st.floats(spec.lo, spec.hi, allow_nan=False)
-    if spec.kind == "bool":
-        return st.booleans()
-    if spec.kind == "choice":
-        return st.sampled_from(spec.choices)
-    assert spec.kind == "ints"
-    return st.lists(st.integers(int(spec.lo), int(spec.hi)), min_size=spec.min_len, max_size=spec.max_len)
-
-
 @st.composite
 def genes(draw: st.DrawFn) -> EncoderGene:
-    data = draw(st.fixed_dictionaries({n: value_strategy(s) for n, s in genome.specs(EncoderGene).items()}))
+    fields = {name: value_strategy(spec) for name, spec in genome.specs(EncoderGene).items()}
+    data = draw(st.fixed_dictionaries(fields))
     data["period_min"], data["period_max"] = sorted((data["period_min"], data["period_max"]))
     return EncoderGene.from_dict(data)
 

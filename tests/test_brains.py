@@ -1,0 +1,99 @@
+"""Brain genes, models, FLOP counting and the Grokfast filter, each against an oracle."""
+import json
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brains.flops import step_flops
+from brains.gene import BrainGene
+from brains.models import build_model, count_params
+from brains.optim import grokfast_ema
+from brains.train import loss_function
+from genome import GeneError
+from strategies import gene_dicts
+
+
+@st.composite
+def brain_genes(draw):
+    data = draw(gene_dicts(BrainGene))
+    data["n_heads"] = draw(st.sampled_from([h for h in range(1, 17) if data["d_model"] % h == 0]))
+    return BrainGene.from_dict(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(brain_genes())
+def test_brain_gene_json_round_trip(gene):
+    back = BrainGene.from_dict(json.loads(json.dumps(gene.to_dict())))
+    assert back == gene and hash(back) == hash(gene)
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"family": "rnn"}, "family"), ({"hidden": [16] * 7}, "hidden"), ({"hidden": [0]}, "hidden"),
+    ({"lr": 0.0}, "lr"), ({"lr": "fast"}, "lr"), ({"activation": "tanh"}, "activation"),
+    ({"batch_size": -1}, "batch_size"), ({"bias": 1}, "bias"), ({"loss": "hinge"}, "loss"),
+    ({"family": "transformer", "d_model": 30, "n_heads": 4}, "n_heads"), ({"depth": 3}, "depth"),
+    ({"weight_decay": float("nan")}, "weight_decay"),
+])
+def test_invalid_brain_gene_names_field(data, field):
+    with pytest.raises(GeneError, match=rf"BrainGene\.{field}"):
+        BrainGene.from_dict(data)
+
+
+@pytest.mark.parametrize("hidden", [(), (8,), (8, 16, 4)])
+def test_mlp_shape_and_params(hidden):
+    model = build_model(BrainGene(hidden=hidden), 10, 7)
+    assert model(torch.zeros(5, 10)).shape == (5, 7)
+    widths = [10, *hidden, 7]
+    assert count_params(model) == sum(a * b + b for a, b in zip(widths, widths[1:]))
+
+
+@pytest.mark.parametrize("layer_norm", [True, False])
+def test_transformer_reads_the_answer_at_equals(layer_norm):
+    gene = BrainGene(family="transformer", n_layers=2, d_model=16, n_heads=4, d_mlp=32, layer_norm=layer_norm)
+    torch.manual_seed(0)
+    model = build_model(gene, 11, 11)
+    codes = torch.randn(6, 2, 11)
+    assert model(codes).shape == (6, 11)
+    # Causal: the first operand's position never sees the second operand, so changing the
+    # second operand must change the output (read at `=`, which sees both).
+    other = codes.clone()
+    other[:, 1] += 1.0
+    assert not torch.allclose(model(codes), model(other))
+
+
+def test_init_scale_multiplies_weights():
+    torch.manual_seed(0)
+    base = build_model(BrainGene(hidden=(8,)), 4, 3)
+    torch.manual_seed(0)
+    scaled = build_model(BrainGene(hidden=(8,), init_scale=0.5), 4, 3)
+    for a, b in zip(base.parameters(), scaled.parameters()):
+        assert torch.allclose(a * 0.5, b)
+
+
+def test_step_flops_match_hand_count():
+    n, d, h, p = 32, 10, 16, 7
+    model = build_model(BrainGene(hidden=(h,), bias=False), d, p)
+    x, y = torch.randn(n, d), torch.randint(0, p, (n,))
+    # forward: 2n(dh + hp); backward: weight grads of both layers and the hidden grad,
+    # no input grad: 2n(dh + 2hp).
+    assert step_flops(model, x, y, loss_function(BrainGene(), p)) == 2 * n * (2 * d * h + 3 * h * p)
+    assert all(param.grad is None for param in model.parameters())
+
+
+def test_grokfast_ema_matches_recurrence():
+    model = torch.nn.Linear(3, 2, bias=False)
+    grads = [torch.randn(2, 3) for _ in range(4)]
+    alpha, lamb, ema, state = 0.9, 2.0, None, None
+    for g in grads:
+        model.weight.grad = g.clone()
+        state = grokfast_ema(model, state, alpha, lamb)
+        ema = g.clone() if ema is None else alpha * ema + (1 - alpha) * g
+        assert torch.allclose(model.weight.grad, g + lamb * ema)
+
+
+def test_mse_loss_is_against_one_hot_targets():
+    out = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.0]])
+    y = torch.tensor([0, 1])
+    assert loss_function(BrainGene(loss="mse"), 3)(out, y).item() == pytest.approx(0.25 / 6)
