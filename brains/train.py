@@ -36,6 +36,7 @@ class TrainResult:
     steps_to_threshold: int | None
     seconds_to_threshold: float | None
     steps_run: int
+    steps_cap: int
     seconds: float
     flops_per_step: int
     diverged: bool
@@ -80,10 +81,14 @@ def _batches(n: int, batch_size: int, generator: torch.Generator, device: torch.
 
 
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
-          threshold: float = 0.99, eval_every: int = 10,
+          threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
           on_eval: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
     """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step;
-    stops at the first evaluation with select accuracy >= threshold."""
+    stops at the first evaluation with select accuracy >= threshold.
+
+    `max_flops` lowers the step cap of expensive models so that no run costs more than
+    that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
+    """
     loss_fn = loss_function(gene, data.n_classes)
     generator = torch.Generator().manual_seed(seed)
     batches = _batches(len(data.x_train), gene.batch_size, generator, data.x_train.device)
@@ -91,6 +96,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     xb0 = data.x_train if first is None else data.x_train[first]
     yb0 = data.y_train if first is None else data.y_train[first]
     flops = step_flops(model, xb0, yb0, loss_fn)
+    if max_flops is not None:
+        budget = max(1, min(budget, int(max_flops // max(1, flops))))
     opt = make_optimizer(model, gene)
     sched = make_scheduler(opt, gene.warmup)
     ema = None
@@ -141,6 +148,6 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     return TrainResult(
         steps_to_threshold=reached[0] if reached else None,
         seconds_to_threshold=reached[1] if reached else None,
-        steps_run=step, seconds=time.perf_counter() - start, flops_per_step=flops,
+        steps_run=step, steps_cap=budget, seconds=time.perf_counter() - start, flops_per_step=flops,
         diverged=diverged, train_acc=train_acc, select_acc=select_acc,
         train_loss=train_loss, select_loss=select_loss, curve=curve)

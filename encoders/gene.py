@@ -21,25 +21,27 @@ class EncoderGene:
 
     family: str = gene_field("onehot", "choice", choices=FAMILIES,
                              doc="which table builder")
-    dim: int = gene_field(128, "int", lo=4, hi=2048,
+    dim: int = gene_field(128, "int", lo=4, hi=1024, log=True,
+                          when="family=random|scalar|cyclic|varcycle",
                           doc="code width d (onehot: p; fourier: 2 x number of frequencies)")
-    width: float = gene_field(0.1, "float", lo=0.005, hi=0.5,
+    width: float = gene_field(0.1, "float", lo=0.005, hi=0.5, when="family=scalar|cyclic",
                               doc="scalar/cyclic: fraction of d in the active run")
-    freqs: tuple[int, ...] = gene_field((), "ints", lo=1, hi=4096, min_len=0, max_len=128,
+    freqs: tuple[int, ...] = gene_field((), "ints", lo=1, hi=1024, min_len=0, max_len=128,
+                                        when="family=fourier",
                                         doc="fourier: frequencies k (taken mod p); empty = all 1..(p-1)/2")
-    period_min: float = gene_field(2.0, "float", lo=1.5, hi=4096.0, log=True,
+    period_min: float = gene_field(2.0, "float", lo=1.5, hi=4096.0, log=True, when="family=varcycle",
                                    doc="varcycle: shortest clock period")
-    period_max: float = gene_field(100.0, "float", lo=1.5, hi=4096.0, log=True,
+    period_max: float = gene_field(100.0, "float", lo=1.5, hi=4096.0, log=True, when="family=varcycle",
                                    doc="varcycle: longest clock period")
-    sharpness: float = gene_field(1.0, "float", lo=0.25, hi=32.0, log=True,
+    sharpness: float = gene_field(1.0, "float", lo=0.25, hi=32.0, log=True, when="family=varcycle",
                                   doc="varcycle: exponent of the periodic bump")
-    code_seed: int = gene_field(0, "int", lo=0, hi=2**31 - 1,
+    code_seed: int = gene_field(0, "int", lo=0, hi=2**31 - 1, when="family=random|varcycle",
                                 doc="random/varcycle: seed of the code's random draws")
-    sdr: float = gene_field(0.0, "float", lo=0.0, hi=0.9,
+    sdr: float = gene_field(0.0, "float", lo=0.02, hi=0.9, off=0.0,
                             doc="fraction of each row set to 1 (top-k), the rest 0; 0 = off")
     combiner: str = gene_field("concat", "choice", choices=COMBINERS,
                                doc="how the two operands' codes meet (MLP brains)")
-    combine_k: float = gene_field(1 / 3, "float", lo=0.01, hi=0.9,
+    combine_k: float = gene_field(1 / 3, "float", lo=0.01, hi=0.9, when="combiner=sum_sdr",
                                   doc="sum_sdr: fraction of the summed code set to 1")
 
     def __post_init__(self) -> None:

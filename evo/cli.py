@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import NoReturn, Sequence
 
+from evo.config import BACKENDS, SCHEDULES, SPEED_METRICS
 from evo.errors import UserError
 from evo.tasks import OPERATIONS, PAIRS, SPLITS, TaskError
 from genome import GeneError
@@ -50,6 +51,16 @@ def threshold(text: str) -> float:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
 def add_task_options(p: argparse.ArgumentParser) -> None:
     """Task flags default to None so that a recipe's suggested settings can fill the gaps."""
     g = p.add_argument_group("task")
@@ -82,6 +93,38 @@ def build_parser() -> Parser:
     t.add_argument("--save", metavar="FILE", help="also write the JSON record to FILE")
     t.set_defaults(func="train")
 
+    run = sub.add_parser("run", help="the co-search: evolve encoders and brains, keep the Pareto front")
+    add_task_options(run)
+    g = run.add_argument_group("search")
+    g.add_argument("--generations", type=positive_int, help="generations, the initial one included (default 50)")
+    g.add_argument("--population", type=positive_int, help="encoders and brains kept per side (default 8)")
+    g.add_argument("--offspring", type=positive_int, help="children per generation (default 6)")
+    g.add_argument("--partners", type=positive_int, help="top partners each child is scored with (default 2)")
+    g.add_argument("--schedule", choices=SCHEDULES, help="alternate (default) or joint")
+    g.add_argument("--speed-metric", choices=SPEED_METRICS, help="generalization cost: flops (default), steps, seconds")
+    g.add_argument("--budget", type=positive_int, help="step cap per training run (default 300)")
+    g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 5e10)")
+    g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
+    g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
+    g.add_argument("--seed", type=int, help="seed of the search and of every training run (default 0)")
+    g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
+    g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
+    x = run.add_argument_group("execution")
+    x.add_argument("--workers", type=positive_int, help="parallel training processes (default 1)")
+    x.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where training runs (default cpu)")
+    x.add_argument("--backend", choices=BACKENDS, help="joblib backend: loky (default), dask, ray")
+    x.add_argument("--scheduler", help="dask scheduler address, tcp://HOST:PORT")
+    x.add_argument("--out", default=None, metavar="RUN_DIR", help="run directory (default runs/run-TIMESTAMP)")
+    x.add_argument("--resume", action="store_true", help="continue the run in --out")
+    x.add_argument("--no-dashboard", action="store_true", help="plain log lines instead of the live screen")
+    x.add_argument("--config", metavar="FILE.toml", help="options from a TOML file (flags win)")
+    run.set_defaults(func="run")
+
+    show = sub.add_parser("show", help="print the front of a finished run")
+    show.add_argument("run_dir", metavar="RUN_DIR")
+    show.add_argument("--json", action="store_true", help="print front.json")
+    show.set_defaults(func="show")
+
     r = sub.add_parser("recipes", help="list the named recipes, one per line, name first")
     r.set_defaults(func="recipes")
     k = sub.add_parser("tasks", help="list the operations, one per line")
@@ -95,6 +138,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.func == "train":
             from evo.train_command import run_train
             return run_train(args)
+        if args.func == "run":
+            from evo.run_command import run
+            if args.out is None:
+                if args.resume:
+                    raise UserError("--resume: name the run to continue with --out RUN_DIR")
+                import time
+                args.out = time.strftime("runs/run-%Y%m%d-%H%M%S")
+            return run(args)
+        if args.func == "show":
+            from evo.run_command import show
+            return show(args)
         if args.func == "recipes":
             from evo.recipes import RECIPES
             for recipe in RECIPES.values():

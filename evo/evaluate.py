@@ -34,7 +34,8 @@ def _labels(split: Split, idx: np.ndarray, device: torch.device) -> torch.Tensor
 
 
 def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: float = 0.99,
-             eval_every: int = 10, device: torch.device | str = "cpu", report_holdout: bool = False,
+             eval_every: int = 10, max_flops: float | None = None,
+             device: torch.device | str = "cpu", report_holdout: bool = False,
              on_eval: Callable[[dict[str, float]], None] | None = None) -> dict[str, Any]:
     """Train the pair once and return its record (see README, "Output contract")."""
     device = torch.device(device)
@@ -47,7 +48,7 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
     in_dim = table.shape[1] if pair.brain.family == "transformer" else data.x_train.shape[1]
     model = build_model(pair.brain, in_dim, task.p).to(device)
     result = train(model, data, pair.brain, seed=seed, budget=budget, threshold=threshold,
-                   eval_every=eval_every, on_eval=on_eval)
+                   eval_every=eval_every, max_flops=max_flops, on_eval=on_eval)
     unseen = split.unseen_mirror()
     holdout: dict[str, float | None] = {"holdout_acc": None, "holdout_loss": None,
                                         "holdout_acc_unseen_mirror": None}
@@ -67,13 +68,14 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
         "encoder": pair.encoder.to_dict(),
         "brain": pair.brain.to_dict(),
         "combiner": pair.combiner,
-        "seed": seed, "budget": budget, "threshold": threshold, "eval_every": eval_every,
+        "seed": seed, "budget": budget, "max_flops": max_flops, "threshold": threshold,
+        "eval_every": eval_every,
         "steps_to_threshold": steps,
         "seconds_to_threshold": result.seconds_to_threshold,
         "flops_to_threshold": None if steps is None else steps * result.flops_per_step,
         "flops_per_step": result.flops_per_step,
         "params": count_params(model),
-        "steps_run": result.steps_run, "seconds": result.seconds,
+        "steps_run": result.steps_run, "steps_cap": result.steps_cap, "seconds": result.seconds,
         "train_acc": result.train_acc, "select_acc": result.select_acc,
         "train_loss": result.train_loss, "select_loss": result.select_loss,
         **holdout,

@@ -27,6 +27,11 @@ class FieldSpec:
     kind is one of "int", "float", "bool", "choice", "ints" (a tuple of ints).
     For "ints", lo/hi bound the items and min_len/max_len the length.
     `log` says that the natural scale of the field is logarithmic (learning rates).
+    `off` is the value that switches a feature off (sdr 0, grokfast_lambda 0); it is valid
+    besides [lo, hi], and a search must be able to land on it exactly.
+    `when` names the condition under which the field matters, "field=a|b" or "field!=v"
+    (a transformer's width means nothing to an MLP): `active` uses it so that genes that
+    differ only in unused fields count as the same behaviour.
     """
 
     kind: str
@@ -36,14 +41,16 @@ class FieldSpec:
     min_len: int = 0
     max_len: int = 0
     log: bool = False
+    off: float | None = None
+    when: str = ""
     doc: str = ""
 
 
 def gene_field(default: Any, kind: str, *, lo: float | None = None, hi: float | None = None,
                choices: Iterable[str] = (), min_len: int = 0, max_len: int = 0,
-               log: bool = False, doc: str = "") -> Any:
+               log: bool = False, off: float | None = None, when: str = "", doc: str = "") -> Any:
     """A dataclass field whose metadata declares its range."""
-    spec = FieldSpec(kind, lo, hi, tuple(choices), min_len, max_len, log, doc)
+    spec = FieldSpec(kind, lo, hi, tuple(choices), min_len, max_len, log, off, when, doc)
     return field(default=default, metadata={"spec": spec})
 
 
@@ -72,6 +79,8 @@ def coerce_field(owner: str, name: str, value: Any, spec: FieldSpec) -> Any:
     if spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail(owner, name, f"expected an integer, got {value!r}")
+        if spec.off is not None and value == spec.off:
+            return value
         _check_number(owner, name, value, spec)
         return value
     if spec.kind == "float":
@@ -79,6 +88,8 @@ def coerce_field(owner: str, name: str, value: Any, spec: FieldSpec) -> Any:
             raise _fail(owner, name, f"expected a number, got {value!r}")
         if not math.isfinite(value):
             raise _fail(owner, name, f"expected a finite number, got {value!r}")
+        if spec.off is not None and value == spec.off:
+            return float(value)
         _check_number(owner, name, float(value), spec)
         return float(value)
     if spec.kind == "choice":
@@ -109,6 +120,24 @@ def validate(gene: Any) -> None:
     for name, spec in specs(gene).items():
         value = coerce_field(owner, name, getattr(gene, name), spec)
         object.__setattr__(gene, name, value)
+
+
+def is_active(gene: Any, spec: FieldSpec) -> bool:
+    """Whether the field matters for this gene, by its `when` condition."""
+    if not spec.when:
+        return True
+    if "!=" in spec.when:
+        name, value = spec.when.split("!=")
+        return str(getattr(gene, name)) != value
+    name, values = spec.when.split("=")
+    return str(getattr(gene, name)) in values.split("|")
+
+
+def active(gene: Any) -> dict[str, Any]:
+    """The JSON dict of the fields that matter: two genes with equal `active` dicts behave
+    the same, so a cache keyed on it never trains the same behaviour twice."""
+    return {name: value for (name, spec), value in zip(specs(gene).items(), to_dict(gene).values())
+            if is_active(gene, spec)}
 
 
 def to_dict(gene: Any) -> dict[str, Any]:

@@ -8,9 +8,11 @@ import genome
 
 def value_strategy(spec: genome.FieldSpec) -> st.SearchStrategy:
     if spec.kind == "int":
-        return st.integers(int(spec.lo), int(spec.hi))
+        values = st.integers(int(spec.lo), int(spec.hi))
+        return values if spec.off is None else st.one_of(st.just(int(spec.off)), values)
     if spec.kind == "float":
-        return st.floats(spec.lo, spec.hi, allow_nan=False)
+        values = st.floats(spec.lo, spec.hi, allow_nan=False)
+        return values if spec.off is None else st.one_of(st.just(float(spec.off)), values)
     if spec.kind == "bool":
         return st.booleans()
     if spec.kind == "choice":

@@ -18,7 +18,7 @@ from strategies import gene_dicts
 @st.composite
 def brain_genes(draw):
     data = draw(gene_dicts(BrainGene))
-    data["n_heads"] = draw(st.sampled_from([h for h in range(1, 17) if data["d_model"] % h == 0]))
+    data["n_heads"] = draw(st.sampled_from([h for h in range(1, 9) if data["d_model"] % h == 0]))
     return BrainGene.from_dict(data)
 
 

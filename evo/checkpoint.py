@@ -1,0 +1,82 @@
+"""Versioned JSON checkpoints written atomically; never pickle.
+
+Write order: the new state goes to a temporary file that is fsynced; the current
+checkpoint is hard-linked to checkpoint.prev.json; then the temporary file is renamed over
+checkpoint.json. At every instant checkpoint.json is a complete document (old or new), and
+the one before it survives beside it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from evo.errors import UserError
+
+SCHEMA = 1
+NAME, PREVIOUS = "checkpoint.json", "checkpoint.prev.json"
+
+
+def _digest(state: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save(run_dir: Path, state: dict[str, Any]) -> Path:
+    doc = {"grokevo_checkpoint": SCHEMA, "sha256": _digest(state), "state": state}
+    target, tmp = run_dir / NAME, run_dir / (NAME + ".tmp")
+    with open(tmp, "w") as fh:
+        json.dump(doc, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if target.exists():
+        prev_tmp = run_dir / (PREVIOUS + ".tmp")
+        prev_tmp.unlink(missing_ok=True)
+        os.link(target, prev_tmp)
+        os.replace(prev_tmp, run_dir / PREVIOUS)
+    os.replace(tmp, target)
+    _fsync_dir(run_dir)
+    return target
+
+
+def read(path: Path) -> dict[str, Any]:
+    """The state in one checkpoint file; UserError naming the file and the problem."""
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: no checkpoint here") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: unreadable checkpoint ({exc})") from None
+    if not isinstance(doc, dict) or "grokevo_checkpoint" not in doc:
+        raise UserError(f"{path}: not a grokevo checkpoint")
+    version = doc["grokevo_checkpoint"]
+    if not isinstance(version, int) or version > SCHEMA:
+        raise UserError(f"{path}: checkpoint schema {version!r} is newer than this grokevo reads "
+                        f"({SCHEMA}); upgrade grokevo")
+    if doc.get("sha256") != _digest(doc.get("state", {})):
+        raise UserError(f"{path}: checkpoint is corrupted (checksum mismatch)")
+    return doc["state"]
+
+
+def load(run_dir: Path) -> dict[str, Any]:
+    """The newest readable checkpoint of a run directory. A corrupted newest one falls back
+    to the previous only when the newest is missing; otherwise the user is told, since
+    silently losing a generation would surprise."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such run directory")
+    current = run_dir / NAME
+    if not current.exists():
+        if (run_dir / PREVIOUS).exists():
+            return read(run_dir / PREVIOUS)
+        raise UserError(f"{run_dir}: not a grokevo run (no {NAME}); nothing to resume")
+    return read(current)

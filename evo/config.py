@@ -1,0 +1,117 @@
+"""The run's configuration: one frozen dataclass, from defaults, a TOML file and flags.
+
+Stored in the checkpoint; `--resume` compares it with what the user asks for now, so a run
+is never silently continued under other rules.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evo.errors import UserError
+from evo.tasks import TaskSpec
+
+SCHEDULES = ("alternate", "joint")
+SPEED_METRICS = ("flops", "steps", "seconds")
+BACKENDS = ("loky", "dask", "ray")
+# Settings that may change on resume: how far to go and where to compute, not what.
+RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    generations: int = 50
+    population: int = 8
+    offspring: int = 6
+    partners: int = 2
+    schedule: str = "alternate"
+    speed_metric: str = "flops"
+    task: str = "add"
+    p: int = 97
+    train_frac: float = 0.5
+    select_frac: float = 0.5
+    split: str = "random"
+    pairs: str = "ordered"
+    split_seed: int = 0
+    budget: int = 300
+    max_flops: float = 5e10
+    threshold: float = 0.99
+    eval_every: int = 10
+    seed: int = 0
+    final_seeds: int = 3
+    workers: int = 1
+    device: str = "cpu"
+    backend: str = "loky"
+    scheduler: str = ""
+    seed_with: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
+                     "final_seeds", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserError(f"--{name.replace('_', '-')}: must be a whole number >= 1, got {value!r}")
+        if self.partners > self.population:
+            raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
+        for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS),
+                              ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
+            if getattr(self, name) not in allowed:
+                raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
+                                f"{', '.join(allowed)}")
+        if not 0 < self.threshold <= 1:
+            raise UserError(f"--threshold: must lie in (0, 1], got {self.threshold}")
+        if not self.max_flops > 0:
+            raise UserError(f"--max-flops: must be > 0, got {self.max_flops}")
+        if self.backend != "loky" and self.backend == "dask" and not self.scheduler:
+            raise UserError("--scheduler: --backend dask needs a scheduler address (tcp://HOST:PORT)")
+        object.__setattr__(self, "seed_with", tuple(self.seed_with))
+        self.task_spec()  # raises TaskError naming the field
+
+    def task_spec(self) -> TaskSpec:
+        return TaskSpec(op=self.task, p=self.p, split=self.split, train_frac=self.train_frac,
+                        select_frac=self.select_frac, pairs=self.pairs, split_seed=self.split_seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["seed_with"] = list(self.seed_with)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> "RunConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(f"{source}: unknown key {unknown[0]!r}")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise UserError(f"{source}: {exc}") from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Keys as in RunConfig, dashes or underscores (`train-frac` or `train_frac`)."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"--config: no such file {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"--config: cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"--config: {path} is not valid TOML ({exc})") from None
+    return {key.replace("-", "_"): value for key, value in data.items()}
+
+
+def check_resume(stored: RunConfig, wanted: RunConfig, explicit: set[str]) -> RunConfig:
+    """The stored config with the settings a resume may change taken from `wanted`; any
+    other setting the user gave explicitly must equal the stored one."""
+    for name in sorted(explicit - set(RESUMABLE)):
+        if getattr(stored, name) != getattr(wanted, name):
+            raise UserError(f"--resume: --{name.replace('_', '-')} {getattr(wanted, name)!r} differs from "
+                            f"the run's {getattr(stored, name)!r}; start a new --out instead")
+    if wanted.generations < stored.generations and "generations" in explicit:
+        raise UserError(f"--generations: {wanted.generations} is fewer than the run's {stored.generations}")
+    changes = {name: getattr(wanted, name) for name in RESUMABLE if name in explicit}
+    return dataclasses.replace(stored, **changes)

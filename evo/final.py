@@ -1,0 +1,99 @@
+"""The end of a run: the front's pairs re-trained on several seeds and measured on holdout
+for the first time; front.json and one reproducible pair file per member."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+from pathlib import Path
+from typing import Any
+
+from evo.pair import Pair
+from evo.scoring import pair_key, run_key
+from evo.search import SearchState, job, run_settings
+from evo.summary import brain as brain_summary
+from evo.summary import encoder as encoder_summary
+
+FRONT, FRONT_DIR = "front.json", "front"
+
+
+def member_id(index: int, pair: Pair) -> str:
+    return f"p{index:02d}-{hashlib.sha256(pair_key(pair).encode()).hexdigest()[:8]}"
+
+
+def _median(values: list[Any]) -> Any:
+    """Median treating a missed threshold (None) as worse than any figure; None if the
+    median itself missed."""
+    ranked = sorted(values, key=lambda v: (v is None, v if v is not None else 0))
+    mid = ranked[(len(ranked) - 1) // 2]
+    if mid is None or len(ranked) % 2 == 1:
+        return mid
+    upper = ranked[len(ranked) // 2]
+    return None if upper is None else statistics.median([mid, upper])
+
+
+def final_seeds(state: SearchState) -> list[int]:
+    return [state.config.seed + i for i in range(state.config.final_seeds)]
+
+
+def final_jobs(state: SearchState) -> tuple[list[str], list[dict[str, Any]]]:
+    """Re-training jobs of the front not yet done (kept in state.finals across a resume)."""
+    keys, jobs = [], []
+    settings = run_settings(state.config)
+    for ind in state.archive:
+        for seed in final_seeds(state):
+            key = run_key(ind.gene, {**settings, "seed": seed, "holdout": True})
+            if key not in state.finals and key not in keys:
+                keys.append(key)
+                jobs.append(job(ind.gene, state.config, seed=seed, holdout=True))
+    return keys, jobs
+
+
+def front_document(state: SearchState) -> dict[str, Any]:
+    settings = run_settings(state.config)
+    members = []
+    for index, ind in enumerate(state.archive):
+        pair: Pair = ind.gene
+        records = [state.finals[run_key(pair, {**settings, "seed": s, "holdout": True})]
+                   for s in final_seeds(state)]
+        search_record = state.cache[run_key(pair, settings)]
+
+        def med(key: str) -> Any:
+            return _median([r.get(key) for r in records])
+        members.append({
+            "id": member_id(index, pair), "encoder": pair.encoder.to_dict(), "brain": pair.brain.to_dict(),
+            "encoder_summary": encoder_summary(pair.encoder), "brain_summary": brain_summary(pair.brain),
+            "combiner": pair.combiner, "seeds": final_seeds(state),
+            "steps_to_threshold": med("steps_to_threshold"), "flops_to_threshold": med("flops_to_threshold"),
+            "seconds_to_threshold": med("seconds_to_threshold"), "params": search_record.get("params"),
+            "select_acc": med("select_acc"), "holdout_acc": med("holdout_acc"),
+            "holdout_acc_unseen_mirror": med("holdout_acc_unseen_mirror"),
+            "diverged_seeds": sum(bool(r.get("diverged")) for r in records),
+            "failed_seeds": sum(bool(r.get("failed")) for r in records),
+            "search_objectives": list(ind.fitness.values),
+            "pair_file": f"{FRONT_DIR}/{member_id(index, pair)}.json",
+        })
+    return {"generation": state.generation, "task": state.config.task_spec().to_dict(),
+            "speed_metric": state.config.speed_metric, "threshold": state.config.threshold,
+            "budget": state.config.budget, "max_flops": state.config.max_flops, "members": members}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def write_front(state: SearchState, run_dir: Path) -> dict[str, Any]:
+    """front.json plus front/ID.json: pair files that `python -m evo train --pair` takes,
+    carrying the task and budget so that one command reproduces the member."""
+    doc = front_document(state)
+    (run_dir / FRONT_DIR).mkdir(exist_ok=True)
+    for ind, member in zip(state.archive, doc["members"]):
+        _write_json(run_dir / member["pair_file"], {
+            **ind.gene.to_dict(), "task": doc["task"], "budget": state.config.budget,
+            "max_flops": state.config.max_flops, "threshold": state.config.threshold,
+            "eval_every": state.config.eval_every, "seed": state.config.seed})
+    _write_json(run_dir / FRONT, doc)
+    return doc

@@ -1,0 +1,46 @@
+"""DEAP's creator calls, all in one importable module (creator classes are global and must
+exist under the same names in every worker process)."""
+from __future__ import annotations
+
+from typing import Any
+
+from deap import base, creator
+
+
+class GeneBox:
+    """A DEAP individual holding one gene (an encoder, a brain, or a pair).
+
+    Equality is the gene's, so ParetoFront merges duplicates; the fitness rides along.
+    """
+
+    def __init__(self, gene: Any):
+        self.gene = gene
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GeneBox) and self.gene == other.gene
+
+    def __hash__(self) -> int:
+        return hash(self.gene)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.gene!r})"
+
+
+# Both objectives are minimised: log10 generalization cost and log10 brain parameters.
+if not hasattr(creator, "CostSize"):
+    creator.create("CostSize", base.Fitness, weights=(-1.0, -1.0))
+if not hasattr(creator, "EncoderInd"):
+    creator.create("EncoderInd", GeneBox, fitness=creator.CostSize)
+if not hasattr(creator, "BrainInd"):
+    creator.create("BrainInd", GeneBox, fitness=creator.CostSize)
+if not hasattr(creator, "PairInd"):
+    creator.create("PairInd", GeneBox, fitness=creator.CostSize)
+
+
+def boxed(kind: str, gene: Any, values: tuple[float, float] | None = None) -> GeneBox:
+    """A new individual of kind "encoder", "brain" or "pair", with fitness if given."""
+    cls = {"encoder": creator.EncoderInd, "brain": creator.BrainInd, "pair": creator.PairInd}[kind]
+    ind = cls(gene)
+    if values is not None:
+        ind.fitness.values = values
+    return ind

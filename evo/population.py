@@ -1,0 +1,102 @@
+"""Populations as DEAP individuals whose fitness is that of their best scored pair."""
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Callable, Iterable
+
+import numpy as np
+from deap import tools
+
+from encoders import feature_dim
+from encoders.gene import EncoderGene
+from evo import variation
+from evo.individuals import GeneBox, boxed
+from evo.pair import Pair
+from evo.scoring import gene_key, objectives, pair_key
+from genome import GeneError
+
+WORST = (99.0, 99.0)
+
+
+def encoder_valid(p: int) -> Callable[[EncoderGene], bool]:
+    """An encoder is kept only if it builds for this modulus with its combiner."""
+    def ok(gene: EncoderGene) -> bool:
+        try:
+            feature_dim(gene, p)
+        except GeneError:
+            return False
+        return True
+    return ok
+
+
+class BestPairs:
+    """For every gene, the objectives of its best pair so far: min over its records of
+    (log cost, log size, pair key), a total order, so the result never depends on the order
+    records arrive in."""
+
+    def __init__(self, metric: str):
+        self.metric = metric
+        self.best: dict[str, tuple[float, float, str]] = {}
+
+    def add(self, pair: Pair, record: dict[str, Any]) -> tuple[float, float]:
+        values = objectives(record, self.metric)
+        entry = (*values, pair_key(pair))
+        for key in (gene_key(pair.encoder), gene_key(pair.brain)):
+            if key not in self.best or entry < self.best[key]:
+                self.best[key] = entry
+        return values
+
+    def values(self, gene: Any) -> tuple[float, float]:
+        entry = self.best.get(gene_key(gene))
+        return WORST if entry is None else (entry[0], entry[1])
+
+
+def refresh(pop: Iterable[GeneBox], best: BestPairs) -> None:
+    for ind in pop:
+        ind.fitness.values = best.values(ind.gene)
+
+
+def top(pop: list[GeneBox], r: int) -> list[GeneBox]:
+    """The r best by NSGA-II (non-dominated rank, then crowding distance)."""
+    return tools.selNSGA2(list(pop), r)
+
+
+def survive(pop: list[GeneBox], k: int) -> list[GeneBox]:
+    """NSGA-II survival; works for any k (no tournament, so no multiple-of-4 rule)."""
+    return tools.selNSGA2(list(pop), k)
+
+
+def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
+              is_valid: Callable[[Any], bool], cx_prob: float = 0.3) -> list[GeneBox]:
+    """n new genes, none behaving like a current member or like each other."""
+    seen = {gene_key(ind.gene) for ind in pop}
+    children: list[GeneBox] = []
+    for _ in range(n * variation.TRIES):
+        if len(children) == n:
+            break
+        a, b = (rng.sample(pop, 2) if len(pop) > 1 else (pop[0], pop[0]))
+        gene = a.gene
+        if rng.random() < cx_prob and a is not b:
+            gene = variation.crossover(a.gene, b.gene, rng, is_valid)
+        gene = variation.mutate(gene, rng, is_valid)
+        if gene_key(gene) not in seen:
+            seen.add(gene_key(gene))
+            children.append(boxed(kind, gene))
+    return children
+
+
+def hypervolume(front: Iterable[GeneBox], ref: tuple[float, float]) -> float:
+    """Area dominated by the front up to `ref`, in the log10 objective space."""
+    import moocore
+
+    points = np.array([ind.fitness.values for ind in front if all(
+        v < r for v, r in zip(ind.fitness.values, ref))], dtype=float)
+    return float(moocore.hypervolume(points, ref=np.array(ref))) if len(points) else 0.0
+
+
+def reference_point(max_flops: float, budget: int, metric: str) -> tuple[float, float]:
+    """A fixed corner (worst cost of any run, 10^8 parameters), so that hypervolumes of
+    different generations compare."""
+    worst = {"flops": max_flops, "steps": budget, "seconds": 3600.0}[metric]
+    return (math.log10(worst) + 1.2, 8.0)

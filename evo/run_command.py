@@ -1,0 +1,173 @@
+"""`python -m evo run` and `python -m evo show`: drive the search, checkpoint every
+generation, resume, and finish with the re-checked front."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from evo import checkpoint
+from evo.config import RunConfig, check_resume, read_toml
+from evo.errors import UserError
+
+CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
+                "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
+                "threshold", "eval_every", "seed", "final_seeds", "workers", "device", "backend",
+                "scheduler", "seed_with")
+EVENTS = "events.jsonl"
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
+    """Defaults < --config FILE < flags; returns the config and the keys the user set."""
+    values: dict[str, Any] = read_toml(args.config) if args.config else {}
+    explicit = set(values)
+    for name in CONFIG_FLAGS:
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = value
+            explicit.add(name)
+    if isinstance(values.get("seed_with"), str):
+        values["seed_with"] = [n for n in values["seed_with"].split(",") if n]
+    return RunConfig.from_dict(values, "--config" if args.config else "options"), explicit
+
+
+def _check_seed_with(config: RunConfig) -> None:
+    from evo.recipes import get_recipe
+    for name in config.seed_with:
+        get_recipe(name)
+
+
+def prepare_dir(run_dir: Path) -> None:
+    """A fresh run directory that we can write, checked before any training starts."""
+    if (run_dir / checkpoint.NAME).exists() or (run_dir / checkpoint.PREVIOUS).exists():
+        raise UserError(f"--out: {run_dir} already holds a run; add --resume, or choose another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-probe"
+        probe.write_bytes(b"x" * 65536)
+        os.fsync(os.open(probe, os.O_RDONLY))
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"--out: cannot write to {run_dir}: {exc.strerror or exc}") from None
+
+
+class EventLog:
+    """Appends every event but per-evaluation noise to RUN_DIR/events.jsonl, then passes it on."""
+
+    def __init__(self, run_dir: Path, inner: Any):
+        self.path, self.inner = run_dir / EVENTS, inner
+
+    def emit(self, event: str, **data: Any) -> None:
+        self.inner.emit(event, **data)
+        if event in ("evaluated", "scoring"):
+            record = data.get("record", {})
+            if not (record.get("diverged") or record.get("failed")):
+                return
+            data = {"generation_event": "evaluated", "diverged": record.get("diverged"),
+                    "failed": record.get("failed"), "error": record.get("error"),
+                    "encoder": record.get("encoder"), "brain": record.get("brain")}
+        elif event == "generation_end":
+            data = {"generation": data["generation"], "phase": data["phase"], "stats": data["stats"]}
+        elif event == "front_member":
+            data = {"generation": data["generation"], "pair": data["pair"].to_dict(),
+                    "values": list(data["values"])}
+        with open(self.path, "a") as fh:
+            fh.write(json.dumps({"event": event, **data}, default=str) + "\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    from evo.final import final_jobs, write_front
+    from evo.machine import resolve_device
+    from evo.parallel import Scorer
+    from evo.search import Search
+    from evo.state_io import from_json, new_state, to_json
+
+    config, explicit = config_from_args(args)
+    run_dir = Path(args.out)
+    if args.resume:
+        doc = checkpoint.load(run_dir)
+        try:
+            stored = RunConfig.from_dict(doc["config"], "checkpoint config")
+        except (KeyError, TypeError):
+            raise UserError(f"{run_dir}: checkpoint has no readable config") from None
+        config = check_resume(stored, config, explicit)
+        state = from_json(doc, config)
+    else:
+        _check_seed_with(config)
+        prepare_dir(run_dir)
+        (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
+        state = new_state(config)
+    resolve_device(config.device)
+    title = f"{config.task} mod {config.p}, {config.split} split {config.train_frac:g}, {config.schedule}"
+    use_dashboard = not args.no_dashboard and sys.stdout.isatty()
+    from evo.dashboard import Dashboard, PlainLog
+    listener = (Dashboard(config.generations, state.generation + 1, title) if use_dashboard
+                else PlainLog(config.generations, state.generation + 1))
+    log = EventLog(run_dir, listener)
+    try:
+        with Scorer(config.workers, config.backend, config.scheduler) as scorer, listener:
+            search = Search(state, scorer, log.emit)
+            while state.generation < config.generations - 1:
+                search.generation()
+                checkpoint.save(run_dir, to_json(state))
+            keys, jobs = final_jobs(state)
+            if jobs:
+                log.emit("message", text=f"re-checking {len(state.archive)} front pairs on "
+                                          f"{config.final_seeds} seeds with holdout")
+                log.emit("scoring", total=len(jobs), cached=0)
+                records = scorer.map(jobs, lambda i, r: log.emit("evaluated", index=i, total=len(jobs), record=r))
+                state.finals.update(zip(keys, records))
+                checkpoint.save(run_dir, to_json(state))
+            doc = write_front(state, run_dir)
+    except KeyboardInterrupt:
+        print(f"interrupted; generation {state.generation} is saved. Resume with: "
+              f"python -m evo run --out {run_dir} --resume", file=sys.stderr)
+        return 130
+    print_front(doc)
+    print(f"front: {run_dir / 'front.json'}   reproduce a member: python -m evo train --pair "
+          f"{run_dir}/<pair_file>")
+    return 0
+
+
+def print_front(doc: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    task = doc["task"]
+    table = Table(title=f"front after generation {doc['generation']}: {task['op']} mod {task['p']} "
+                        f"(medians over seeds; holdout first seen here)")
+    for name in ("id", "encoder", "brain", "steps", "flops", "params", "select", "holdout", "unseen mirror"):
+        table.add_column(name)
+    for m in doc["members"]:
+        table.add_row(m["id"], m["encoder_summary"], m["brain_summary"],
+                      "did not reach" if m["steps_to_threshold"] is None else str(m["steps_to_threshold"]),
+                      "-" if m["flops_to_threshold"] is None else f"{m['flops_to_threshold']:.3g}",
+                      str(m["params"]), _pct(m["select_acc"]), _pct(m["holdout_acc"]),
+                      _pct(m["holdout_acc_unseen_mirror"]))
+    Console().print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def show(args: argparse.Namespace) -> int:
+    from evo.final import FRONT
+    path = Path(args.run_dir) / FRONT
+    if not Path(args.run_dir).is_dir():
+        raise UserError(f"{args.run_dir}: no such run directory")
+    if not path.exists():
+        raise UserError(f"{args.run_dir}: no front.json yet (the run has not finished; "
+                        f"resume it with python -m evo run --out {args.run_dir} --resume)")
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: unreadable ({exc})") from None
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        print_front(doc)
+    return 0

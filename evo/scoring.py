@@ -1,0 +1,61 @@
+"""A pair's two objectives from its record, and the cache key that identifies a run."""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import genome
+from evo.pair import Pair
+
+DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
+
+
+def best_select(record: dict[str, Any]) -> float:
+    return max((point["select_acc"] for point in record.get("curve", ())), default=0.0)
+
+
+def cost(record: dict[str, Any], metric: str) -> float:
+    """Generalization cost: the metric at the threshold; a run that missed it costs its cap
+    times 10**shortfall, shortfall = how far its best select accuracy fell short, as a
+    fraction of the threshold, so that selection has a gradient before anything groks."""
+    if record.get("failed"):
+        return math.inf
+    if record["steps_to_threshold"] is not None and not record["diverged"]:
+        return float({"flops": record["flops_to_threshold"], "steps": record["steps_to_threshold"],
+                      "seconds": record["seconds_to_threshold"]}[metric])
+    cap = {"flops": record["steps_cap"] * record["flops_per_step"], "steps": record["steps_cap"],
+           "seconds": record["seconds"]}[metric]
+    if record["diverged"]:
+        shortfall = DIVERGED_SHORTFALL
+    else:
+        shortfall = max(0.0, record["threshold"] - best_select(record)) / record["threshold"]
+    return float(cap) * 10 ** shortfall
+
+
+def objectives(record: dict[str, Any], metric: str) -> tuple[float, float]:
+    """(log10 cost, log10 params): on log scales the crowding distance weighs a decade of
+    cost like a decade of size."""
+    c = cost(record, metric)
+    size = record.get("params") or 1
+    return (math.log10(c) if math.isfinite(c) and c > 0 else 99.0, math.log10(max(1, size)))
+
+
+def pair_key(pair: Pair) -> str:
+    """Canonical JSON of what the pair does: unused fields left out (a transformer combines
+    the operands itself, so the encoder's combiner is unused too)."""
+    encoder = genome.active(pair.encoder)
+    if pair.brain.family == "transformer":
+        encoder.pop("combiner", None)
+        encoder.pop("combine_k", None)
+    return json.dumps({"encoder": encoder, "brain": genome.active(pair.brain)}, sort_keys=True)
+
+
+def gene_key(gene: Any) -> str:
+    return json.dumps(genome.active(gene), sort_keys=True)
+
+
+def run_key(pair: Pair, settings: dict[str, Any]) -> str:
+    """Cache key: the pair's behaviour plus task, seed, budget and every setting of the run
+    that changes its figures."""
+    return json.dumps({"pair": json.loads(pair_key(pair)), **settings}, sort_keys=True)

@@ -1,0 +1,224 @@
+"""The co-search: DEAP alternates spectacles (encoders) and brains.
+
+Generation 0 draws both populations (or seeds them from named recipes) and scores each
+encoder with `partners` brains. Then, with the `alternate` schedule, even generations vary
+encoders and score every child with the current top brains; odd generations do the same
+for brains against the top encoders. `joint` varies whole pairs. Survival is NSGA-II on
+(log10 cost, log10 size); every scored pair enters an archive (ParetoFront) and a cache, so
+no pair is trained twice. The loop emits events and never draws.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from deap import tools
+
+from brains.gene import BrainGene
+from encoders.gene import EncoderGene
+from evo import population as popmod
+from evo import variation
+from evo.config import RunConfig
+from evo.individuals import GeneBox, boxed
+from evo.pair import Pair
+from evo.recipes import get_recipe
+from evo.scoring import pair_key, run_key
+
+Emit = Callable[..., None]
+
+
+@dataclass
+class SearchState:
+    config: RunConfig
+    generation: int = -1                       # last completed generation; -1 = none yet
+    encoders: list[GeneBox] = field(default_factory=list)
+    brains: list[GeneBox] = field(default_factory=list)
+    pairs: list[GeneBox] = field(default_factory=list)   # the joint schedule's population
+    archive: tools.ParetoFront = field(default_factory=lambda: tools.ParetoFront(
+        lambda a, b: pair_key(a.gene) == pair_key(b.gene)))
+    logbook: tools.Logbook = field(default_factory=tools.Logbook)
+    cache: dict[str, dict[str, Any]] = field(default_factory=dict)
+    finals: dict[str, dict[str, Any]] = field(default_factory=dict)  # holdout re-checks of the front
+    rng: random.Random = field(default_factory=random.Random)
+    best: popmod.BestPairs | None = None
+
+    def __post_init__(self) -> None:
+        if self.best is None:
+            self.best = popmod.BestPairs(self.config.speed_metric)
+
+
+def run_settings(config: RunConfig) -> dict[str, Any]:
+    """What, besides the pair, fixes a run's figures (the cache key's other half)."""
+    return {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
+            "max_flops": config.max_flops, "threshold": config.threshold,
+            "eval_every": config.eval_every}
+
+
+def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool = False) -> dict[str, Any]:
+    settings = run_settings(config)
+    return {"pair": pair.to_dict(), "task": settings["task"], "seed": config.seed if seed is None else seed,
+            "budget": config.budget, "threshold": config.threshold, "eval_every": config.eval_every,
+            "max_flops": config.max_flops, "device": config.device, "report_holdout": holdout}
+
+
+class Search:
+    def __init__(self, state: SearchState, scorer: Any, emit: Emit):
+        self.state, self.scorer, self.emit = state, scorer, emit
+        self.config = state.config
+        self.encoder_ok = popmod.encoder_valid(self.config.p)
+
+    # -- scoring -------------------------------------------------------------------------
+    def score(self, pairs: list[Pair]) -> list[GeneBox]:
+        """Train the pairs not in the cache (in parallel), and return all as scored PairInds."""
+        state, settings = self.state, run_settings(self.config)
+        keys = [run_key(pair, settings) for pair in pairs]
+        todo: dict[str, Pair] = {}
+        for key, pair in zip(keys, pairs):
+            if key not in state.cache and key not in todo:
+                todo[key] = pair
+        self.emit("scoring", total=len(todo), cached=len(pairs) - len(todo))
+
+        def arrived(i: int, record: dict[str, Any]) -> None:
+            self.emit("evaluated", index=i, total=len(todo), record=record)
+        records = self.scorer.map([job(pair, self.config) for pair in todo.values()], arrived)
+        for key, record in zip(todo, records):
+            state.cache[key] = record
+        scored = []
+        for key, pair in zip(keys, pairs):
+            values = state.best.add(pair, state.cache[key])
+            scored.append(boxed("pair", pair, values))
+        return scored
+
+    def refresh(self) -> None:
+        for pop in (self.state.encoders, self.state.brains):
+            popmod.refresh(pop, self.state.best)
+
+    # -- generations ---------------------------------------------------------------------
+    def initial(self) -> list[GeneBox]:
+        config, rng = self.config, self.state.rng
+        encoders: list[EncoderGene] = []
+        brains: list[BrainGene] = []
+        for name in config.seed_with:
+            recipe = get_recipe(name).pair
+            encoders.append(recipe.encoder)
+            brains.append(recipe.brain)
+        while len(encoders) < config.population:
+            encoders.append(variation.random_gene(EncoderGene, rng, self.encoder_ok))
+        while len(brains) < config.population:
+            brains.append(variation.random_gene(BrainGene, rng))
+        self.state.encoders = [boxed("encoder", g) for g in encoders[:config.population]]
+        self.state.brains = [boxed("brain", g) for g in brains[:config.population]]
+        n, r = config.population, config.partners
+        if config.schedule == "joint":
+            pairs = [Pair(e.gene, b.gene) for e, b in zip(self.state.encoders, self.state.brains)]
+        else:
+            pairs = [Pair(self.state.encoders[i].gene, self.state.brains[(i + j) % n].gene)
+                     for i in range(n) for j in range(r)]
+        scored = self.score(pairs)
+        if config.schedule == "joint":
+            self.state.pairs = scored
+        self.refresh()
+        return scored
+
+    def vary_side(self, kind: str) -> list[GeneBox]:
+        """Children of one side, each scored with the top `partners` of the other side."""
+        config, state = self.config, self.state
+        mine = state.encoders if kind == "encoder" else state.brains
+        other = state.brains if kind == "encoder" else state.encoders
+        ok = self.encoder_ok if kind == "encoder" else (lambda g: True)
+        children = popmod.offspring(kind, mine, config.offspring, state.rng, ok)
+        partners = popmod.top(other, config.partners)
+        pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
+                 for c in children for p in partners]
+        scored = self.score(pairs)
+        self.refresh()
+        popmod.refresh(children, state.best)
+        survivors = popmod.survive(mine + children, config.population)
+        if kind == "encoder":
+            state.encoders = survivors
+        else:
+            state.brains = survivors
+        return scored
+
+    def vary_pairs(self) -> list[GeneBox]:
+        """Joint schedule: each child pair mutates its encoder, its brain, or both."""
+        config, state, rng = self.config, self.state, self.state.rng
+        seen = {pair_key(ind.gene) for ind in state.pairs}
+        children: list[Pair] = []
+        for _ in range(config.offspring * variation.TRIES):
+            if len(children) == config.offspring:
+                break
+            parent = rng.choice(state.pairs).gene
+            side = rng.choice(("encoder", "brain", "both"))
+            encoder = variation.mutate(parent.encoder, rng, self.encoder_ok) if side != "brain" else parent.encoder
+            brain = variation.mutate(parent.brain, rng) if side != "encoder" else parent.brain
+            child = Pair(encoder, brain)
+            if pair_key(child) not in seen:
+                seen.add(pair_key(child))
+                children.append(child)
+        scored = self.score(children)
+        state.pairs = popmod.survive(state.pairs + scored, config.population)
+        return scored
+
+    def phase(self, generation: int) -> str:
+        if generation == 0:
+            return "initial"
+        if self.config.schedule == "joint":
+            return "pairs"
+        return "encoders" if generation % 2 == 0 else "brains"
+
+    def generation(self) -> None:
+        """Run the next generation and record it; the caller checkpoints afterwards."""
+        state = self.state
+        g = state.generation + 1
+        phase = self.phase(g)
+        self.emit("generation_start", generation=g, phase=phase)
+        before = {pair_key(ind.gene) for ind in state.archive}
+        if phase == "initial":
+            scored = self.initial()
+        elif phase == "pairs":
+            scored = self.vary_pairs()
+        else:
+            scored = self.vary_side("encoder" if phase == "encoders" else "brain")
+        state.archive.update(scored)
+        for ind in state.archive:
+            if pair_key(ind.gene) not in before:
+                self.emit("front_member", generation=g, pair=ind.gene, values=ind.fitness.values)
+        state.generation = g
+        self.record(g, phase, len(scored))
+        self.emit("generation_end", generation=g, phase=phase, front=self.front_rows(),
+                  stats=dict(state.logbook[-1]))
+
+    def front_rows(self) -> list[dict[str, Any]]:
+        settings = run_settings(self.config)
+        return [{"pair": ind.gene, "values": ind.fitness.values,
+                 "record": self.state.cache[run_key(ind.gene, settings)]} for ind in self.state.archive]
+
+    def record(self, g: int, phase: str, n_pairs: int) -> None:
+        state, config = self.state, self.config
+        pop = state.pairs if config.schedule == "joint" else state.encoders + state.brains
+        stats = tools.Statistics(key=lambda ind: ind.fitness.values)
+        stats.register("min", lambda v: [float(x) for x in np.min(v, axis=0)])
+        stats.register("median", lambda v: [float(x) for x in np.median(v, axis=0)])
+        ref = popmod.reference_point(config.max_flops, config.budget, config.speed_metric)
+        state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
+                             front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
+                             **stats.compile(pop))
+
+
+def random_states() -> dict[str, Any]:
+    """numpy's and torch's global generators: the loop does not draw from them (it uses its
+    own seeded `random.Random`, and every training run seeds itself), but they are saved and
+    restored so that nothing outside the loop can make a resumed run differ."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"numpy": [kind, keys.tolist(), pos, has_gauss, gauss],
+            "torch": torch.get_rng_state().tolist()}
+
+
+def set_random_states(states: dict[str, Any]) -> None:
+    kind, keys, pos, has_gauss, gauss = states["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(torch.tensor(states["torch"], dtype=torch.uint8))

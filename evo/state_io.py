@@ -1,0 +1,70 @@
+"""SearchState <-> the JSON document stored in a checkpoint.
+
+Populations are stored as genes only: their fitness is derived from the evaluation cache
+(each gene's best pair), so the cache is the one source of every figure.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from deap import tools
+
+from brains.gene import BrainGene
+from encoders.gene import EncoderGene
+from evo.config import RunConfig
+from evo.individuals import boxed
+from evo.pair import Pair
+from evo.population import BestPairs, refresh
+from evo.scoring import objectives, run_key
+from evo.search import SearchState, random_states, run_settings, set_random_states
+
+
+def new_state(config: RunConfig) -> SearchState:
+    return SearchState(config=config, rng=random.Random(config.seed))
+
+
+def to_json(state: SearchState) -> dict[str, Any]:
+    version, internal, gauss = state.rng.getstate()
+    return {
+        "config": state.config.to_dict(),
+        "generation": state.generation,
+        "encoders": [ind.gene.to_dict() for ind in state.encoders],
+        "brains": [ind.gene.to_dict() for ind in state.brains],
+        "pairs": [ind.gene.to_dict() for ind in state.pairs],
+        "archive": [ind.gene.to_dict() for ind in state.archive],
+        "logbook": [dict(entry) for entry in state.logbook],
+        "cache": state.cache,
+        "finals": state.finals,
+        "random": {"python": [version, list(internal), gauss], **random_states()},
+    }
+
+
+def from_json(doc: dict[str, Any], config: RunConfig | None = None) -> SearchState:
+    """Rebuild a state; `config` replaces the stored one (a resume may change a few
+    settings, see evo.config.check_resume)."""
+    config = config or RunConfig.from_dict(doc["config"], "checkpoint config")
+    state = SearchState(config=config, generation=doc["generation"], cache=doc["cache"],
+                        finals=doc["finals"])
+    for record in state.cache.values():
+        state.best.add(Pair(EncoderGene.from_dict(record["encoder"]), BrainGene.from_dict(record["brain"])),
+                       record)
+    state.encoders = [boxed("encoder", EncoderGene.from_dict(g)) for g in doc["encoders"]]
+    state.brains = [boxed("brain", BrainGene.from_dict(g)) for g in doc["brains"]]
+    refresh(state.encoders + state.brains, state.best)
+    settings = run_settings(config)
+
+    def scored(data: dict[str, Any]):
+        pair = Pair.from_dict(data)
+        return boxed("pair", pair, objectives(state.cache[run_key(pair, settings)], config.speed_metric))
+    state.pairs = [scored(p) for p in doc["pairs"]]
+    archive = [scored(p) for p in doc["archive"]]
+    state.archive.update(archive)
+    state.logbook = tools.Logbook()
+    for entry in doc["logbook"]:
+        state.logbook.record(**entry)
+    version, internal, gauss = doc["random"]["python"]
+    state.rng = random.Random()
+    state.rng.setstate((version, tuple(internal), gauss))
+    set_random_states(doc["random"])
+    return state

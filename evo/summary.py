@@ -1,0 +1,47 @@
+"""Short human-readable names of genes and pairs, for tables and logs."""
+from __future__ import annotations
+
+from typing import Any
+
+from brains.gene import BrainGene
+from encoders.gene import EncoderGene
+
+
+def encoder(gene: EncoderGene) -> str:
+    f = gene.family
+    if f == "fourier":
+        body = f"fourier[{len(gene.freqs) or 'all'}]"
+    elif f in ("scalar", "cyclic"):
+        body = f"{f} d{gene.dim} w{gene.width:.2f}"
+    elif f == "varcycle":
+        body = f"varcycle d{gene.dim} T{gene.period_min:.3g}-{gene.period_max:.3g}"
+    elif f == "random":
+        body = f"random d{gene.dim}"
+    else:
+        body = f
+    if gene.sdr:
+        body += f" sdr{gene.sdr:.2f}"
+    comb = f"sum_sdr{gene.combine_k:.2f}" if gene.combiner == "sum_sdr" else gene.combiner
+    return f"{body} +{comb}"
+
+
+def brain(gene: BrainGene) -> str:
+    if gene.family == "mlp":
+        body = f"mlp{list(gene.hidden)} {gene.activation}"
+    else:
+        body = f"tf L{gene.n_layers} d{gene.d_model} h{gene.n_heads}" + ("" if gene.layer_norm else " noLN")
+    opt = f"{gene.optimizer} lr{gene.lr:.1e} wd{gene.weight_decay:.2g}"
+    extra = []
+    if gene.batch_size:
+        extra.append(f"b{gene.batch_size}")
+    if gene.grokfast_lambda:
+        extra.append(f"gf{gene.grokfast_lambda:.2g}")
+    return " ".join([body, gene.loss, opt, *extra])
+
+
+def figures(record: dict[str, Any]) -> dict[str, Any]:
+    """The figures a table row shows of one record."""
+    return {"steps": record.get("steps_to_threshold"), "flops": record.get("flops_to_threshold"),
+            "seconds": record.get("seconds_to_threshold"), "params": record.get("params"),
+            "select_acc": max((p["select_acc"] for p in record.get("curve", ())), default=0.0),
+            "diverged": record.get("diverged", False), "failed": record.get("failed", False)}

@@ -1,0 +1,130 @@
+"""Random draws, mutation and crossover of genes, driven by the ranges genes declare.
+
+Every operator takes an explicit `random.Random` (the search checkpoints its state) and
+returns a valid gene: a candidate that breaks a cross-field rule or cannot be built for the
+task (`is_valid` says) is redrawn, up to a bound, and the parent is returned unchanged as
+the last resort so that an operator never fails.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from typing import Any, Callable, TypeVar
+
+import genome
+from genome import FieldSpec, GeneError
+
+G = TypeVar("G")
+TRIES = 50
+
+
+def _draw_number(spec: FieldSpec, rng: random.Random) -> float:
+    lo, hi = float(spec.lo), float(spec.hi)
+    if spec.log:
+        return math.exp(rng.uniform(math.log(lo), math.log(hi)))
+    return rng.uniform(lo, hi)
+
+
+def _as_kind(value: float, spec: FieldSpec) -> Any:
+    value = min(max(value, float(spec.lo)), float(spec.hi))
+    return int(round(value)) if spec.kind in ("int", "ints") else float(value)
+
+
+def draw_value(spec: FieldSpec, rng: random.Random) -> Any:
+    """A value from the declared range; a field with an `off` value is off half the time."""
+    if spec.kind == "bool":
+        return rng.random() < 0.5
+    if spec.kind == "choice":
+        return rng.choice(spec.choices)
+    if spec.kind == "ints":
+        n = rng.randint(spec.min_len, min(spec.max_len, spec.min_len + 3))
+        return tuple(_as_kind(_draw_number(spec, rng), spec) for _ in range(n))
+    if spec.off is not None and rng.random() < 0.5:
+        return spec.off
+    return _as_kind(_draw_number(spec, rng), spec)
+
+
+def perturb_value(value: Any, spec: FieldSpec, rng: random.Random, scale: float = 0.3) -> Any:
+    """A nearby value: a Gaussian step of `scale` of the range (or of a decade on log
+    fields); toggles off/on; adds, removes or perturbs one item of a tuple."""
+    if spec.kind == "bool":
+        return not value
+    if spec.kind == "choice":
+        others = [c for c in spec.choices if c != value]
+        return rng.choice(others) if others else value
+    if spec.kind == "ints":
+        items = list(value)
+        move = rng.random()
+        if move < 0.25 and len(items) < spec.max_len:
+            items.insert(rng.randint(0, len(items)), _as_kind(_draw_number(spec, rng), spec)
+                         if not items else rng.choice(items))
+        elif move < 0.5 and len(items) > spec.min_len:
+            items.pop(rng.randrange(len(items)))
+        elif items:
+            i = rng.randrange(len(items))
+            items[i] = _step(items[i], spec, rng, scale)
+        return tuple(items)
+    if spec.off is not None and value == spec.off:
+        return _as_kind(_draw_number(spec, rng), spec)
+    if spec.off is not None and rng.random() < 0.2:
+        return spec.off
+    return _step(value, spec, rng, scale)
+
+
+def _step(value: float, spec: FieldSpec, rng: random.Random, scale: float) -> Any:
+    lo, hi = float(spec.lo), float(spec.hi)
+    if spec.log:
+        new = math.exp(math.log(max(value, lo)) + rng.gauss(0.0, scale * math.log(10)))
+    else:
+        new = value + rng.gauss(0.0, scale * (hi - lo))
+    new = _as_kind(new, spec)
+    if spec.kind == "int" and new == value:  # integers must move, or mutation stalls
+        new = _as_kind(value + rng.choice((-1, 1)), spec)
+    return new
+
+
+def _first_valid(make: Callable[[], G], fallback: G, is_valid: Callable[[G], bool]) -> G:
+    for _ in range(TRIES):
+        try:
+            gene = make()
+        except GeneError:
+            continue
+        if is_valid(gene):
+            return gene
+    return fallback
+
+
+def random_gene(cls: type[G], rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True,
+                **fixed: Any) -> G:
+    """A gene drawn field by field from its declared ranges (`fixed` pins some fields)."""
+    specs = genome.specs(cls)
+
+    def make() -> G:
+        return cls(**{name: fixed[name] if name in fixed else draw_value(spec, rng)
+                      for name, spec in specs.items()})
+    gene = _first_valid(make, None, is_valid)  # type: ignore[arg-type]
+    if gene is None:
+        raise GeneError(f"{cls.__name__}: no valid random gene in {TRIES} draws")
+    return gene
+
+
+def mutate(gene: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True,
+           n_fields: int = 2) -> G:
+    """Change 1..n_fields of the fields that matter for this gene (picking `family` is a
+    family switch), so that a mutant never differs only in fields nothing reads."""
+    specs = genome.specs(gene)
+    names = [name for name, spec in specs.items() if genome.is_active(gene, spec)]
+
+    def make() -> G:
+        chosen = rng.sample(names, rng.randint(1, n_fields))
+        return dataclasses.replace(gene, **{n: perturb_value(getattr(gene, n), specs[n], rng)
+                                            for n in chosen})
+    return _first_valid(make, gene, lambda g: genome.active(g) != genome.active(gene) and is_valid(g))
+
+
+def crossover(a: G, b: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True) -> G:
+    """Uniform crossover: each field from either parent."""
+    def make() -> G:
+        return dataclasses.replace(a, **{n: getattr(b, n) for n in genome.specs(a) if rng.random() < 0.5})
+    return _first_valid(make, a, is_valid)
