@@ -37,7 +37,7 @@ class RunConfig:
     pairs: str = "ordered"
     split_seed: int = 0
     budget: int = 300
-    max_flops: float = 5e10
+    max_flops: float = 1e11
     threshold: float = 0.99
     eval_every: int = 10
     seed: int = 0

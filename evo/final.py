@@ -37,16 +37,24 @@ def final_seeds(state: SearchState) -> list[int]:
     return [state.config.seed + i for i in range(state.config.final_seeds)]
 
 
-def final_jobs(state: SearchState) -> tuple[list[str], list[dict[str, Any]]]:
-    """Re-training jobs of the front not yet done (kept in state.finals across a resume)."""
-    keys, jobs = [], []
+def final_keys(state: SearchState) -> list[tuple[str, Pair, int]]:
+    """(key, pair, seed) of every holdout re-check the current front needs."""
     settings = run_settings(state.config)
-    for ind in state.archive:
-        for seed in final_seeds(state):
-            key = run_key(ind.gene, {**settings, "seed": seed, "holdout": True})
-            if key not in state.finals and key not in keys:
-                keys.append(key)
-                jobs.append(job(ind.gene, state.config, seed=seed, holdout=True))
+    return [(run_key(ind.gene, {**settings, "seed": seed, "holdout": True}), ind.gene, seed)
+            for ind in state.archive for seed in final_seeds(state)]
+
+
+def final_jobs(state: SearchState) -> tuple[list[str], list[dict[str, Any]]]:
+    """Re-training jobs of the front not yet done (kept in state.finals across a resume).
+    Re-checks of pairs that have left the front are dropped, so that a run extended by a
+    resume holds exactly what the same run left alone holds."""
+    needed = final_keys(state)
+    state.finals = {key: state.finals[key] for key, _, _ in needed if key in state.finals}
+    keys, jobs = [], []
+    for key, pair, seed in needed:
+        if key not in state.finals and key not in keys:
+            keys.append(key)
+            jobs.append(job(pair, state.config, seed=seed, holdout=True))
     return keys, jobs
 
 

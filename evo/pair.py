@@ -41,8 +41,11 @@ class Pair:
         return cls(EncoderGene.from_dict(data["encoder"]), BrainGene.from_dict(data["brain"]))
 
 
-def load_pair(path: str | Path) -> Pair:
-    """Read a pair file (a bare pair, or any record that holds 'encoder' and 'brain')."""
+def load_pair(path: str | Path) -> tuple[Pair, dict[str, Any]]:
+    """Read a pair file (a bare pair, or any record that holds 'encoder' and 'brain').
+
+    Returns the pair and the rest of the document: a front's pair file also carries the
+    task, budget and seed it was scored under, so that one command reproduces it."""
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
@@ -52,6 +55,7 @@ def load_pair(path: str | Path) -> Pair:
     except json.JSONDecodeError as exc:
         raise UserError(f"--pair: {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     try:
-        return Pair.from_dict(data)
+        pair = Pair.from_dict(data)
     except (GeneError, TypeError) as exc:
         raise UserError(f"--pair: {path}: {exc}") from None
+    return pair, {k: v for k, v in data.items() if k not in ("encoder", "brain")}

@@ -13,7 +13,7 @@ from encoders.gene import EncoderGene
 from evo import variation
 from evo.individuals import GeneBox, boxed
 from evo.pair import Pair
-from evo.scoring import gene_key, objectives, pair_key
+from evo.scoring import DIVERGED_SHORTFALL, cap, gene_key, objectives, pair_key
 from genome import GeneError
 
 WORST = (99.0, 99.0)
@@ -95,8 +95,7 @@ def hypervolume(front: Iterable[GeneBox], ref: tuple[float, float]) -> float:
     return float(moocore.hypervolume(points, ref=np.array(ref))) if len(points) else 0.0
 
 
-def reference_point(max_flops: float, budget: int, metric: str) -> tuple[float, float]:
-    """A fixed corner (worst cost of any run, 10^8 parameters), so that hypervolumes of
-    different generations compare."""
-    worst = {"flops": max_flops, "steps": budget, "seconds": 3600.0}[metric]
-    return (math.log10(worst) + 1.2, 8.0)
+def reference_point(settings: dict[str, Any], metric: str) -> tuple[float, float]:
+    """A fixed corner (beyond the worst cost of any run, 10^8 parameters), so that
+    hypervolumes of different generations compare."""
+    return (math.log10(cap(settings, metric)) + DIVERGED_SHORTFALL + 0.1, 8.0)

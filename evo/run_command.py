@@ -139,7 +139,8 @@ def print_front(doc: dict[str, Any]) -> None:
     task = doc["task"]
     table = Table(title=f"front after generation {doc['generation']}: {task['op']} mod {task['p']} "
                         f"(medians over seeds; holdout first seen here)")
-    for name in ("id", "encoder", "brain", "steps", "flops", "params", "select", "holdout", "unseen mirror"):
+    table.add_column("id", no_wrap=True, min_width=12)
+    for name in ("encoder", "brain", "steps", "flops", "params", "select", "holdout", "unseen mirror"):
         table.add_column(name)
     for m in doc["members"]:
         table.add_row(m["id"], m["encoder_summary"], m["brain_summary"],

@@ -9,28 +9,37 @@ import genome
 from evo.pair import Pair
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
+SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
 
 
 def best_select(record: dict[str, Any]) -> float:
     return max((point["select_acc"] for point in record.get("curve", ())), default=0.0)
 
 
+def cap(settings: dict[str, Any], metric: str) -> float:
+    """What a run that misses the threshold costs before its shortfall penalty: the run
+    cap shared by all pairs (not the pair's own, or a tiny network that never generalizes
+    would look cheap)."""
+    return {"flops": settings["max_flops"], "steps": settings["budget"], "seconds": SECONDS_CAP}[metric]
+
+
 def cost(record: dict[str, Any], metric: str) -> float:
-    """Generalization cost: the metric at the threshold; a run that missed it costs its cap
-    times 10**shortfall, shortfall = how far its best select accuracy fell short, as a
-    fraction of the threshold, so that selection has a gradient before anything groks."""
+    """Generalization cost: the metric at the threshold; a run that missed it costs the
+    shared cap times 10**shortfall, shortfall = how far its best select accuracy fell
+    short, as a fraction of the threshold, so that selection has a gradient before anything
+    groks. A reached threshold therefore always beats a miss."""
     if record.get("failed"):
         return math.inf
     if record["steps_to_threshold"] is not None and not record["diverged"]:
         return float({"flops": record["flops_to_threshold"], "steps": record["steps_to_threshold"],
                       "seconds": record["seconds_to_threshold"]}[metric])
-    cap = {"flops": record["steps_cap"] * record["flops_per_step"], "steps": record["steps_cap"],
-           "seconds": record["seconds"]}[metric]
     if record["diverged"]:
         shortfall = DIVERGED_SHORTFALL
     else:
         shortfall = max(0.0, record["threshold"] - best_select(record)) / record["threshold"]
-    return float(cap) * 10 ** shortfall
+    own_cap = record["steps_cap"] * record["flops_per_step"]
+    settings = {"max_flops": record.get("max_flops") or own_cap, "budget": record["budget"]}
+    return cap(settings, metric) * 10 ** shortfall
 
 
 def objectives(record: dict[str, Any], metric: str) -> tuple[float, float]:

@@ -203,7 +203,7 @@ class Search:
         stats = tools.Statistics(key=lambda ind: ind.fitness.values)
         stats.register("min", lambda v: [float(x) for x in np.min(v, axis=0)])
         stats.register("median", lambda v: [float(x) for x in np.median(v, axis=0)])
-        ref = popmod.reference_point(config.max_flops, config.budget, config.speed_metric)
+        ref = popmod.reference_point(run_settings(config), config.speed_metric)
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
                              **stats.compile(pop))

@@ -17,36 +17,47 @@ TASK_FLAGS = {"task": "op", "p": "p", "train_frac": "train_frac", "select_frac":
               "split": "split", "pairs": "pairs", "split_seed": "split_seed"}
 
 
-def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, int]:
-    """Flags win over a recipe's suggestions, which win over the defaults."""
+RUN_DEFAULTS = {"seed": 0, "threshold": 0.99, "eval_every": 10, "max_flops": None}
+
+
+def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, dict[str, Any]]:
+    """Flags win over what a recipe or pair file suggests, which wins over the defaults."""
     task: dict[str, Any] = {}
-    budget = DEFAULT_BUDGET
+    run: dict[str, Any] = {**RUN_DEFAULTS, "budget": DEFAULT_BUDGET}
     if args.recipe:
         recipe = get_recipe(args.recipe)
-        pair, budget = recipe.pair, recipe.budget
+        pair, run["budget"] = recipe.pair, recipe.budget
         task.update(recipe.task)
     else:
-        pair = load_pair(args.pair)
+        pair, extras = load_pair(args.pair)
+        suggested = extras.get("task", {})
+        if not isinstance(suggested, dict):
+            raise UserError(f"--pair: {args.pair}: 'task' must be an object")
+        task.update({k: v for k, v in suggested.items() if k != "sizes" and k != "holdout_unseen_mirror"})
+        run.update({k: extras[k] for k in run if extras.get(k) is not None})
     task.update({field: getattr(args, flag) for flag, field in TASK_FLAGS.items()
                  if getattr(args, flag) is not None})
-    spec = TaskSpec(**task)
+    run.update({k: getattr(args, k) for k in run if getattr(args, k, None) is not None})
+    try:
+        spec = TaskSpec(**task)
+    except TypeError as exc:
+        raise UserError(f"--pair: task: {exc}") from None
     pair.check_buildable(spec.p)
-    return pair, spec, args.budget or budget
+    return pair, spec, run
 
 
 def run_train(args: argparse.Namespace) -> int:
     from evo.evaluate import evaluate
     from evo.machine import resolve_device
 
-    pair, task, budget = resolve(args)
+    pair, task, run = resolve(args)
     device = resolve_device(args.device)
     if args.save:
         _check_writable(Path(args.save))
     if args.json:
-        record = evaluate(pair, task, seed=args.seed, budget=budget, threshold=args.threshold,
-                          eval_every=args.eval_every, device=device, report_holdout=True)
+        record = evaluate(pair, task, **run, device=device, report_holdout=True)
     else:
-        record = _train_with_progress(pair, task, budget, device, args)
+        record = _train_with_progress(pair, task, run, device)
     text = json.dumps(record)
     if args.save:
         Path(args.save).write_text(text + "\n")
@@ -62,7 +73,7 @@ def _check_writable(path: Path) -> None:
         raise UserError(f"--save: cannot write {path} (no such directory or it is a directory)")
 
 
-def _train_with_progress(pair: Pair, task: TaskSpec, budget: int, device, args) -> dict[str, Any]:
+def _train_with_progress(pair: Pair, task: TaskSpec, run: dict[str, Any], device) -> dict[str, Any]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -71,13 +82,12 @@ def _train_with_progress(pair: Pair, task: TaskSpec, budget: int, device, args) 
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console) as progress:
-        bar = progress.add_task(f"{task.op} mod {task.p}", total=budget, status="")
+        bar = progress.add_task(f"{task.op} mod {task.p}", total=run["budget"], status="")
 
         def on_eval(point: dict[str, float]) -> None:
             progress.update(bar, completed=int(point["step"]),
                             status=f"train {point['train_acc']:.3f} select {point['select_acc']:.3f}")
-        return evaluate(pair, task, seed=args.seed, budget=budget, threshold=args.threshold,
-                        eval_every=args.eval_every, device=device, report_holdout=True, on_eval=on_eval)
+        return evaluate(pair, task, **run, device=device, report_holdout=True, on_eval=on_eval)
 
 
 def _fmt(value: Any) -> str:

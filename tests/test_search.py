@@ -1,0 +1,217 @@
+"""The co-search: resume equals an uninterrupted run, workers do not change results, the
+cache is honoured, the front is non-dominated, variation always yields valid genes."""
+import json
+import random
+import shutil
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brains.gene import BrainGene
+from encoders import feature_dim
+from encoders.gene import EncoderGene
+from evo import checkpoint, variation
+from evo.cli import main
+from evo.config import RunConfig
+from evo.population import encoder_valid
+from evo.search import Search
+from evo.state_io import new_state
+
+SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1", "--budget", "20",
+         "--final-seeds", "2", "--no-dashboard", "--seed", "5"]
+
+
+def run_cli(*argv):
+    try:
+        return main(list(argv))
+    except SystemExit as exc:
+        return exc.code
+
+
+TIMINGS = ("seconds", "seconds_to_threshold")
+
+
+def state_of(run_dir):
+    """The checkpoint's state, less wall-clock timings (measured, so never equal twice)."""
+    doc = checkpoint.load(run_dir)
+    doc.pop("config")
+    for records in (doc["cache"], doc["finals"]):
+        for record in records.values():
+            for key in TIMINGS:
+                record.pop(key, None)
+    return doc
+
+
+def test_resumed_run_equals_uninterrupted(tmp_path, capsys):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert run_cli("run", *SMALL, "--generations", "4", "--out", str(whole)) == 0
+    assert run_cli("run", *SMALL, "--generations", "2", "--out", str(split)) == 0
+    assert run_cli("run", "--out", str(split), "--resume", "--generations", "4", "--no-dashboard") == 0
+    capsys.readouterr()
+    a, b = state_of(whole), state_of(split)
+    assert a["generation"] == b["generation"] == 3
+    for key in ("encoders", "brains", "archive", "cache", "finals", "random"):
+        assert a[key] == b[key], key
+    assert [{k: v for k, v in e.items()} for e in a["logbook"]] == b["logbook"]
+    fa, fb = json.loads((whole / "front.json").read_text()), json.loads((split / "front.json").read_text())
+    strip = lambda doc: [{k: v for k, v in m.items() if k != "seconds_to_threshold"} for m in doc["members"]]
+    assert strip(fa) == strip(fb) and fa["generation"] == 3
+
+
+def test_workers_do_not_change_the_front(tmp_path, capsys):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run_cli("run", *SMALL, "--generations", "3", "--out", str(one), "--workers", "1") == 0
+    assert run_cli("run", *SMALL, "--generations", "3", "--out", str(two), "--workers", "2") == 0
+    capsys.readouterr()
+    a, b = state_of(one), state_of(two)
+    assert a["archive"] == b["archive"] and a["encoders"] == b["encoders"] and a["brains"] == b["brains"]
+
+
+def test_interrupted_checkpoint_write_keeps_previous(tmp_path, monkeypatch):
+    checkpoint.save(tmp_path, {"generation": 1})
+    checkpoint.save(tmp_path, {"generation": 2})
+
+    def crash(*args, **kwargs):
+        raise OSError("disk gone")
+    monkeypatch.setattr(checkpoint.os, "replace", crash)
+    with pytest.raises(OSError):
+        checkpoint.save(tmp_path, {"generation": 3})
+    monkeypatch.undo()
+    assert checkpoint.load(tmp_path) == {"generation": 2}
+    assert checkpoint.read(tmp_path / checkpoint.PREVIOUS) in ({"generation": 1}, {"generation": 2})
+
+
+class CountingScorer:
+    def __init__(self):
+        from evo.parallel import score_job
+        self.jobs, self.score_job = [], score_job
+
+    def map(self, jobs, on_result=None):
+        self.jobs.extend(jobs)
+        return [self.score_job({**job, "threads": 1}) for job in jobs]
+
+
+def test_cached_pair_is_not_retrained():
+    config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=10)
+    state = new_state(config)
+    scorer = CountingScorer()
+    search = Search(state, scorer, lambda *a, **k: None)
+    search.generation()
+    trained = len(scorer.jobs)
+    assert trained == len(state.cache) == 3
+    pairs = [ind.gene for ind in state.archive]
+    search.score(pairs + pairs)  # all cached, some twice
+    assert len(scorer.jobs) == trained
+
+
+def test_front_is_non_dominated(tmp_path, capsys):
+    assert run_cli("run", *SMALL, "--generations", "3", "--out", str(tmp_path / "r")) == 0
+    capsys.readouterr()
+    values = [m["search_objectives"] for m in json.loads((tmp_path / "r" / "front.json").read_text())["members"]]
+    assert values
+    for a in values:
+        for b in values:
+            assert not (b[0] <= a[0] and b[1] <= a[1] and b != a)
+
+
+def test_front_pair_file_reproduces_with_train(tmp_path, capsys):
+    assert run_cli("run", *SMALL, "--generations", "2", "--out", str(tmp_path / "r")) == 0
+    member = json.loads((tmp_path / "r" / "front.json").read_text())["members"][0]
+    capsys.readouterr()
+    assert run_cli("train", "--pair", str(tmp_path / "r" / member["pair_file"]), "--seed", "5", "--json") == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["task"]["p"] == 11 and record["budget"] == 20 and record["params"] == member["params"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([11, 23, 97]))
+def test_variation_always_yields_valid_genes(seed, p):
+    rng = random.Random(seed)
+    ok = encoder_valid(p)
+    enc = variation.random_gene(EncoderGene, rng, ok)
+    brain = variation.random_gene(BrainGene, rng)
+    for _ in range(5):
+        enc2 = variation.mutate(enc, rng, ok)
+        enc = variation.crossover(enc, enc2, rng, ok)
+        brain = variation.crossover(brain, variation.mutate(brain, rng), rng)
+        assert EncoderGene.from_dict(enc.to_dict()) == enc and feature_dim(enc, p) > 0
+        assert BrainGene.from_dict(brain.to_dict()) == brain
+
+
+BAD_RUNS = [
+    (["run", "--schedule", "random"], "--schedule"),
+    (["run", "--population", "0"], "--population"),
+    (["run", "--partners", "9", "--population", "3"], "--partners"),
+    (["run", "--backend", "dask"], "--scheduler"),
+    (["run", "--seed-with", "nosuch"], "--recipe"),
+    (["run", "--resume"], "--resume"),
+    (["show", "/nonexistent/run"], "no such run directory"),
+]
+
+
+@pytest.mark.parametrize("argv, needle", BAD_RUNS)
+def test_bad_run_input(argv, needle, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(*argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0]
+
+
+@pytest.fixture
+def finished_run(tmp_path, capsys):
+    run_dir = tmp_path / "r"
+    assert run_cli("run", *SMALL, "--generations", "2", "--out", str(run_dir)) == 0
+    capsys.readouterr()
+    return run_dir
+
+
+def _damage(run_dir, how):
+    path = run_dir / checkpoint.NAME
+    doc = json.loads(path.read_text())
+    if how == "newer":
+        doc["grokevo_checkpoint"] = checkpoint.SCHEMA + 1
+        path.write_text(json.dumps(doc))
+    elif how == "corrupt":
+        doc["state"]["generation"] = 99
+        path.write_text(json.dumps(doc))
+    elif how == "truncated":
+        path.write_text(path.read_text()[:100])
+
+
+@pytest.mark.parametrize("how, needle", [("newer", "newer"), ("corrupt", "corrupted"), ("truncated", "unreadable")])
+def test_bad_checkpoint_refused_and_kept(finished_run, how, needle, capsys):
+    _damage(finished_run, how)
+    before = {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()}
+    assert run_cli("run", "--out", str(finished_run), "--resume", "--generations", "3", "--no-dashboard") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0]
+    assert {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()} == before
+
+
+def test_not_a_run_dir_and_existing_run(finished_run, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_cli("run", "--out", str(empty), "--resume", "--no-dashboard") == 2
+    assert "not a grokevo run" in capsys.readouterr().err
+    before = (finished_run / checkpoint.NAME).read_bytes()
+    assert run_cli("run", *SMALL, "--out", str(finished_run)) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (finished_run / checkpoint.NAME).read_bytes() == before
+
+
+def test_resume_with_other_task_refused(finished_run, capsys):
+    assert run_cli("run", "--out", str(finished_run), "--resume", "--p", "23", "--no-dashboard") == 2
+    assert "--p" in capsys.readouterr().err
+
+
+def test_show_prints_the_front(finished_run, capsys):
+    assert run_cli("show", str(finished_run), "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) >= {"generation", "task", "members"}
+    member = doc["members"][0]
+    for key in ("id", "encoder", "brain", "steps_to_threshold", "flops_to_threshold", "seconds_to_threshold",
+                "params", "select_acc", "holdout_acc", "holdout_acc_unseen_mirror", "pair_file"):
+        assert key in member
+    assert run_cli("show", str(finished_run)) == 0
+    assert member["id"] in capsys.readouterr().out
