@@ -111,7 +111,7 @@ def build_parser() -> Parser:
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
     x = run.add_argument_group("execution")
-    x.add_argument("--workers", type=positive_int, help="parallel training processes (default 1)")
+    x.add_argument("--workers", type=positive_int, help="parallel training processes (default: CPU count)")
     x.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where training runs (default cpu)")
     x.add_argument("--backend", choices=BACKENDS, help="joblib backend: loky (default), dask, ray")
     x.add_argument("--scheduler", help="dask scheduler address, tcp://HOST:PORT")

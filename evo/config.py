@@ -6,8 +6,9 @@ is never silently continued under other rules.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ class RunConfig:
     eval_every: int = 10
     seed: int = 0
     final_seeds: int = 3
-    workers: int = 1
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     device: str = "cpu"
     backend: str = "loky"
     scheduler: str = ""

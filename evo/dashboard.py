@@ -181,12 +181,15 @@ class Dashboard(PlainLog):
         from rich.text import Text
 
         t = self.tracker
-        head = Text(f"{self.title}   gen {t.generation}/{t.generations - 1} [{t.phase}]   "
+        head = Text(f"{self.title}\ngen {t.generation}/{t.generations - 1} [{t.phase}]  "
                     f"elapsed {_clock(t.elapsed())}  eta {_clock(t.eta())}  {t.rate():.2f} evals/s  "
-                    f"hv {t.stats.get('hypervolume', 0):.3f}")
+                    f"trained {t.trained}  hv {t.stats.get('hypervolume', 0):.3f}", no_wrap=True,
+                    overflow="ellipsis")
         table = Table(expand=True, show_edge=False, pad_edge=False)
-        for name in ("encoder", "brain", "cost", "steps", "params", "select"):
-            table.add_column(name, overflow="ellipsis", no_wrap=True)
+        for name in ("encoder", "brain"):
+            table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=1)
+        for name in ("cost", "steps", "params", "select"):
+            table.add_column(name, no_wrap=True, justify="right", min_width=6)
         for row in sorted(t.front, key=lambda r: tuple(r["values"]))[:8]:
             f = summary.figures(row["record"])
             table.add_row(summary.encoder(row["pair"].encoder), summary.brain(row["pair"].brain),
@@ -197,8 +200,9 @@ class Dashboard(PlainLog):
         spark = Text(f"train  {sparkline([p['train_acc'] for p in curve])}\n"
                      f"select {sparkline([p['select_acc'] for p in curve])}")
         layout = Layout()
-        layout.split_column(Layout(head, size=1), Layout(self.progress, size=1),
+        layout.split_column(Layout(head, size=2), Layout(self.progress, size=1),
                             Layout(Panel(table, title="Pareto front (cost, size)"), ratio=2),
                             Layout(Panel(spark, title="best pair: accuracy by evaluation"), size=4),
-                            Layout(Panel(Text("\n".join(self.events)), title="events"), size=8))
+                            Layout(Panel(Text("\n".join(self.events), no_wrap=True, overflow="ellipsis"),
+                                         title="events"), size=8))
         return layout

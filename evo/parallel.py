@@ -5,7 +5,6 @@ and every result depends only on its job: not on the backend or the number of wo
 """
 from __future__ import annotations
 
-import os
 import traceback
 from contextlib import ExitStack
 from typing import Any, Callable, Iterator
@@ -40,7 +39,9 @@ class Scorer:
 
     def __init__(self, workers: int, backend: str = "loky", scheduler: str = ""):
         self.workers, self.backend, self.scheduler = workers, backend, scheduler
-        self.threads = max(1, (os.cpu_count() or 1) // workers) if backend == "loky" else 1
+        # One thread per training run, whatever the number of workers: the thread count can
+        # change floating-point reduction order, and results must not depend on --workers.
+        self.threads = 1
         self._stack = ExitStack()
         self._parallel = None
 
