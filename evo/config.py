@@ -112,7 +112,5 @@ def check_resume(stored: RunConfig, wanted: RunConfig, explicit: set[str]) -> Ru
         if getattr(stored, name) != getattr(wanted, name):
             raise UserError(f"--resume: --{name.replace('_', '-')} {getattr(wanted, name)!r} differs from "
                             f"the run's {getattr(stored, name)!r}; start a new --out instead")
-    if wanted.generations < stored.generations and "generations" in explicit:
-        raise UserError(f"--generations: {wanted.generations} is fewer than the run's {stored.generations}")
     changes = {name: getattr(wanted, name) for name in RESUMABLE if name in explicit}
     return dataclasses.replace(stored, **changes)

@@ -85,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
     from evo.search import Search
     from evo.state_io import from_json, new_state, to_json
 
+    import warnings
+
+    # loky warns when Ctrl-C stops its workers mid-job; the run says what happened itself.
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs")
     config, explicit = config_from_args(args)
     run_dir = Path(args.out)
     if args.resume:
@@ -94,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         except (KeyError, TypeError):
             raise UserError(f"{run_dir}: checkpoint has no readable config") from None
         config = check_resume(stored, config, explicit)
+        if config.generations - 1 < doc["generation"]:
+            raise UserError(f"--generations: {config.generations} is fewer than the "
+                            f"{doc['generation'] + 1} generations the run has completed")
         state = from_json(doc, config)
     else:
         _check_seed_with(config)

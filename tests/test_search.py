@@ -215,3 +215,43 @@ def test_show_prints_the_front(finished_run, capsys):
         assert key in member
     assert run_cli("show", str(finished_run)) == 0
     assert member["id"] in capsys.readouterr().out
+
+
+def test_config_file_and_flags(tmp_path, capsys):
+    toml = tmp_path / "c.toml"
+    toml.write_text('p = 11\npopulation = 3\noffspring = 2\npartners = 1\nbudget = 20\n'
+                    'final-seeds = 1\ngenerations = 2\nseed = 9\n')
+    assert run_cli("run", "--config", str(toml), "--budget", "30", "--out", str(tmp_path / "r"),
+                   "--no-dashboard") == 0
+    capsys.readouterr()
+    stored = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert stored["p"] == 11 and stored["seed"] == 9 and stored["budget"] == 30  # flag wins
+    toml.write_text("bogus = 1\n")
+    assert run_cli("run", "--config", str(toml), "--out", str(tmp_path / "s")) == 2
+    assert "unknown key 'bogus'" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+def test_ctrl_c_saves_and_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "r"
+    proc = subprocess.Popen([sys.executable, "-m", "evo", "run", *SMALL, "--generations", "500", "--out", str(out)],
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / checkpoint.NAME).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    generation = checkpoint.load(out)["generation"]
+    assert 0 <= generation < 499
+    done = subprocess.run([sys.executable, "-m", "evo", "run", "--out", str(out), "--resume", "--generations",
+                           str(generation + 2), "--no-dashboard"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert checkpoint.load(out)["generation"] == generation + 1
