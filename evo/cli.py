@@ -3,8 +3,9 @@ stderr and exit status 2, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from evo.config import BACKENDS, SCHEDULES, SPEED_METRICS
 from evo.errors import UserError
@@ -21,44 +22,24 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+def number(cast: type, ok: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
+    """An argparse type: parse with `cast`, then check `ok`, with a one-line message."""
+    def parse(text: str) -> float:
+        try:
+            value = cast(text)
+        except ValueError:
+            kind = "a whole number" if cast is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{requirement}, got {text}")
+        return value
+    return parse
 
 
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {value}")
-    return value
-
-
-def threshold(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in (0, 1], got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
+positive_int = number(int, lambda v: v > 0, "must be > 0")
+positive_float = number(float, lambda v: 0 < v < math.inf, "must be a finite number > 0")
+fraction = number(float, lambda v: 0 < v < 1, "must lie strictly between 0 and 1")
+threshold = number(float, lambda v: 0 < v <= 1, "must lie in (0, 1]")
 
 
 def add_task_options(p: argparse.ArgumentParser) -> None:

@@ -23,6 +23,10 @@ class Recipe:
     task: dict[str, Any] = field(default_factory=dict)
 
 
+# Gromov's network (one quadratic layer, no biases, MSE) trained by AdamW: found here.
+QUAD_BRAIN = BrainGene(family="mlp", hidden=(128,), activation="quadratic", bias=False, optimizer="adamw",
+                       lr=1e-2, weight_decay=1.0, warmup=0, batch_size=0, loss="mse")
+
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe(
         "onehot-mlp",
@@ -52,19 +56,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         budget=3000, task={"pairs": "unordered"}),
     Recipe(
         "onehot-quad",
-        Pair(EncoderGene(family="onehot", combiner="concat"),
-             BrainGene(family="mlp", hidden=(128,), activation="quadratic", bias=False,
-                       optimizer="adamw", lr=1e-2, weight_decay=1.0, warmup=0, batch_size=0,
-                       loss="mse")),
+        Pair(EncoderGene(family="onehot", combiner="concat"), QUAD_BRAIN),
         "found here: one-hot operands concatenated, one quadratic hidden layer of 128, no biases, "
         "MSE on one-hot targets (Gromov 2023's network) trained by AdamW lr 1e-2 wd 1, full batch",
         budget=500),
     Recipe(
         "fourier-quad",
-        Pair(EncoderGene(family="fourier", freqs=(), combiner="concat"),
-             BrainGene(family="mlp", hidden=(128,), activation="quadratic", bias=False,
-                       optimizer="adamw", lr=1e-2, weight_decay=1.0, warmup=0, batch_size=0,
-                       loss="mse")),
+        Pair(EncoderGene(family="fourier", freqs=(), combiner="concat"), QUAD_BRAIN),
         "found here: cos/sin of every frequency per operand, concatenated, the onehot-quad brain "
         "(products of operand features give the trig identities of Nanda et al.)",
         budget=500),
