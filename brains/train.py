@@ -17,8 +17,8 @@ from torch import nn
 from brains.flops import step_flops
 from brains.gene import BrainGene
 from brains.optim import grokfast_ema, make_optimizer, make_scheduler
+from brains.stopping import StopRule, decide, diverged
 
-DIVERGED_LOSS = 1e6   # a loss this large, or not finite, ends the run as diverged
 EVAL_CHUNK = 8192     # rows per forward pass when measuring accuracy
 
 
@@ -40,6 +40,7 @@ class TrainResult:
     seconds: float
     flops_per_step: int
     diverged: bool
+    stopped: str  # "threshold", "budget", "plateau" or "diverged"
     train_acc: float
     select_acc: float
     train_loss: float
@@ -82,9 +83,10 @@ def _batches(n: int, batch_size: int, generator: torch.Generator, device: torch.
 
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
           threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
-          on_eval: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
+          patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
     """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step;
-    stops at the first evaluation with select accuracy >= threshold.
+    stops at the first evaluation with select accuracy >= threshold, or on a plateau
+    (see brains.stopping.StopRule; patience 0 = never).
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
     that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
@@ -100,10 +102,11 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
         budget = max(1, min(budget, int(max_flops // max(1, flops))))
     opt = make_optimizer(model, gene)
     sched = make_scheduler(opt, gene.warmup)
+    rule = StopRule(threshold=threshold, patience=patience)
     ema = None
     curve: list[dict[str, float]] = []
     reached: tuple[int, float] | None = None
-    diverged = False
+    stopped = "budget"
     train_acc = select_acc = 0.0
     train_loss = select_loss = math.nan
     step, idx = 0, first
@@ -126,8 +129,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
         if step % eval_every and step != budget:
             continue
         batch_loss = float(loss.detach())
-        if not math.isfinite(batch_loss) or abs(batch_loss) > DIVERGED_LOSS:
-            diverged, train_loss = True, batch_loss
+        if diverged(batch_loss):
+            stopped, train_loss = "diverged", batch_loss
             break
         model.eval()
         train_acc, train_loss = measure(model, data.x_train, data.y_train, loss_fn)
@@ -138,16 +141,19 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
         curve.append(point)
         if on_eval is not None:
             on_eval(point)
-        if not math.isfinite(train_loss):
-            diverged = True
+        if diverged(train_loss):
+            stopped = "diverged"
             break
-        if select_acc >= threshold:
-            reached = (step, time.perf_counter() - start)
+        verdict = decide(curve, rule)
+        if verdict is not None:
+            stopped = verdict
+            if verdict == "threshold":
+                reached = (step, time.perf_counter() - start)
             break
     model.eval()
     return TrainResult(
         steps_to_threshold=reached[0] if reached else None,
         seconds_to_threshold=reached[1] if reached else None,
         steps_run=step, steps_cap=budget, seconds=time.perf_counter() - start, flops_per_step=flops,
-        diverged=diverged, train_acc=train_acc, select_acc=select_acc,
+        diverged=stopped == "diverged", stopped=stopped, train_acc=train_acc, select_acc=select_acc,
         train_loss=train_loss, select_loss=select_loss, curve=curve)

@@ -34,7 +34,7 @@ def _labels(split: Split, idx: np.ndarray, device: torch.device) -> torch.Tensor
 
 
 def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: float = 0.99,
-             eval_every: int = 10, max_flops: float | None = None,
+             eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
              device: torch.device | str = "cpu", report_holdout: bool = False,
              on_eval: Callable[[dict[str, float]], None] | None = None) -> dict[str, Any]:
     """Train the pair once and return its record (see README, "Output contract")."""
@@ -48,7 +48,7 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
     in_dim = table.shape[1] if pair.brain.family == "transformer" else data.x_train.shape[1]
     model = build_model(pair.brain, in_dim, task.p).to(device)
     result = train(model, data, pair.brain, seed=seed, budget=budget, threshold=threshold,
-                   eval_every=eval_every, max_flops=max_flops, on_eval=on_eval)
+                   eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval)
     unseen = split.unseen_mirror()
     holdout: dict[str, float | None] = {"holdout_acc": None, "holdout_loss": None,
                                         "holdout_acc_unseen_mirror": None}
@@ -79,7 +79,7 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
         "train_acc": result.train_acc, "select_acc": result.select_acc,
         "train_loss": result.train_loss, "select_loss": result.select_loss,
         **holdout,
-        "diverged": result.diverged,
+        "diverged": result.diverged, "stopped": result.stopped, "patience": patience,
         "machine": describe(device),
         "curve": result.curve,
     }

@@ -71,7 +71,8 @@ class Scorer:
         else:
             self._parallel = self._stack.enter_context(
                 Parallel(n_jobs=n_jobs, backend=None if self.backend != "loky" else "loky",
-                         return_as="generator"))
+                         # ray's joblib backend cannot stream results back one by one
+                         return_as="list" if self.backend == "ray" else "generator"))
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,41 @@
+"""When a training run ends: threshold reached, hopeless, or diverged.
+
+Shared by the one-model and the batched trainer so that a pair stops at the same step
+either way.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DIVERGED_LOSS = 1e6   # a loss this large, or not finite, ends the run as diverged
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """`patience` evaluations (0 = never) with train accuracy >= `saturated` at each, over
+    which the best select accuracy rose by less than `min_gain`, end a run as a plateau:
+    it has memorized and shows no sign of generalizing. This is the honest cheap test: it
+    only reads the curve the run already has, and the run is recorded as stopped."""
+
+    threshold: float = 0.99
+    patience: int = 0
+    saturated: float = 0.99
+    min_gain: float = 0.01
+
+
+def diverged(loss: float) -> bool:
+    return not math.isfinite(loss) or abs(loss) > DIVERGED_LOSS
+
+
+def decide(curve: list[dict[str, float]], rule: StopRule) -> str | None:
+    """"threshold", "plateau" or None (go on), from the evaluations so far."""
+    if curve[-1]["select_acc"] >= rule.threshold:
+        return "threshold"
+    if rule.patience and len(curve) > rule.patience:
+        window = curve[-rule.patience:]
+        before = max(p["select_acc"] for p in curve[:-rule.patience])
+        if all(p["train_acc"] >= rule.saturated for p in window) and \
+                max(p["select_acc"] for p in window) < before + rule.min_gain:
+            return "plateau"
+    return None
