@@ -53,7 +53,8 @@ def loss_function(gene: BrainGene, n_classes: int) -> Callable[[torch.Tensor, to
         return F.cross_entropy
 
     def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(out, F.one_hot(y, n_classes).to(out.dtype))
+        # scatter rather than F.one_hot, which torch.func.vmap cannot batch
+        return F.mse_loss(out, torch.zeros_like(out).scatter(-1, y.unsqueeze(-1), 1.0))
     return mse
 
 

@@ -6,13 +6,15 @@ training has ended, so it cannot steer anything.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from brains.models import build_model, count_params
-from brains.train import TrainData, loss_function, measure, train
+from brains.batched import Member, shape_key, train_group
+from brains.train import TrainData, TrainResult, loss_function, measure, train
 from encoders import build_table, operand_codes, pair_features
 from evo.machine import describe
 from evo.pair import Pair
@@ -33,12 +35,20 @@ def _labels(split: Split, idx: np.ndarray, device: torch.device) -> torch.Tensor
     return torch.from_numpy(split.labels[idx]).to(device)
 
 
-def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: float = 0.99,
-             eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
-             device: torch.device | str = "cpu", report_holdout: bool = False,
-             on_eval: Callable[[dict[str, float]], None] | None = None) -> dict[str, Any]:
-    """Train the pair once and return its record (see README, "Output contract")."""
-    device = torch.device(device)
+@dataclass
+class Prepared:
+    """One pair made ready to train: its split, code table, tensors and fresh model."""
+
+    pair: Pair
+    task: TaskSpec
+    split: Split
+    table: np.ndarray
+    data: TrainData
+    model: torch.nn.Module
+    device: torch.device
+
+
+def prepare(pair: Pair, task: TaskSpec, seed: int, device: torch.device) -> Prepared:
     split = make_split(task)
     table = build_table(pair.encoder, task.p)
     data = TrainData(_features(pair, table, split, split.train, device), _labels(split, split.train, device),
@@ -46,9 +56,15 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
                      n_classes=task.p)
     torch.manual_seed(seed)
     in_dim = table.shape[1] if pair.brain.family == "transformer" else data.x_train.shape[1]
-    model = build_model(pair.brain, in_dim, task.p).to(device)
-    result = train(model, data, pair.brain, seed=seed, budget=budget, threshold=threshold,
-                   eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval)
+    return Prepared(pair, task, split, table, data, build_model(pair.brain, in_dim, task.p).to(device), device)
+
+
+def record_of(prep: Prepared, result: TrainResult, *, seed: int, budget: int, threshold: float,
+              eval_every: int, max_flops: float | None, patience: int, report_holdout: bool,
+              group_size: int = 1) -> dict[str, Any]:
+    """The record of a trained pair; holdout is encoded and measured here, after training,
+    and only when asked (the final report)."""
+    pair, task, split, model, device = prep.pair, prep.task, prep.split, prep.model, prep.device
     unseen = split.unseen_mirror()
     holdout: dict[str, float | None] = {"holdout_acc": None, "holdout_loss": None,
                                         "holdout_acc_unseen_mirror": None}
@@ -56,15 +72,14 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
         loss_fn = loss_function(pair.brain, task.p)
 
         def score(idx: np.ndarray) -> tuple[float, float]:
-            return measure(model, _features(pair, table, split, idx, device),
+            return measure(model, _features(pair, prep.table, split, idx, device),
                            _labels(split, idx, device), loss_fn)
         holdout["holdout_acc"], holdout["holdout_loss"] = score(split.holdout)
         if len(unseen):
             holdout["holdout_acc_unseen_mirror"] = score(unseen)[0]
     steps = result.steps_to_threshold
     return {
-        "task": {**task.to_dict(), "sizes": split.sizes(),
-                 "holdout_unseen_mirror": int(len(unseen))},
+        "task": {**task.to_dict(), "sizes": split.sizes(), "holdout_unseen_mirror": int(len(unseen))},
         "encoder": pair.encoder.to_dict(),
         "brain": pair.brain.to_dict(),
         "combiner": pair.combiner,
@@ -76,6 +91,7 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
         "flops_per_step": result.flops_per_step,
         "params": count_params(model),
         "steps_run": result.steps_run, "steps_cap": result.steps_cap, "seconds": result.seconds,
+        "group_size": group_size,
         "train_acc": result.train_acc, "select_acc": result.select_acc,
         "train_loss": result.train_loss, "select_loss": result.select_loss,
         **holdout,
@@ -83,3 +99,52 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
         "machine": describe(device),
         "curve": result.curve,
     }
+
+
+def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: float = 0.99,
+             eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
+             device: torch.device | str = "cpu", report_holdout: bool = False,
+             on_eval: Callable[[dict[str, float]], None] | None = None) -> dict[str, Any]:
+    """Train the pair once and return its record (see README, "Output contract")."""
+    prep = prepare(pair, task, seed, torch.device(device))
+    result = train(prep.model, prep.data, pair.brain, seed=seed, budget=budget, threshold=threshold,
+                   eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval)
+    return record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
+                     max_flops=max_flops, patience=patience, report_holdout=report_holdout)
+
+
+def group_key(prep: Prepared) -> tuple | None:
+    """Pairs with equal keys train as one batched group; None = train alone (transformers)."""
+    if prep.pair.brain.family != "mlp":
+        return None
+    return (shape_key(prep.pair.brain, prep.data.x_train.shape[1], len(prep.data.x_train)),
+            prep.task.p, str(prep.device))
+
+
+def evaluate_group(jobs: list[tuple[Pair, TaskSpec, int]], *, budget: int, threshold: float = 0.99,
+                   eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
+                   device: torch.device | str = "cpu", report_holdout: bool = False) -> list[dict[str, Any]]:
+    """Records of (pair, task, seed) jobs, in order; same-shape MLP pairs are trained
+    together (brains.batched), the rest one by one."""
+    device = torch.device(device)
+    preps = [prepare(pair, task, seed, device) for pair, task, seed in jobs]
+    groups: dict[tuple, list[int]] = {}
+    for i, prep in enumerate(preps):
+        key = group_key(prep)
+        groups.setdefault(key if key is not None else ("alone", i), []).append(i)
+    results: dict[int, TrainResult] = {}
+    for members in groups.values():
+        if len(members) == 1:
+            i = members[0]
+            results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, seed=jobs[i][2],
+                               budget=budget, threshold=threshold, eval_every=eval_every,
+                               max_flops=max_flops, patience=patience)
+            continue
+        trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, jobs[i][2])
+                               for i in members], budget=budget, threshold=threshold,
+                              eval_every=eval_every, max_flops=max_flops, patience=patience)
+        results.update(zip(members, trained))
+    size = {i: len(members) for members in groups.values() for i in members}
+    return [record_of(preps[i], results[i], seed=jobs[i][2], budget=budget, threshold=threshold,
+                      eval_every=eval_every, max_flops=max_flops, patience=patience,
+                      report_holdout=report_holdout, group_size=size[i]) for i in range(len(jobs))]

@@ -21,7 +21,10 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     from evo.pair import Pair
     from evo.tasks import TaskSpec
 
+    import numba
+
     torch.set_num_threads(job["threads"])
+    numba.set_num_threads(min(job["threads"], numba.config.NUMBA_NUM_THREADS))
     try:
         return evaluate(Pair.from_dict(job["pair"]), TaskSpec.from_dict(job["task"]), seed=job["seed"],
                         budget=job["budget"], threshold=job["threshold"], eval_every=job["eval_every"],
