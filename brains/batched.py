@@ -29,10 +29,10 @@ PER_MEMBER = ("lr", "weight_decay", "beta1", "beta2", "momentum", "grokfast_alph
               "grad_clip", "init_scale")
 
 
-def shape_key(gene: BrainGene, in_dim: int, n_train: int) -> tuple:
+def shape_key(gene: BrainGene, in_dim: int, n_train: int, n_select: int) -> tuple:
     """Pairs with equal keys can be trained in one group."""
     fixed = {k: v for k, v in gene.to_dict().items() if k not in PER_MEMBER}
-    return (gene.family, in_dim, n_train, tuple(sorted((k, str(v)) for k, v in fixed.items())),
+    return (gene.family, in_dim, n_train, n_select, tuple(sorted((k, str(v)) for k, v in fixed.items())),
             gene.grokfast_lambda > 0, gene.grad_clip > 0)
 
 
@@ -78,6 +78,12 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
         return loss_fn(functional_call(base, (p, b), (x,)), y)
     step_grads = vmap(grad_and_value(loss_one))
     forward = vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))
+    member_loss = vmap(loss_fn)
+    # Every member's data stacked once: [M, N, D] and [M, N]; rows follow `alive`.
+    x_tr = torch.stack([m.data.x_train for m in members])
+    y_tr = torch.stack([m.data.y_train for m in members])
+    x_se = torch.stack([m.data.x_select for m in members])
+    y_se = torch.stack([m.data.y_select for m in members])
 
     like = next(iter(params.values()))
     lr, wd = _column(members, "lr", like), _column(members, "weight_decay", like)
@@ -94,10 +100,12 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
     start = time.perf_counter()
     step = 0
     while step < budget and alive:
-        xs = torch.stack([members[i].data.x_train if idx[i] is None else members[i].data.x_train[idx[i]]
-                          for i in alive])
-        ys = torch.stack([members[i].data.y_train if idx[i] is None else members[i].data.y_train[idx[i]]
-                          for i in alive])
+        if idx[alive[0]] is None:
+            xs, ys = x_tr, y_tr
+        else:
+            rows = torch.stack([idx[i] for i in alive])
+            take = torch.arange(len(alive), device=rows.device).unsqueeze(1)
+            xs, ys = x_tr[take, rows], y_tr[take, rows]
         grads, losses = step_grads(params, buffers, xs, ys)
         if gene0.grokfast_lambda > 0:
             if ema is None:
@@ -133,25 +141,25 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
         now = time.perf_counter() - start
         done: list[int] = []
         with torch.no_grad():
-            for row, i in enumerate(alive):
-                data, p_row = members[i].data, {k: v[row] for k, v in params.items()}
-                b_row = {k: v[row] for k, v in buffers.items()}
-                if diverged(float(losses[row])):
-                    results[i] = _result(curves[i], step, budget, now, flops, "diverged", float(losses[row]))
-                    done.append(row)
-                    continue
-                point = {"step": step}
-                for name, x, y in (("train", data.x_train, data.y_train), ("select", data.x_select, data.y_select)):
-                    out = functional_call(base, (p_row, b_row), (x,))
-                    point[f"{name}_acc"] = float((out.argmax(-1) == y).float().mean())
-                    point[f"{name}_loss"] = float(loss_fn(out, y))
-                curves[i].append(point)
-                verdict = "diverged" if diverged(point["train_loss"]) else decide(curves[i], rule)
-                if verdict is None and step == budget:
-                    verdict = "budget"
-                if verdict is not None:
-                    results[i] = _result(curves[i], step, budget, now, flops, verdict)
-                    done.append(row)
+            figures = {}
+            for name, x, y in (("train", x_tr, y_tr), ("select", x_se, y_se)):
+                out = forward(params, buffers, x)
+                figures[f"{name}_acc"] = (out.argmax(-1) == y).float().mean(1).tolist()
+                figures[f"{name}_loss"] = member_loss(out, y).tolist()
+            batch_losses = losses.tolist()
+        for row, i in enumerate(alive):
+            if diverged(batch_losses[row]):
+                results[i] = _result(curves[i], step, budget, now, flops, "diverged", batch_losses[row])
+                done.append(row)
+                continue
+            point = {"step": step, **{k: v[row] for k, v in figures.items()}}
+            curves[i].append(point)
+            verdict = "diverged" if diverged(point["train_loss"]) else decide(curves[i], rule)
+            if verdict is None and step == budget:
+                verdict = "budget"
+            if verdict is not None:
+                results[i] = _result(curves[i], step, budget, now, flops, verdict)
+                done.append(row)
         for row in done:
             _write_back(members[alive[row]].model, params, buffers, row)
         if done:
@@ -159,6 +167,7 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
             sel = torch.tensor(keep, dtype=torch.long)
             params = {k: v[sel] for k, v in params.items()}
             buffers = {k: v[sel] for k, v in buffers.items()}
+            x_tr, y_tr, x_se, y_se = x_tr[sel], y_tr[sel], x_se[sel], y_se[sel]
             state = {k: {n: v[sel] for n, v in s.items()} for k, s in state.items()}
             ema = None if ema is None else {k: v[sel] for k, v in ema.items()}
             lr, wd, b1, b2, mom, ga, gl, clip = (c[sel] for c in (lr, wd, b1, b2, mom, ga, gl, clip))

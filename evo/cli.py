@@ -9,7 +9,7 @@ from typing import Callable, NoReturn, Sequence
 
 from evo.config import BACKENDS, SCHEDULES, SPEED_METRICS
 from evo.errors import UserError
-from evo.tasks import OPERATIONS, PAIRS, SPLITS, TaskError
+from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SPLITS, TaskError
 from genome import GeneError
 
 PROG = "grokevo"
@@ -40,6 +40,7 @@ positive_int = number(int, lambda v: v > 0, "must be > 0")
 positive_float = number(float, lambda v: 0 < v < math.inf, "must be a finite number > 0")
 fraction = number(float, lambda v: 0 < v < 1, "must lie strictly between 0 and 1")
 threshold = number(float, lambda v: 0 < v <= 1, "must lie in (0, 1]")
+seed = number(int, lambda v: 0 <= v < SEED_LIMIT, "must be a whole number from 0 to 2**63-1")
 
 
 def add_task_options(p: argparse.ArgumentParser) -> None:
@@ -53,7 +54,7 @@ def add_task_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--split", choices=SPLITS, help="random (seeded) or ordered (generator order)")
     g.add_argument("--pairs", choices=PAIRS,
                    help="ordered: all p*p pairs; unordered: x<y only; unordered-diag: x<=y")
-    g.add_argument("--split-seed", type=int, help="seed of the split (default 0)")
+    g.add_argument("--split-seed", type=seed, help="seed of the split (default 0)")
 
 
 def build_parser() -> Parser:
@@ -65,7 +66,7 @@ def build_parser() -> Parser:
     src.add_argument("--recipe", help="a named recipe (see `recipes`)")
     src.add_argument("--pair", help="a pair file: JSON with 'encoder' and 'brain'")
     add_task_options(t)
-    t.add_argument("--seed", type=int, help="training seed (default 0, or the pair file's)")
+    t.add_argument("--seed", type=seed, help="training seed (default 0, or the pair file's)")
     t.add_argument("--budget", type=positive_int, help="step cap (default: the recipe's or pair file's, else 1000)")
     t.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
     t.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
@@ -85,10 +86,10 @@ def build_parser() -> Parser:
     g.add_argument("--schedule", choices=SCHEDULES, help="alternate (default) or joint")
     g.add_argument("--speed-metric", choices=SPEED_METRICS, help="generalization cost: flops (default), steps, seconds")
     g.add_argument("--budget", type=positive_int, help="step cap per training run (default 300)")
-    g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 5e10)")
+    g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 1e11)")
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
-    g.add_argument("--seed", type=int, help="seed of the search and of every training run (default 0)")
+    g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
     x = run.add_argument_group("execution")

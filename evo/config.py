@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evo.errors import UserError
-from evo.tasks import TaskSpec
+from evo.tasks import SEED_LIMIT, TaskSpec, make_split
 
 SCHEDULES = ("alternate", "joint")
 SPEED_METRICS = ("flops", "steps", "seconds")
@@ -62,14 +62,25 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
+        for name in ("threshold", "max_flops", "train_frac", "select_frac"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UserError(f"--{name.replace('_', '-')}: expected a number, got {value!r}")
+        for name in ("schedule", "speed_metric", "backend", "device", "scheduler", "task", "split", "pairs"):
+            if not isinstance(getattr(self, name), str):
+                raise UserError(f"--{name.replace('_', '-')}: expected text, got {getattr(self, name)!r}")
         if not 0 < self.threshold <= 1:
             raise UserError(f"--threshold: must lie in (0, 1], got {self.threshold}")
         if not self.max_flops > 0:
             raise UserError(f"--max-flops: must be > 0, got {self.max_flops}")
-        if self.backend != "loky" and self.backend == "dask" and not self.scheduler:
+        if self.backend == "dask" and not self.scheduler:
             raise UserError("--scheduler: --backend dask needs a scheduler address (tcp://HOST:PORT)")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < SEED_LIMIT:
+            raise UserError(f"--seed: expected a whole number from 0 to 2**63-1, got {self.seed!r}")
+        if isinstance(self.seed_with, str) or not all(isinstance(n, str) for n in self.seed_with):
+            raise UserError(f"--seed-with: expected recipe names, got {self.seed_with!r}")
         object.__setattr__(self, "seed_with", tuple(self.seed_with))
-        self.task_spec()  # raises TaskError naming the field
+        make_split(self.task_spec())  # raises TaskError naming the field, before any training
 
     def task_spec(self) -> TaskSpec:
         return TaskSpec(op=self.task, p=self.p, split=self.split, train_frac=self.train_frac,

@@ -117,7 +117,8 @@ def group_key(prep: Prepared) -> tuple | None:
     """Pairs with equal keys train as one batched group; None = train alone (transformers)."""
     if prep.pair.brain.family != "mlp":
         return None
-    return (shape_key(prep.pair.brain, prep.data.x_train.shape[1], len(prep.data.x_train)),
+    return (shape_key(prep.pair.brain, prep.data.x_train.shape[1], len(prep.data.x_train),
+                      len(prep.data.x_select)),
             prep.task.p, str(prep.device))
 
 

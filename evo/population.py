@@ -13,10 +13,9 @@ from encoders.gene import EncoderGene
 from evo import variation
 from evo.individuals import GeneBox, boxed
 from evo.pair import Pair
-from evo.scoring import DIVERGED_SHORTFALL, cap, gene_key, objectives, pair_key
+from evo.scoring import DIVERGED_SHORTFALL, WORST, cap, gene_key, objectives, pair_key
 from genome import GeneError
 
-WORST = (99.0, 99.0)
 
 
 def encoder_valid(p: int) -> Callable[[EncoderGene], bool]:

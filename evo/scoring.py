@@ -9,7 +9,8 @@ import genome
 from evo.pair import Pair
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
-SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
+SECONDS_CAP = 600.0
+WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored       # the cap of the seconds metric, which has no run cap of its own
 
 
 def best_select(record: dict[str, Any]) -> float:
@@ -45,9 +46,10 @@ def cost(record: dict[str, Any], metric: str) -> float:
 def objectives(record: dict[str, Any], metric: str) -> tuple[float, float]:
     """(log10 cost, log10 params): on log scales the crowding distance weighs a decade of
     cost like a decade of size."""
+    if record.get("failed"):
+        return WORST  # never dominating anything, never a partner of choice
     c = cost(record, metric)
-    size = record.get("params") or 1
-    return (math.log10(c) if math.isfinite(c) and c > 0 else 99.0, math.log10(max(1, size)))
+    return (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], math.log10(max(1, record["params"])))
 
 
 def pair_key(pair: Pair) -> str:

@@ -36,6 +36,7 @@ def to_json(state: SearchState) -> dict[str, Any]:
         "logbook": [dict(entry) for entry in state.logbook],
         "cache": state.cache,
         "finals": state.finals,
+        "best": state.best.best,
         "random": {"python": [version, list(internal), gauss], **random_states()},
     }
 
@@ -46,9 +47,9 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None) -> SearchSta
     config = config or RunConfig.from_dict(doc["config"], "checkpoint config")
     state = SearchState(config=config, generation=doc["generation"], cache=doc["cache"],
                         finals=doc["finals"])
-    for record in state.cache.values():
-        state.best.add(Pair(EncoderGene.from_dict(record["encoder"]), BrainGene.from_dict(record["brain"])),
-                       record)
+    # Saved, not rebuilt from the cache: pairs that behave alike share one record, which
+    # names only the first of their genes.
+    state.best.best = {key: tuple(entry) for key, entry in doc["best"].items()}
     state.encoders = [boxed("encoder", EncoderGene.from_dict(g)) for g in doc["encoders"]]
     state.brains = [boxed("brain", BrainGene.from_dict(g)) for g in doc["brains"]]
     refresh(state.encoders + state.brains, state.best)
@@ -58,8 +59,10 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None) -> SearchSta
         pair = Pair.from_dict(data)
         return boxed("pair", pair, objectives(state.cache[run_key(pair, settings)], config.speed_metric))
     state.pairs = [scored(p) for p in doc["pairs"]]
-    archive = [scored(p) for p in doc["archive"]]
-    state.archive.update(archive)
+    # HallOfFame keeps items in the reverse order of its sorted keys; set both as saved,
+    # since re-inserting would flip the order of members with equal fitness.
+    state.archive.items = [scored(p) for p in doc["archive"]]
+    state.archive.keys = [ind.fitness for ind in reversed(state.archive.items)]
     state.logbook = tools.Logbook()
     for entry in doc["logbook"]:
         state.logbook.record(**entry)

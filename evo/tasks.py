@@ -13,6 +13,7 @@ import numpy as np
 P_MIN, P_MAX = 5, 1009
 SPLITS = ("random", "ordered")
 PAIRS = ("ordered", "unordered", "unordered-diag")
+SEED_LIMIT = 2 ** 63  # seeds go to numpy and torch generators: non-negative 64-bit
 
 
 class TaskError(ValueError):
@@ -37,6 +38,8 @@ OPERATIONS = tuple(_OPS)
 
 
 def canonical_op(name: str) -> str:
+    if not isinstance(name, str):
+        raise TaskError(f"task: expected an operation name, got {name!r}")
     op = ALIASES.get(name.replace(" ", ""), name.replace(" ", ""))
     if op not in _OPS:
         raise TaskError(f"task: unknown operation {name!r} (known: {', '.join(OPERATIONS)})")
@@ -75,9 +78,12 @@ class TaskSpec:
             raise TaskError(f"split: unknown split {self.split!r} (known: {', '.join(SPLITS)})")
         if self.pairs not in PAIRS:
             raise TaskError(f"pairs: unknown value {self.pairs!r} (known: {', '.join(PAIRS)})")
+        if isinstance(self.split_seed, bool) or not isinstance(self.split_seed, int) \
+                or not 0 <= self.split_seed < SEED_LIMIT:
+            raise TaskError(f"split_seed: expected a whole number from 0 to 2**63-1, got {self.split_seed!r}")
         for name in ("train_frac", "select_frac"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
                 raise TaskError(f"{name}: {value!r} must lie strictly between 0 and 1")
 
     @property

@@ -10,7 +10,7 @@ from typing import Any
 from evo.errors import UserError
 from evo.pair import Pair, load_pair
 from evo.recipes import get_recipe
-from evo.tasks import TaskSpec
+from evo.tasks import TaskSpec, make_split
 
 DEFAULT_BUDGET = 1000
 TASK_FLAGS = {"task": "op", "p": "p", "train_frac": "train_frac", "select_frac": "select_frac",
@@ -34,7 +34,7 @@ def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, dict[str, Any]]:
         if not isinstance(suggested, dict):
             raise UserError(f"--pair: {args.pair}: 'task' must be an object")
         task.update({k: v for k, v in suggested.items() if k != "sizes" and k != "holdout_unseen_mirror"})
-        run.update({k: extras[k] for k in run if extras.get(k) is not None})
+        run.update({k: _checked(args.pair, k, extras[k]) for k in run if extras.get(k) is not None})
     task.update({field: getattr(args, flag) for flag, field in TASK_FLAGS.items()
                  if getattr(args, flag) is not None})
     run.update({k: getattr(args, k) for k in run if getattr(args, k, None) is not None})
@@ -42,8 +42,22 @@ def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, dict[str, Any]]:
         spec = TaskSpec(**task)
     except TypeError as exc:
         raise UserError(f"--pair: task: {exc}") from None
+    make_split(spec)  # an empty set is refused now, not after training starts
     pair.check_buildable(spec.p)
     return pair, spec, run
+
+
+def _checked(path: str, key: str, value: Any) -> Any:
+    """A run setting read from a pair file, checked as the flag of the same name is."""
+    from evo import cli
+    parse = {"budget": cli.positive_int, "eval_every": cli.positive_int, "seed": cli.seed,
+             "max_flops": cli.positive_float, "threshold": cli.threshold}[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserError(f"--pair: {path}: {key}: expected a number, got {value!r}")
+    try:
+        return parse(repr(value) if isinstance(value, float) else str(value))
+    except argparse.ArgumentTypeError as exc:
+        raise UserError(f"--pair: {path}: {key}: {exc}") from None
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -60,7 +74,10 @@ def run_train(args: argparse.Namespace) -> int:
         record = _train_with_progress(pair, task, run, device)
     text = json.dumps(record)
     if args.save:
-        Path(args.save).write_text(text + "\n")
+        try:
+            Path(args.save).write_text(text + "\n")
+        except OSError as exc:
+            raise UserError(f"--save: cannot write {args.save}: {exc.strerror or exc}") from None
     if args.json:
         print(text)
     else:
@@ -69,8 +86,15 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _check_writable(path: Path) -> None:
-    if path.is_dir() or not path.parent.exists():
-        raise UserError(f"--save: cannot write {path} (no such directory or it is a directory)")
+    """Fail before training, not after it, and leave the disk as it was."""
+    existed = path.exists()
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise UserError(f"--save: cannot write {path}: {exc.strerror or exc}") from None
+    if not existed:
+        path.unlink()
 
 
 def _train_with_progress(pair: Pair, task: TaskSpec, run: dict[str, Any], device) -> dict[str, Any]:
