@@ -41,6 +41,7 @@ class RunConfig:
     max_flops: float = 1e11
     threshold: float = 0.99
     eval_every: int = 10
+    patience: int = 0
     seed: int = 0
     final_seeds: int = 3
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -62,6 +63,8 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
+            raise UserError(f"--patience: must be a whole number >= 0, got {self.patience!r}")
         for name in ("threshold", "max_flops", "train_frac", "select_frac"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -98,6 +98,10 @@ def write_front(state: SearchState, run_dir: Path) -> dict[str, Any]:
     carrying the task and budget so that one command reproduces the member."""
     doc = front_document(state)
     (run_dir / FRONT_DIR).mkdir(exist_ok=True)
+    current = {Path(m["pair_file"]).name for m in doc["members"]}
+    for stale in (run_dir / FRONT_DIR).glob("*.json"):  # former members of an extended run
+        if stale.name not in current:
+            stale.unlink()
     for ind, member in zip(state.archive, doc["members"]):
         _write_json(run_dir / member["pair_file"], {
             **ind.gene.to_dict(), "task": doc["task"], "budget": state.config.budget,

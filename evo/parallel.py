@@ -18,6 +18,7 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from evo.evaluate import evaluate
+    from evo.machine import resolve_device
     from evo.pair import Pair
     from evo.tasks import TaskSpec
 
@@ -28,7 +29,8 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     try:
         return evaluate(Pair.from_dict(job["pair"]), TaskSpec.from_dict(job["task"]), seed=job["seed"],
                         budget=job["budget"], threshold=job["threshold"], eval_every=job["eval_every"],
-                        max_flops=job["max_flops"], device=job["device"],
+                        max_flops=job["max_flops"], patience=job.get("patience", 0),
+                        device=resolve_device(job["device"]),
                         report_holdout=job.get("report_holdout", False))
     except Exception as exc:  # noqa: BLE001  (recorded, never raised: see docstring)
         return {"failed": True, "error": f"{type(exc).__name__}: {exc}",

@@ -69,8 +69,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
 )}
 
 
-def get_recipe(name: str) -> Recipe:
+def get_recipe(name: str, flag: str = "--recipe") -> Recipe:
     try:
         return RECIPES[name]
     except KeyError:
-        raise UserError(f"--recipe: unknown recipe {name!r} (known: {', '.join(RECIPES)})") from None
+        raise UserError(f"{flag}: unknown recipe {name!r} (known: {', '.join(RECIPES)})") from None

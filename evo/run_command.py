@@ -15,7 +15,7 @@ from evo.errors import UserError
 
 CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
-                "threshold", "eval_every", "seed", "final_seeds", "workers", "device", "backend",
+                "threshold", "eval_every", "patience", "seed", "final_seeds", "workers", "device", "backend",
                 "scheduler", "seed_with")
 EVENTS = "events.jsonl"
 
@@ -37,7 +37,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
 def _check_seed_with(config: RunConfig) -> None:
     from evo.recipes import get_recipe
     for name in config.seed_with:
-        get_recipe(name)
+        get_recipe(name, "--seed-with")
 
 
 def prepare_dir(run_dir: Path) -> None:
@@ -101,13 +101,21 @@ def run(args: argparse.Namespace) -> int:
         if config.generations - 1 < doc["generation"]:
             raise UserError(f"--generations: {config.generations} is fewer than the "
                             f"{doc['generation'] + 1} generations the run has completed")
+        resolve_device(config.device)
         state = from_json(doc, config)
     else:
         _check_seed_with(config)
+        resolve_device(config.device)
         prepare_dir(run_dir)
-        (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
         state = new_state(config)
-    resolve_device(config.device)
+    saved = state.generation
+
+    def save() -> None:
+        nonlocal saved
+        (run_dir / "config.json").write_text(json.dumps(state.config.to_dict(), indent=1) + "\n")
+        checkpoint.save(run_dir, to_json(state))
+        saved = state.generation
+
     title = f"{config.task} mod {config.p}, {config.split} split {config.train_frac:g}, {config.schedule}"
     use_dashboard = not args.no_dashboard and sys.stdout.isatty()
     from evo.dashboard import Dashboard, PlainLog
@@ -119,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             search = Search(state, scorer, log.emit)
             while state.generation < config.generations - 1:
                 search.generation()
-                checkpoint.save(run_dir, to_json(state))
+                save()
             keys, jobs = final_jobs(state)
             if jobs:
                 log.emit("message", text=f"re-checking {len(state.archive)} front pairs on "
@@ -127,11 +135,12 @@ def run(args: argparse.Namespace) -> int:
                 log.emit("scoring", total=len(jobs), cached=0)
                 records = scorer.map(jobs, lambda i, r: log.emit("evaluated", index=i, total=len(jobs), record=r))
                 state.finals.update(zip(keys, records))
-                checkpoint.save(run_dir, to_json(state))
+                save()
             doc = write_front(state, run_dir)
     except KeyboardInterrupt:
-        print(f"interrupted; generation {state.generation} is saved. Resume with: "
-              f"python -m evo run --out {run_dir} --resume", file=sys.stderr)
+        where = "nothing is saved yet" if saved < 0 else f"generation {saved} is saved"
+        print(f"interrupted; {where}. Resume with: python -m evo run --out {run_dir} --resume",
+              file=sys.stderr)
         return 130
     print_front(doc)
     print(f"front: {run_dir / 'front.json'}   reproduce a member: python -m evo train --pair "
@@ -172,8 +181,10 @@ def show(args: argparse.Namespace) -> int:
                         f"resume it with python -m evo run --out {args.run_dir} --resume)")
     try:
         doc = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("members"), list) or "task" not in doc:
+        raise UserError(f"{path}: not a grokevo front document")
     if args.json:
         print(json.dumps(doc, indent=1))
     else:

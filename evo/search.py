@@ -23,6 +23,7 @@ from evo import population as popmod
 from evo import variation
 from evo.config import RunConfig
 from evo.individuals import GeneBox, boxed
+from evo.machine import resolve_device
 from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.scoring import pair_key, run_key
@@ -54,14 +55,17 @@ def run_settings(config: RunConfig) -> dict[str, Any]:
     """What, besides the pair, fixes a run's figures (the cache key's other half)."""
     return {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
             "max_flops": config.max_flops, "threshold": config.threshold,
-            "eval_every": config.eval_every}
+            "eval_every": config.eval_every, "patience": config.patience,
+            # float results differ between devices: a resume on another device retrains
+            "device": resolve_device(config.device).type}
 
 
 def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool = False) -> dict[str, Any]:
     settings = run_settings(config)
     return {"pair": pair.to_dict(), "task": settings["task"], "seed": config.seed if seed is None else seed,
             "budget": config.budget, "threshold": config.threshold, "eval_every": config.eval_every,
-            "max_flops": config.max_flops, "device": config.device, "report_holdout": holdout}
+            "max_flops": config.max_flops, "patience": config.patience, "device": config.device,
+            "report_holdout": holdout}
 
 
 class Search:

@@ -63,6 +63,17 @@ def test_transformer_reads_the_answer_at_equals(layer_norm):
     assert not torch.allclose(model(codes), model(other))
 
 
+def test_attention_is_causal():
+    from brains.models import Block
+    torch.manual_seed(0)
+    block = Block(BrainGene(family="transformer", d_model=16, n_heads=4, d_mlp=32))
+    x = torch.randn(2, 3, 16)
+    later = x.clone()
+    later[:, 1:] += 1.0
+    assert torch.allclose(block(x)[:, 0], block(later)[:, 0])      # position 0 sees only itself
+    assert not torch.allclose(block(x)[:, 2], block(later)[:, 2])
+
+
 def test_init_scale_multiplies_weights():
     torch.manual_seed(0)
     base = build_model(BrainGene(hidden=(8,)), 4, 3)

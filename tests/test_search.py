@@ -43,20 +43,24 @@ def state_of(run_dir):
     return doc
 
 
-def test_resumed_run_equals_uninterrupted(tmp_path, capsys):
+@pytest.mark.parametrize("seed", ["5", "0", "3", "7", "9"])
+def test_resumed_run_equals_uninterrupted(tmp_path, capsys, seed):
+    """Seeds 0, 3, 7 and 9 have members with equal fitness on the front (ties)."""
+    small = [*SMALL[:-1], seed, "--population", "4"]
     whole, split = tmp_path / "whole", tmp_path / "split"
-    assert run_cli("run", *SMALL, "--generations", "4", "--out", str(whole)) == 0
-    assert run_cli("run", *SMALL, "--generations", "2", "--out", str(split)) == 0
-    assert run_cli("run", "--out", str(split), "--resume", "--generations", "4", "--no-dashboard") == 0
+    assert run_cli("run", *small, "--generations", "6", "--out", str(whole)) == 0
+    assert run_cli("run", *small, "--generations", "3", "--out", str(split)) == 0
+    assert run_cli("run", "--out", str(split), "--resume", "--generations", "6", "--no-dashboard") == 0
     capsys.readouterr()
     a, b = state_of(whole), state_of(split)
-    assert a["generation"] == b["generation"] == 3
-    for key in ("encoders", "brains", "archive", "cache", "finals", "random"):
+    assert a["generation"] == b["generation"] == 5
+    assert sorted(p.name for p in (whole / "front").iterdir()) == sorted(p.name for p in (split / "front").iterdir())
+    for key in ("encoders", "brains", "archive", "cache", "finals", "best", "random"):
         assert a[key] == b[key], key
     assert [{k: v for k, v in e.items()} for e in a["logbook"]] == b["logbook"]
     fa, fb = json.loads((whole / "front.json").read_text()), json.loads((split / "front.json").read_text())
     strip = lambda doc: [{k: v for k, v in m.items() if k != "seconds_to_threshold"} for m in doc["members"]]
-    assert strip(fa) == strip(fb) and fa["generation"] == 3
+    assert strip(fa) == strip(fb) and fa["generation"] == 5
 
 
 def test_workers_do_not_change_the_front(tmp_path, capsys):
@@ -122,6 +126,11 @@ def test_front_pair_file_reproduces_with_train(tmp_path, capsys):
     assert run_cli("train", "--pair", str(tmp_path / "r" / member["pair_file"]), "--seed", "5", "--json") == 0
     record = json.loads(capsys.readouterr().out)
     assert record["task"]["p"] == 11 and record["budget"] == 20 and record["params"] == member["params"]
+    first = json.loads((tmp_path / "r" / "checkpoint.json").read_text())["state"]["finals"]
+    rechecks = [r for r in first.values() if r["seed"] == 5 and r["encoder"] == member["encoder"]
+                and r["brain"] == member["brain"]]
+    assert rechecks and record["steps_run"] == rechecks[0]["steps_run"]
+    assert abs(record["select_acc"] - rechecks[0]["select_acc"]) <= 0.02
 
 
 @settings(max_examples=60, deadline=None)
@@ -144,7 +153,10 @@ BAD_RUNS = [
     (["run", "--population", "0"], "--population"),
     (["run", "--partners", "9", "--population", "3"], "--partners"),
     (["run", "--backend", "dask"], "--scheduler"),
-    (["run", "--seed-with", "nosuch"], "--recipe"),
+    (["run", "--seed-with", "nosuch"], "--seed-with"),
+    (["run", "--p", "5", "--train-frac", "0.99"], "empty set"),
+    (["run", "--seed", "-1"], "--seed"),
+    (["run", "--device", "cuda"] if not __import__("torch").cuda.is_available() else ["run", "--p", "4"], "--"),
     (["run", "--resume"], "--resume"),
     (["show", "/nonexistent/run"], "no such run directory"),
 ]
