@@ -1,5 +1,5 @@
-"""Train many same-shape MLPs as one batched computation (torch.func: vmap over stacked
-parameters), each member with its own data, seed, learning rate, weight decay, betas,
+"""Train many same-shape MLPs as one batched computation (parameters stacked by
+torch.func.stack_module_state, layers run as batched matrix products), each member with its own data, seed, learning rate, weight decay, betas,
 momentum, Grokfast filter and gradient clip, and its own stop.
 
 A member's figures equal those of `brains.train.train` on the same member within
@@ -9,14 +9,14 @@ updates written out as torch's single-tensor AdamW and SGD write them.
 """
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+from torch.func import stack_module_state
 
 from brains.flops import step_flops
 from brains.gene import BrainGene
@@ -42,6 +42,38 @@ class Member:
     gene: BrainGene
     data: TrainData
     seed: int
+
+
+def _stacked_forward(model: nn.Module):
+    """The MLP's layers over stacked parameters: x [M, N, D] -> logits [M, N, C]."""
+    layers: list[tuple[str, str | None, nn.Module | None]] = []
+    modules = list(model.net.named_children())
+    for i, (name, module) in enumerate(modules):
+        if isinstance(module, nn.Linear):
+            act = modules[i + 1][1] if i + 1 < len(modules) else None
+            layers.append((f"net.{name}.weight", f"net.{name}.bias" if module.bias is not None else None, act))
+
+    def forward(params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for weight, bias, act in layers:
+            h = torch.bmm(h, params[weight].transpose(1, 2))
+            if bias is not None:
+                h = h + params[bias].unsqueeze(1)
+            if act is not None:
+                h = act(h)
+        return h
+    return forward
+
+
+def _member_loss(kind: str, n_classes: int):
+    """Each member's mean loss, as brains.train.loss_function computes it for one model."""
+    def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if kind == "xent":
+            per = F.cross_entropy(out.reshape(-1, n_classes), y.reshape(-1), reduction="none")
+            return per.view(y.shape).mean(1)
+        target = torch.zeros_like(out).scatter(-1, y.unsqueeze(-1), 1.0)
+        return ((out - target) ** 2).mean((1, 2))
+    return loss
 
 
 def _column(members: list[Member], name: str, like: torch.Tensor) -> torch.Tensor:
@@ -72,13 +104,8 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
         budget = max(1, min(budget, int(max_flops // max(1, flops))))
 
     params, buffers = stack_module_state([m.model for m in members])
-    base = copy.deepcopy(members[0].model).to("meta")
-
-    def loss_one(p, b, x, y):
-        return loss_fn(functional_call(base, (p, b), (x,)), y)
-    step_grads = vmap(grad_and_value(loss_one))
-    forward = vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))
-    member_loss = vmap(loss_fn)
+    forward = _stacked_forward(members[0].model)
+    member_loss = _member_loss(gene0.loss, n_classes)
     # Every member's data stacked once: [M, N, D] and [M, N]; rows follow `alive`.
     x_tr = torch.stack([m.data.x_train for m in members])
     y_tr = torch.stack([m.data.y_train for m in members])
@@ -96,7 +123,9 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
     alive = list(range(len(members)))          # member index of each row of the stacks
     curves: list[list[dict[str, float]]] = [[] for _ in members]
     results: list[TrainResult | None] = [None] * len(members)
-    times: list[float] = [0.0] * len(members)
+    correct = torch.zeros(len(members), dtype=torch.long, device=x_tr.device)
+    loss_sum = torch.zeros(len(members), device=x_tr.device)
+    seen = steps_seen = 0
     start = time.perf_counter()
     step = 0
     while step < budget and alive:
@@ -106,7 +135,16 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
             rows = torch.stack([idx[i] for i in alive])
             take = torch.arange(len(alive), device=rows.device).unsqueeze(1)
             xs, ys = x_tr[take, rows], y_tr[take, rows]
-        grads, losses = step_grads(params, buffers, xs, ys)
+        out = forward(params, xs)
+        losses = member_loss(out, ys)
+        for v in params.values():
+            v.grad = None
+        losses.sum().backward()  # members share no parameter: each gets its own gradient
+        grads = {k: v.grad for k, v in params.items()}
+        losses = losses.detach()
+        correct += (out.detach().argmax(-1) == ys).sum(1)   # train figures as brains.train keeps them
+        loss_sum += losses
+        seen, steps_seen = seen + ys.shape[1], steps_seen + 1
         if gene0.grokfast_lambda > 0:
             if ema is None:
                 ema = {k: g.clone() for k, g in grads.items()}
@@ -118,22 +156,22 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
             coef = torch.clamp(clip / (norm + 1e-6), max=1.0)
             for g in grads.values():
                 g.mul_(_bcast(coef, g))
-        warm = min(1.0, (step + 1) / max(1, gene0.warmup))
         t = step + 1
+        r = lr * min(1.0, t / max(1, gene0.warmup))          # per-member lr after warm-up
+        decay, step_size = 1 - r * wd, r / (1 - b1 ** t)     # as torch's single-tensor AdamW
+        c2_sqrt = (1 - b2 ** t).sqrt()
         with torch.no_grad():
             for k, p in params.items():
                 g, s = grads[k], state[k]
-                r = _bcast(lr, p) * warm
                 if gene0.optimizer == "adamw":
-                    p.mul_(1 - r * _bcast(wd, p))
+                    p.mul_(_bcast(decay, p))
                     s["m"].lerp_(g, _bcast(1 - b1, p))
-                    s["v"].mul_(_bcast(b2, p)).add_(g * g * _bcast(1 - b2, p))
-                    c1, c2 = 1 - _bcast(b1, p) ** t, 1 - _bcast(b2, p) ** t
-                    p.sub_(r / c1 * s["m"] / (s["v"].sqrt() / c2.sqrt() + ADAM_EPS))
+                    s["v"].mul_(_bcast(b2, p)).addcmul_(g, g * _bcast(1 - b2, p))
+                    p.sub_(_bcast(step_size, p) * s["m"] / (s["v"].sqrt() / _bcast(c2_sqrt, p) + ADAM_EPS))
                 else:
                     g = g + _bcast(wd, p) * p
                     s["m"] = g.clone() if t == 1 else s["m"] * _bcast(mom, p) + g
-                    p.sub_(r * s["m"])
+                    p.sub_(_bcast(r, p) * s["m"])
         step += 1
         idx = [next(batch_iters[i]) if i in alive else None for i in range(len(members))]
         if step % eval_every and step != budget:
@@ -141,11 +179,13 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
         now = time.perf_counter() - start
         done: list[int] = []
         with torch.no_grad():
-            figures = {}
-            for name, x, y in (("train", x_tr, y_tr), ("select", x_se, y_se)):
-                out = forward(params, buffers, x)
-                figures[f"{name}_acc"] = (out.argmax(-1) == y).float().mean(1).tolist()
-                figures[f"{name}_loss"] = member_loss(out, y).tolist()
+            out = forward(params, x_se)
+            figures = {"train_acc": (correct / seen).tolist(), "train_loss": (loss_sum / steps_seen).tolist(),
+                       "select_acc": (out.argmax(-1) == y_se).float().mean(1).tolist(),
+                       "select_loss": member_loss(out, y_se).tolist()}
+            correct.zero_()
+            loss_sum.zero_()
+            seen = steps_seen = 0
             batch_losses = losses.tolist()
         for row, i in enumerate(alive):
             if diverged(batch_losses[row]):
@@ -165,9 +205,10 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
         if done:
             keep = [row for row in range(len(alive)) if row not in done]
             sel = torch.tensor(keep, dtype=torch.long)
-            params = {k: v[sel] for k, v in params.items()}
+            params = {k: v.detach()[sel].requires_grad_() for k, v in params.items()}
             buffers = {k: v[sel] for k, v in buffers.items()}
             x_tr, y_tr, x_se, y_se = x_tr[sel], y_tr[sel], x_se[sel], y_se[sel]
+            correct, loss_sum = correct[sel], loss_sum[sel]
             state = {k: {n: v[sel] for n, v in s.items()} for k, s in state.items()}
             ema = None if ema is None else {k: v[sel] for k, v in ema.items()}
             lr, wd, b1, b2, mom, ga, gl, clip = (c[sel] for c in (lr, wd, b1, b2, mom, ga, gl, clip))

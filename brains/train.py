@@ -85,8 +85,10 @@ def _batches(n: int, batch_size: int, generator: torch.Generator, device: torch.
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
           threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
-    """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step;
-    stops at the first evaluation with select accuracy >= threshold, or on a plateau
+    """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step:
+    select accuracy and loss over the whole select set; train accuracy and loss over the
+    training batches of the steps since the previous evaluation (from their own forward
+    passes, before each update). Stops at the first evaluation with select accuracy >= threshold, or on a plateau
     (see brains.stopping.StopRule; patience 0 = never).
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
@@ -111,12 +113,21 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     train_acc = select_acc = 0.0
     train_loss = select_loss = math.nan
     step, idx = 0, first
+    # Train figures come free from each step's own forward pass, summed on the device and
+    # read at evaluations only: no second pass over the training set, no per-step sync.
+    correct = torch.zeros((), dtype=torch.long, device=data.x_train.device)
+    loss_sum = torch.zeros((), device=data.x_train.device)
+    seen = steps_seen = 0
     model.train()
     start = time.perf_counter()
     while step < budget:
         xb = data.x_train if idx is None else data.x_train[idx]
         yb = data.y_train if idx is None else data.y_train[idx]
-        loss = loss_fn(model(xb), yb)
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        correct += (out.detach().argmax(-1) == yb).sum()
+        loss_sum += loss.detach()
+        seen, steps_seen = seen + len(yb), steps_seen + 1
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if gene.grokfast_lambda > 0:
@@ -133,8 +144,11 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
         if diverged(batch_loss):
             stopped, train_loss = "diverged", batch_loss
             break
+        train_acc, train_loss = int(correct) / seen, float(loss_sum) / steps_seen
+        correct.zero_()
+        loss_sum.zero_()
+        seen = steps_seen = 0
         model.eval()
-        train_acc, train_loss = measure(model, data.x_train, data.y_train, loss_fn)
         select_acc, select_loss = measure(model, data.x_select, data.y_select, loss_fn)
         model.train()
         point = {"step": step, "train_acc": train_acc, "select_acc": select_acc,

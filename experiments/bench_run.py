@@ -1,0 +1,54 @@
+"""Wall time of the main job, the number of pairs it scored, and its best front pair.
+
+    python experiments/bench_run.py [--generations 50] [--out FILE] [-- extra run flags]
+
+Runs `python -m evo run --generations N --no-dashboard` (defaults otherwise) in a fresh
+run directory as a child process, times it, and writes one JSON document (default
+experiments/results/bench_run.json) with the machine, the command, the wall time, the
+logbook and the front.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from evo.machine import describe
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generations", type=int, default=50)
+    parser.add_argument("--out", default="experiments/results/bench_run.json")
+    parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        command = [sys.executable, "-m", "evo", "run", "--generations", str(args.generations),
+                   "--no-dashboard", "--out", str(run_dir), *args.extra]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
+        front = json.loads((run_dir / "front.json").read_text())
+    best = min(front["members"], key=lambda m: m["search_objectives"])
+    doc = {"benchmark": "bench_run", "machine": describe(torch.device("cpu")),
+           "command": "python -m evo run " + " ".join(command[4:6] + args.extra),
+           "config": state["config"], "wall_seconds": wall, "pairs_trained": len(state["cache"]),
+           "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front,
+           "best": best}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wall {wall:.1f} s, {len(state['cache'])} pairs trained; best: {best['encoder_summary']} / "
+          f"{best['brain_summary']}: steps {best['steps_to_threshold']}, params {best['params']}, "
+          f"holdout {best['holdout_acc']}, unseen mirror {best['holdout_acc_unseen_mirror']}; wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Why does the `forum` recipe stop near 50% select? Splits its select accuracy by whether
+a + b wraps past p.
+
+    python experiments/forum_probe.py [--seeds 0,1] [--out FILE]
+
+Trains the recipe as `python -m evo train --recipe forum` does (unordered pairs, random
+split 0.5, its step cap) and writes JSON (default experiments/results/forum_probe.json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from evo.evaluate import prepare
+from evo.machine import describe
+from evo.recipes import RECIPES
+from evo.tasks import TaskSpec
+from brains.train import train
+
+
+def probe(seed: int) -> dict:
+    recipe = RECIPES["forum"]
+    task = TaskSpec(**recipe.task)
+    prep = prepare(recipe.pair, task, seed, torch.device("cpu"))
+    result = train(prep.model, prep.data, recipe.pair.brain, seed=seed, budget=recipe.budget)
+    with torch.no_grad():
+        correct = (prep.model(prep.data.x_select).argmax(-1) == prep.data.y_select).numpy()
+    wraps = prep.split.pairs[prep.split.select].sum(1) >= task.p
+    return {"seed": seed, "steps_run": result.steps_run, "train_acc": result.train_acc,
+            "select_acc": float(correct.mean()),
+            "select_acc_no_wrap": float(correct[~wraps].mean()), "n_no_wrap": int((~wraps).sum()),
+            "select_acc_wrap": float(correct[wraps].mean()), "n_wrap": int(wraps.sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--out", default="experiments/results/forum_probe.json")
+    args = parser.parse_args()
+    rows = [probe(int(s)) for s in args.seeds.split(",")]
+    for r in rows:
+        print(f"seed {r['seed']}: select {r['select_acc']:.3f}; a+b < p: {r['select_acc_no_wrap']:.3f} "
+              f"({r['n_no_wrap']} pairs); a+b >= p: {r['select_acc_wrap']:.3f} ({r['n_wrap']} pairs)")
+    doc = {"experiment": "forum_probe", "machine": describe(torch.device("cpu")),
+           "command": f"python experiments/forum_probe.py --seeds {args.seeds}", "results": rows}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
