@@ -22,32 +22,44 @@ import torch
 from evo.machine import describe
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--generations", type=int, default=50)
-    parser.add_argument("--out", default="experiments/results/bench_run.json")
-    parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
-    args = parser.parse_args()
+def run_once(generations: int, extra: list[str]) -> dict:
+    """One timed main-job run in a temporary directory; its figures and front."""
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
-        command = [sys.executable, "-m", "evo", "run", "--generations", str(args.generations),
-                   "--no-dashboard", "--out", str(run_dir), *args.extra]
+        command = [sys.executable, "-m", "evo", "run", "--generations", str(generations),
+                   "--no-dashboard", "--out", str(run_dir), *extra]
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
         state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
         front = json.loads((run_dir / "front.json").read_text())
     best = min(front["members"], key=lambda m: m["search_objectives"])
+    stopped: dict[str, int] = {}
+    for record in state["cache"].values():
+        stopped[record.get("stopped", "failed")] = stopped.get(record.get("stopped", "failed"), 0) + 1
+    return {"command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
+            "wall_seconds": wall, "pairs_trained": len(state["cache"]), "stopped": stopped,
+            "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front, "best": best}
+
+
+def summary(doc: dict) -> str:
+    best = doc["best"]
+    return (f"wall {doc['wall_seconds']:.1f} s, {doc['pairs_trained']} pairs trained {doc['stopped']}; best: "
+            f"{best['encoder_summary']} / {best['brain_summary']}: steps {best['steps_to_threshold']}, params "
+            f"{best['params']}, holdout {best['holdout_acc']}, unseen mirror {best['holdout_acc_unseen_mirror']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generations", type=int, default=50)
+    parser.add_argument("--out", default="experiments/results/bench_run.json")
+    parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
+    args = parser.parse_args()
     doc = {"benchmark": "bench_run", "machine": describe(torch.device("cpu")),
-           "command": "python -m evo run " + " ".join(command[4:6] + args.extra),
-           "config": state["config"], "wall_seconds": wall, "pairs_trained": len(state["cache"]),
-           "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front,
-           "best": best}
+           **run_once(args.generations, args.extra)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"wall {wall:.1f} s, {len(state['cache'])} pairs trained; best: {best['encoder_summary']} / "
-          f"{best['brain_summary']}: steps {best['steps_to_threshold']}, params {best['params']}, "
-          f"holdout {best['holdout_acc']}, unseen mirror {best['holdout_acc_unseen_mirror']}; wrote {args.out}")
+    print(f"{summary(doc)}; wrote {args.out}")
 
 
 if __name__ == "__main__":
