@@ -87,8 +87,9 @@ def _bcast(v: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
 def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, eval_every: int = 10,
                 max_flops: float | None = None, patience: int = 0) -> list[TrainResult]:
     """Results in member order; each member's module holds its trained weights afterwards.
-    All members share family, layer sizes, input width,
-    training-set size, batch size, loss, optimizer and warm-up (see shape_key)."""
+
+    All members share family, layer sizes, input width, training-set size, batch size, loss,
+    optimizer and warm-up (see shape_key)."""
     gene0 = members[0].gene
     n_classes = members[0].data.n_classes
     loss_fn = loss_function(gene0, n_classes)
