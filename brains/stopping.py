@@ -13,14 +13,17 @@ DIVERGED_LOSS = 1e6   # a loss this large, or not finite, ends the run as diverg
 
 @dataclass(frozen=True)
 class StopRule:
-    """`patience` evaluations (0 = never) with train accuracy >= `saturated` at each, over
-    which the best select accuracy rose by less than `min_gain`, end a run as a plateau:
-    it has memorized and shows no sign of generalizing. This is the honest cheap test: it
-    only reads the curve the run already has, and the run is recorded as stopped."""
+    """`patience` evaluations (0 = never) over which the best select accuracy rose by less
+    than `min_gain`, with train accuracy >= `saturated` at each, end a run as a plateau.
+    It only reads the curve the run already has, and the run is recorded as stopped.
+
+    `saturated` is 0 by default: with the train accuracy condition at 0.99 (memorized, yet
+    not generalizing), the main job stopped 1 of its 599 runs, since most runs never
+    memorize within the search's 300-step budget."""
 
     threshold: float = 0.99
     patience: int = 0
-    saturated: float = 0.99
+    saturated: float = 0.0
     min_gain: float = 0.01
 
 

@@ -90,8 +90,8 @@ def build_parser() -> Parser:
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
     g.add_argument("--patience", type=number(int, lambda v: v >= 0, "must be >= 0"),
-                   help="stop a run after this many evaluations with train accuracy >= 0.99 and no "
-                        "select gain of 0.01 (default 0: never)")
+                   help="stop a run after this many evaluations without a select accuracy gain of "
+                        "0.01 (default 0: never)")
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
