@@ -96,3 +96,10 @@ def test_holdout_untouched_unless_reported(monkeypatch):
     assert all(not (ids & holdout) for ids in seen)
     evaluate(TINY, task, seed=0, budget=10, report_holdout=True)
     assert any(ids == holdout for ids in seen)
+
+
+def test_hopeless_run_stops_on_plateau_and_says_so():
+    pair = Pair(EncoderGene(), BrainGene(hidden=(), lr=1e-2))
+    record = evaluate(pair, TaskSpec(p=23, train_frac=0.6), seed=0, budget=300, patience=3)
+    assert record["stopped"] == "plateau" and record["steps_run"] < 300
+    assert record["steps_to_threshold"] is None and len(record["curve"]) == record["steps_run"] // 10
