@@ -80,8 +80,8 @@ def build_parser() -> Parser:
     add_task_options(run)
     g = run.add_argument_group("search")
     g.add_argument("--generations", type=positive_int, help="generations, the initial one included (default 50)")
-    g.add_argument("--population", type=positive_int, help="encoders and brains kept per side (default 8)")
-    g.add_argument("--offspring", type=positive_int, help="children per generation (default 6)")
+    g.add_argument("--population", type=positive_int, help="encoders and brains kept per side (default 16)")
+    g.add_argument("--offspring", type=positive_int, help="children per generation (default 12)")
     g.add_argument("--partners", type=positive_int, help="top partners each child is scored with (default 2)")
     g.add_argument("--schedule", choices=SCHEDULES, help="alternate (default) or joint")
     g.add_argument("--speed-metric", choices=SPEED_METRICS, help="generalization cost: flops (default), steps, seconds")
@@ -91,7 +91,7 @@ def build_parser() -> Parser:
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
     g.add_argument("--patience", type=number(int, lambda v: v >= 0, "must be >= 0"),
                    help="stop a run after this many evaluations without a select accuracy gain of "
-                        "0.01 (default 0: never)")
+                        "0.01 (default 5; 0: never)")
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")

@@ -25,8 +25,8 @@ RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 @dataclass(frozen=True)
 class RunConfig:
     generations: int = 50
-    population: int = 8
-    offspring: int = 6
+    population: int = 16
+    offspring: int = 12
     partners: int = 2
     schedule: str = "alternate"
     speed_metric: str = "flops"
@@ -41,7 +41,7 @@ class RunConfig:
     max_flops: float = 1e11
     threshold: float = 0.99
     eval_every: int = 10
-    patience: int = 0
+    patience: int = 5
     seed: int = 0
     final_seeds: int = 3
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
