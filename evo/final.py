@@ -106,6 +106,7 @@ def write_front(state: SearchState, run_dir: Path) -> dict[str, Any]:
         _write_json(run_dir / member["pair_file"], {
             **ind.gene.to_dict(), "task": doc["task"], "budget": state.config.budget,
             "max_flops": state.config.max_flops, "threshold": state.config.threshold,
-            "eval_every": state.config.eval_every, "seed": state.config.seed})
+            "eval_every": state.config.eval_every, "patience": state.config.patience,
+            "seed": state.config.seed})
     _write_json(run_dir / FRONT, doc)
     return doc

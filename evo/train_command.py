@@ -17,7 +17,7 @@ TASK_FLAGS = {"task": "op", "p": "p", "train_frac": "train_frac", "select_frac":
               "split": "split", "pairs": "pairs", "split_seed": "split_seed"}
 
 
-RUN_DEFAULTS = {"seed": 0, "threshold": 0.99, "eval_every": 10, "max_flops": None}
+RUN_DEFAULTS = {"seed": 0, "threshold": 0.99, "eval_every": 10, "max_flops": None, "patience": 0}
 
 
 def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, dict[str, Any]]:
@@ -51,7 +51,8 @@ def _checked(path: str, key: str, value: Any) -> Any:
     """A run setting read from a pair file, checked as the flag of the same name is."""
     from evo import cli
     parse = {"budget": cli.positive_int, "eval_every": cli.positive_int, "seed": cli.seed,
-             "max_flops": cli.positive_float, "threshold": cli.threshold}[key]
+             "max_flops": cli.positive_float, "threshold": cli.threshold,
+             "patience": cli.number(int, lambda v: v >= 0, "must be >= 0")}[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UserError(f"--pair: {path}: {key}: expected a number, got {value!r}")
     try:
