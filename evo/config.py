@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evo.errors import UserError
+from evo.errors import UserError, read_text
 from evo.tasks import SEED_LIMIT, TaskSpec, make_split
 
 SCHEDULES = ("alternate", "joint")
@@ -108,12 +108,9 @@ class RunConfig:
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Keys as in RunConfig, dashes or underscores (`train-frac` or `train_frac`)."""
+    text = read_text(path, "--config")
     try:
-        data = tomllib.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UserError(f"--config: no such file {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--config: cannot read {path}: {exc}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"--config: {path} is not valid TOML ({exc})") from None
     return {key.replace("-", "_"): value for key, value in data.items()}

@@ -4,7 +4,6 @@ They only read what the search emits; they never steer it.
 """
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections import deque

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from evo.errors import UserError
+
 
 @lru_cache(maxsize=1)
 def _cpu_model() -> str:
@@ -23,7 +25,6 @@ def _cpu_model() -> str:
 
 def resolve_device(name: str) -> torch.device:
     """auto -> cuda when present, else cpu; asking for cuda without one is a user error."""
-    from evo.errors import UserError
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():

@@ -9,7 +9,7 @@ from typing import Any
 from brains.gene import BrainGene
 from encoders import code_dim, feature_dim
 from encoders.gene import EncoderGene
-from evo.errors import UserError
+from evo.errors import UserError, read_text
 from genome import GeneError
 
 
@@ -46,12 +46,9 @@ def load_pair(path: str | Path) -> tuple[Pair, dict[str, Any]]:
 
     Returns the pair and the rest of the document: a front's pair file also carries the
     task, budget and seed it was scored under, so that one command reproduces it."""
+    text = read_text(path, "--pair")
     try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UserError(f"--pair: no such file {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--pair: cannot read {path}: {exc}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"--pair: {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     try:

@@ -56,13 +56,9 @@ def refresh(pop: Iterable[GeneBox], best: BestPairs) -> None:
         ind.fitness.values = best.values(ind.gene)
 
 
-def top(pop: list[GeneBox], r: int) -> list[GeneBox]:
-    """The r best by NSGA-II (non-dominated rank, then crowding distance)."""
-    return tools.selNSGA2(list(pop), r)
-
-
-def survive(pop: list[GeneBox], k: int) -> list[GeneBox]:
-    """NSGA-II survival; works for any k (no tournament, so no multiple-of-4 rule)."""
+def best(pop: list[GeneBox], k: int) -> list[GeneBox]:
+    """The k best by NSGA-II (non-dominated rank, then crowding distance): survivors, and
+    the partners a child is scored with. Works for any k (no tournament, no multiple of 4)."""
     return tools.selNSGA2(list(pop), k)
 
 

@@ -61,8 +61,7 @@ def run_settings(config: RunConfig) -> dict[str, Any]:
 
 
 def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool = False) -> dict[str, Any]:
-    settings = run_settings(config)
-    return {"pair": pair.to_dict(), "task": settings["task"], "seed": config.seed if seed is None else seed,
+    return {"pair": pair.to_dict(), "task": config.task_spec().to_dict(), "seed": config.seed if seed is None else seed,
             "budget": config.budget, "threshold": config.threshold, "eval_every": config.eval_every,
             "max_flops": config.max_flops, "patience": config.patience, "device": config.device,
             "report_holdout": holdout}
@@ -134,13 +133,13 @@ class Search:
         other = state.brains if kind == "encoder" else state.encoders
         ok = self.encoder_ok if kind == "encoder" else (lambda g: True)
         children = popmod.offspring(kind, mine, config.offspring, state.rng, ok)
-        partners = popmod.top(other, config.partners)
+        partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
                  for c in children for p in partners]
         scored = self.score(pairs)
         self.refresh()
         popmod.refresh(children, state.best)
-        survivors = popmod.survive(mine + children, config.population)
+        survivors = popmod.best(mine + children, config.population)
         if kind == "encoder":
             state.encoders = survivors
         else:
@@ -164,7 +163,7 @@ class Search:
                 seen.add(pair_key(child))
                 children.append(child)
         scored = self.score(children)
-        state.pairs = popmod.survive(state.pairs + scored, config.population)
+        state.pairs = popmod.best(state.pairs + scored, config.population)
         return scored
 
     def phase(self, generation: int) -> str:

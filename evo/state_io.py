@@ -15,7 +15,7 @@ from encoders.gene import EncoderGene
 from evo.config import RunConfig
 from evo.individuals import boxed
 from evo.pair import Pair
-from evo.population import BestPairs, refresh
+from evo.population import refresh
 from evo.scoring import objectives, run_key
 from evo.search import SearchState, random_states, run_settings, set_random_states
 

@@ -2,7 +2,6 @@
 cache is honoured, the front is non-dominated, variation always yields valid genes."""
 import json
 import random
-import shutil
 
 import pytest
 from hypothesis import given, settings
