@@ -29,6 +29,14 @@ PER_MEMBER = ("lr", "weight_decay", "beta1", "beta2", "momentum", "grokfast_alph
               "grad_clip", "init_scale")
 
 
+def supports(gene: BrainGene) -> bool:
+    """What this trainer implements: MLPs with softmax or MSE, Grokfast-EMA and clipping.
+    Other genes (perpendicular gradient, norm constraint, StableMax, Grokfast-MA, other
+    families) train alone."""
+    return (gene.family == "mlp" and not gene.stablemax and not gene.orthograd
+            and not gene.norm_constraint and (gene.grokfast_lambda == 0 or gene.grokfast_filter == "ema"))
+
+
 def shape_key(gene: BrainGene, in_dim: int, n_train: int, n_select: int) -> tuple:
     """Pairs with equal keys can be trained in one group."""
     fixed = {k: v for k, v in gene.to_dict().items() if k not in PER_MEMBER}
@@ -91,6 +99,9 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
     All members share family, layer sizes, input width, training-set size, batch size, loss,
     optimizer and warm-up (see shape_key)."""
     gene0 = members[0].gene
+    unsupported = [m.gene for m in members if not supports(m.gene)]
+    if unsupported:
+        raise ValueError(f"brains.batched cannot train {unsupported[0]}: train it alone")
     n_classes = members[0].data.n_classes
     loss_fn = loss_function(gene0, n_classes)
     rule = StopRule(threshold=threshold, patience=patience)

@@ -13,6 +13,9 @@ def step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     """Forward plus backward FLOPs of one step on this batch (the optimizer update and
     elementwise work are not counted by torch's counter: matrix products dominate)."""
     with FlopCounterMode(display=False) as counter:
-        loss_fn(model(x), y).backward()
+        if hasattr(model, "local_loss"):  # forward-forward: the layer-local objective
+            model.local_loss(x, y, torch.Generator().manual_seed(0)).backward()
+        else:
+            loss_fn(model(x), y).backward()
     model.zero_grad(set_to_none=True)
     return int(counter.get_total_flops())

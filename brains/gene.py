@@ -7,10 +7,11 @@ from typing import Any
 import genome
 from genome import gene_field
 
-FAMILIES = ("mlp", "transformer")
+FAMILIES = ("mlp", "transformer", "ff")
 ACTIVATIONS = ("relu", "gelu", "quadratic", "identity")
 OPTIMIZERS = ("adamw", "sgd")
 LOSSES = ("xent", "mse")
+GROKFAST_FILTERS = ("ema", "ma")
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,8 @@ class BrainGene:
     family: str = gene_field("mlp", "choice", choices=FAMILIES, doc="network family")
     # mlp
     hidden: tuple[int, ...] = gene_field((256,), "ints", lo=1, hi=1024, min_len=0, max_len=6,
-                                         log=True, when="family=mlp",
-                                         doc="mlp: hidden layer widths (0 to 6 layers)")
+                                         log=True, when="family=mlp|ff",
+                                         doc="mlp, ff: hidden layer widths (0 to 6 layers; ff needs 1)")
     activation: str = gene_field("relu", "choice", choices=ACTIVATIONS,
                                  doc="hidden activation (mlp layers, transformer MLP)")
     init_scale: float = gene_field(1.0, "float", lo=0.01, hi=10.0, log=True,
@@ -37,6 +38,11 @@ class BrainGene:
                         doc="transformer: MLP width")
     layer_norm: bool = gene_field(True, "bool", when="family=transformer",
                                   doc="transformer: pre-norm layer norms")
+    # forward-forward (Hinton 2022): layer-local goodness objective, label in the input
+    ff_k: float = gene_field(0.25, "float", lo=0.01, hi=1.0, log=True, when="family=ff",
+                             doc="ff: fraction of units a k-winners-take-all layer keeps")
+    ff_theta: float = gene_field(2.0, "float", lo=0.1, hi=100.0, log=True, when="family=ff",
+                                 doc="ff: goodness threshold between positive and negative data")
     # recipe
     optimizer: str = gene_field("adamw", "choice", choices=OPTIMIZERS, doc="optimizer")
     lr: float = gene_field(1e-3, "float", lo=1e-5, hi=1.0, log=True, doc="learning rate")
@@ -52,12 +58,25 @@ class BrainGene:
                             doc="linear warm-up steps")
     batch_size: int = gene_field(0, "int", lo=16, hi=4096, off=0, log=True,
                                 doc="minibatch size; 0 = full batch")
-    loss: str = gene_field("xent", "choice", choices=LOSSES,
+    loss: str = gene_field("xent", "choice", choices=LOSSES, when="family=mlp|transformer",
                            doc="cross-entropy, or MSE on one-hot targets (a regressor)")
-    grokfast_alpha: float = gene_field(0.98, "float", lo=0.5, hi=0.999, when="grokfast_lambda!=0.0",
-                                       doc="Grokfast EMA decay")
+    stablemax: bool = gene_field(False, "bool", when="loss=xent",
+                                 doc="StableMax in place of softmax (Prieto et al. 2025)")
     grokfast_lambda: float = gene_field(0.0, "float", lo=0.1, hi=10.0, off=0.0, log=True,
-                                        doc="Grokfast EMA amplification; 0 = off")
+                                        doc="Grokfast amplification of the slow gradient; 0 = off")
+    grokfast_filter: str = gene_field("ema", "choice", choices=GROKFAST_FILTERS,
+                                      when="grokfast_lambda!=0.0",
+                                      doc="Grokfast filter: exponential or windowed moving average")
+    grokfast_alpha: float = gene_field(0.98, "float", lo=0.5, hi=0.999, when="grokfast_filter=ema",
+                                       doc="Grokfast-EMA decay")
+    grokfast_window: int = gene_field(100, "int", lo=2, hi=500, log=True, when="grokfast_filter=ma",
+                                      doc="Grokfast-MA window (steps)")
+    orthograd: bool = gene_field(False, "bool",
+                                 doc="project each gradient orthogonal to its weights, keep its norm "
+                                     "(Prieto et al. 2025's perpendicular gradient)")
+    norm_constraint: bool = gene_field(False, "bool",
+                                       doc="hold the total weight norm at its initial value after "
+                                           "every step (Omnigrok, Liu et al. 2022)")
     grad_clip: float = gene_field(0.0, "float", lo=0.1, hi=100.0, off=0.0, log=True,
                                    doc="gradient norm clip; 0 = off")
 
@@ -66,6 +85,8 @@ class BrainGene:
         if self.family == "transformer" and self.d_model % self.n_heads:
             raise genome.GeneError(
                 f"BrainGene.n_heads: {self.n_heads} does not divide d_model {self.d_model}")
+        if self.family == "ff" and not self.hidden:
+            raise genome.GeneError("BrainGene.hidden: the ff family needs at least one layer")
 
     def to_dict(self) -> dict[str, Any]:
         return genome.to_dict(self)

@@ -1,6 +1,7 @@
-"""Gene -> torch module. Two families: an MLP on combined pair features, and a small
+"""Gene -> torch module. Three families: an MLP on combined pair features; a small
 decoder-only transformer that reads the token sequence `a b =` and combines the operands
-itself (so its encoder's combiner is not used)."""
+itself (so its encoder's combiner is not used); and a forward-forward network on pair
+features (brains.forward_forward)."""
 from __future__ import annotations
 
 import math
@@ -8,18 +9,9 @@ import math
 import torch
 from torch import nn
 
+from brains.forward_forward import ForwardForward
 from brains.gene import BrainGene
-
-
-class Quadratic(nn.Module):
-    """x -> x^2: the activation of Gromov's analytic solution (products of two inputs)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * x
-
-
-def activation(name: str) -> nn.Module:
-    return {"relu": nn.ReLU, "gelu": nn.GELU, "quadratic": Quadratic, "identity": nn.Identity}[name]()
+from brains.layers import activation
 
 
 class MLP(nn.Module):
@@ -81,9 +73,9 @@ class Transformer(nn.Module):
 
 
 def build_model(gene: BrainGene, in_dim: int, n_out: int) -> nn.Module:
-    """in_dim is the pair-feature width (mlp) or one operand's code width (transformer)."""
-    model: nn.Module = (MLP(in_dim, n_out, gene) if gene.family == "mlp"
-                        else Transformer(in_dim, n_out, gene))
+    """in_dim is the pair-feature width (mlp, ff) or one operand's code width (transformer)."""
+    family = {"mlp": MLP, "transformer": Transformer, "ff": ForwardForward}[gene.family]
+    model: nn.Module = family(in_dim, n_out, gene)
     if gene.init_scale != 1.0:
         with torch.no_grad():
             for param in model.parameters():

@@ -1,6 +1,8 @@
 """Optimizers and gradient filters named by a brain gene."""
 from __future__ import annotations
 
+from collections import deque
+
 import torch
 from torch import nn
 
@@ -35,3 +37,54 @@ def grokfast_ema(model: nn.Module, ema: dict[str, torch.Tensor] | None,
         ema[name].mul_(alpha).add_(param.grad.detach(), alpha=1 - alpha)
         param.grad.add_(ema[name], alpha=lamb)
     return ema
+
+
+def grokfast_ma(model: nn.Module, window: dict[str, deque] | None,
+                size: int, lamb: float) -> dict[str, deque]:
+    """Grokfast-MA (Lee et al. 2024): grad <- grad + lamb * mean of the last `size` gradients
+    (this one included), applied once the window is full, as their reference code does."""
+    if window is None:
+        window = {n: deque(maxlen=size) for n, p in model.named_parameters() if p.grad is not None}
+    for name, param in model.named_parameters():
+        if param.grad is None:
+            continue
+        window[name].append(param.grad.detach().clone())
+        if len(window[name]) == size:
+            param.grad.add_(torch.stack(tuple(window[name])).mean(0), alpha=lamb)
+    return window
+
+
+def grokfast(model: nn.Module, state, gene: BrainGene):
+    """The gene's Grokfast filter, one step; returns its new state."""
+    if gene.grokfast_filter == "ma":
+        return grokfast_ma(model, state, gene.grokfast_window, gene.grokfast_lambda)
+    return grokfast_ema(model, state, gene.grokfast_alpha, gene.grokfast_lambda)
+
+
+@torch.no_grad()
+def orthogonalize_grads(model: nn.Module, eps: float = 1e-30) -> None:
+    """Perpendicular gradient (Prieto et al. 2025): remove from each tensor's gradient its
+    component along the tensor's weights, then rescale to the original gradient norm, so
+    that the step cannot just scale the weights up (the naive loss minimisation that ends
+    in softmax collapse)."""
+    for param in model.parameters():
+        if param.grad is None:
+            continue
+        w, g = param.reshape(-1), param.grad.reshape(-1)
+        g_perp = g - (w @ g) / (w @ w + eps) * w
+        param.grad.copy_((g_perp * (g.norm() / (g_perp.norm() + eps))).view_as(param.grad))
+
+
+@torch.no_grad()
+def weight_norm(model: nn.Module) -> torch.Tensor:
+    """The L2 norm of all parameters taken as one vector."""
+    return torch.sqrt(sum((p * p).sum() for p in model.parameters()))
+
+
+@torch.no_grad()
+def hold_norm_(model: nn.Module, norm: torch.Tensor) -> None:
+    """Rescale all parameters together to total norm `norm` (Omnigrok's constraint: the
+    weights move on a sphere, so weight norm cannot be what delays generalization)."""
+    scale = norm / weight_norm(model)
+    for param in model.parameters():
+        param.mul_(scale)

@@ -16,7 +16,7 @@ from torch import nn
 
 from brains.flops import step_flops
 from brains.gene import BrainGene
-from brains.optim import grokfast_ema, make_optimizer, make_scheduler
+from brains.optim import grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads, weight_norm
 from brains.stopping import StopRule, decide, diverged
 
 EVAL_CHUNK = 8192     # rows per forward pass when measuring accuracy
@@ -48,9 +48,24 @@ class TrainResult:
     curve: list[dict[str, float]] = field(default_factory=list)
 
 
+def stablemax_cross_entropy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy with StableMax in place of softmax (Prieto et al. 2025):
+    s(x) = x + 1 for x >= 0, 1 / (1 - x) below; p = s(x) / sum s(x). It grows linearly,
+    not exponentially, so probabilities do not round to exactly 1 (softmax collapse).
+    Computed in float64, as the authors do."""
+    x = out.double()
+    s = torch.where(x >= 0, x + 1, 1 / (1 - torch.clamp(x, max=0.0)))
+    log_p = torch.log(s) - torch.log(s.sum(-1, keepdim=True))
+    return -log_p.gather(-1, y.unsqueeze(-1)).mean().to(out.dtype)
+
+
 def loss_function(gene: BrainGene, n_classes: int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    if gene.loss == "xent":
+    """The loss on the model's output. A forward-forward model trains on its own local
+    goodness loss; its output (goodness per class) is scored here by cross-entropy."""
+    if gene.family == "ff" or (gene.loss == "xent" and not gene.stablemax):
         return F.cross_entropy
+    if gene.loss == "xent":
+        return stablemax_cross_entropy
 
     def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         # scatter rather than F.one_hot, which torch.func.vmap cannot batch
@@ -88,7 +103,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step:
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
-    passes, before each update). Stops at the first evaluation with select accuracy >= threshold, or on a plateau
+    passes, before each update; a forward-forward model's train accuracy is measured on the
+last batch, after it). Stops at the first evaluation with select accuracy >= threshold, or on a plateau
     (see brains.stopping.StopRule; patience 0 = never).
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
@@ -106,7 +122,9 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     opt = make_optimizer(model, gene)
     sched = make_scheduler(opt, gene.warmup)
     rule = StopRule(threshold=threshold, patience=patience)
-    ema = None
+    slow = None   # the Grokfast filter's state
+    norm0 = weight_norm(model) if gene.norm_constraint else None
+    local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
     curve: list[dict[str, float]] = []
     reached: tuple[int, float] | None = None
     stopped = "budget"
@@ -123,18 +141,26 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     while step < budget:
         xb = data.x_train if idx is None else data.x_train[idx]
         yb = data.y_train if idx is None else data.y_train[idx]
-        out = model(xb)
-        loss = loss_fn(out, yb)
-        correct += (out.detach().argmax(-1) == yb).sum()
+        if local:
+            loss = model.local_loss(xb, yb, generator)
+        else:
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            correct += (out.detach().argmax(-1) == yb).sum()
+            seen += len(yb)
         loss_sum += loss.detach()
-        seen, steps_seen = seen + len(yb), steps_seen + 1
+        steps_seen += 1
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if gene.grokfast_lambda > 0:
-            ema = grokfast_ema(model, ema, gene.grokfast_alpha, gene.grokfast_lambda)
+            slow = grokfast(model, slow, gene)
+        if gene.orthograd:
+            orthogonalize_grads(model)
         if gene.grad_clip > 0:
             nn.utils.clip_grad_norm_(model.parameters(), gene.grad_clip)
         opt.step()
+        if norm0 is not None:
+            hold_norm_(model, norm0)
         sched.step()
         step += 1
         idx = next(batches)
@@ -144,11 +170,15 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
         if diverged(batch_loss):
             stopped, train_loss = "diverged", batch_loss
             break
-        train_acc, train_loss = int(correct) / seen, float(loss_sum) / steps_seen
+        model.eval()
+        if local:  # a goodness network's accuracy costs a pass per class: last batch only
+            train_acc = measure(model, xb, yb, loss_fn)[0]
+        else:
+            train_acc = int(correct) / seen
+        train_loss = float(loss_sum) / steps_seen
         correct.zero_()
         loss_sum.zero_()
         seen = steps_seen = 0
-        model.eval()
         select_acc, select_loss = measure(model, data.x_select, data.y_select, loss_fn)
         model.train()
         point = {"step": step, "train_acc": train_acc, "select_acc": select_acc,

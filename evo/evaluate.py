@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from brains.models import build_model, count_params
-from brains.batched import Member, shape_key, train_group
+from brains.batched import Member, shape_key, supports, train_group
 from brains.train import TrainData, TrainResult, loss_function, measure, train
 from encoders import build_table, operand_codes, pair_features
 from evo.machine import describe
@@ -114,8 +114,9 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
 
 
 def group_key(prep: Prepared) -> tuple | None:
-    """Pairs with equal keys train as one batched group; None = train alone (transformers)."""
-    if prep.pair.brain.family != "mlp":
+    """Pairs with equal keys train as one batched group; None = train alone (what
+    brains.batched does not implement: transformers, forward-forward, some gradient rules)."""
+    if not supports(prep.pair.brain):
         return None
     return (shape_key(prep.pair.brain, prep.data.x_train.shape[1], len(prep.data.x_train),
                       len(prep.data.x_select)),

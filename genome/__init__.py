@@ -123,14 +123,17 @@ def validate(gene: Any) -> None:
 
 
 def is_active(gene: Any, spec: FieldSpec) -> bool:
-    """Whether the field matters for this gene, by its `when` condition."""
+    """Whether the field matters for this gene: its `when` condition holds and the field
+    the condition reads matters itself (a filter's window means nothing when the filter is off)."""
     if not spec.when:
         return True
     if "!=" in spec.when:
         name, value = spec.when.split("!=")
-        return str(getattr(gene, name)) != value
-    name, values = spec.when.split("=")
-    return str(getattr(gene, name)) in values.split("|")
+        holds = str(getattr(gene, name)) != value
+    else:
+        name, values = spec.when.split("=")
+        holds = str(getattr(gene, name)) in values.split("|")
+    return holds and is_active(gene, specs(gene)[name])
 
 
 def active(gene: Any) -> dict[str, Any]:

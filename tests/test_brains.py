@@ -19,6 +19,8 @@ from strategies import gene_dicts
 def brain_genes(draw):
     data = draw(gene_dicts(BrainGene))
     data["n_heads"] = draw(st.sampled_from([h for h in range(1, 9) if data["d_model"] % h == 0]))
+    if data["family"] == "ff" and not data["hidden"]:
+        data["hidden"] = [draw(st.integers(1, 1024))]
     return BrainGene.from_dict(data)
 
 
@@ -35,6 +37,8 @@ def test_brain_gene_json_round_trip(gene):
     ({"batch_size": -1}, "batch_size"), ({"bias": 1}, "bias"), ({"loss": "hinge"}, "loss"),
     ({"family": "transformer", "d_model": 30, "n_heads": 4}, "n_heads"), ({"depth": 3}, "depth"),
     ({"weight_decay": float("nan")}, "weight_decay"),
+    ({"family": "ff", "hidden": []}, "hidden"), ({"grokfast_filter": "median"}, "grokfast_filter"),
+    ({"grokfast_window": 1}, "grokfast_window"), ({"ff_k": 0.0}, "ff_k"), ({"orthograd": "yes"}, "orthograd"),
 ])
 def test_invalid_brain_gene_names_field(data, field):
     with pytest.raises(GeneError, match=rf"BrainGene\.{field}"):
