@@ -77,7 +77,7 @@ def build_table(gene: EncoderGene, p: int) -> np.ndarray:
     elif gene.family == "varcycle":
         periods = np.exp(rng.uniform(np.log(gene.period_min), np.log(gene.period_max), size=d))
         phases = rng.uniform(0.0, 1.0, size=d)
-        table = varcycle_table(p, periods, phases, gene.sharpness)
+        table = varcycle_table(p, periods, phases, gene.sharpness, gene.waveform == "sawtooth")
     elif gene.family == "fourier":
         table = fourier_table(p, _fourier_freqs(gene, p))
     else:  # unreachable for a validated gene; kept loud in case FAMILIES grows

@@ -9,6 +9,7 @@ from genome import gene_field
 
 FAMILIES = ("onehot", "random", "scalar", "cyclic", "varcycle", "fourier")
 COMBINERS = ("concat", "sum", "sum_sdr", "product")
+WAVEFORMS = ("cosine", "sawtooth")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class EncoderGene:
                                    doc="varcycle: longest clock period")
     sharpness: float = gene_field(1.0, "float", lo=0.25, hi=32.0, log=True, when="family=varcycle",
                                   doc="varcycle: exponent of the periodic bump")
+    waveform: str = gene_field("cosine", "choice", choices=WAVEFORMS, when="family=varcycle",
+                               doc="varcycle: a clock's reading, a cosine bump or a sawtooth "
+                                   "(the forum's clocks: position of the arm in its cycle)")
     code_seed: int = gene_field(0, "int", lo=0, hi=2**31 - 1, when="family=random|varcycle",
                                 doc="random/varcycle: seed of the code's random draws")
     sdr: float = gene_field(0.0, "float", lo=0.02, hi=0.9, off=0.0,

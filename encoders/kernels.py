@@ -46,8 +46,10 @@ def run_table(p: int, d: int, w: int, wrap: bool) -> np.ndarray:
 
 
 @njit(cache=True)
-def varcycle_table(p: int, periods: np.ndarray, phases: np.ndarray, sharpness: float) -> np.ndarray:
-    """One column per clock: ((1 + cos(2*pi*(x/period + phase))) / 2) ** sharpness.
+def varcycle_table(p: int, periods: np.ndarray, phases: np.ndarray, sharpness: float,
+                   sawtooth: bool = False) -> np.ndarray:
+    """One column per clock: ((1 + cos(2*pi*(x/period + phase))) / 2) ** sharpness, or with
+    `sawtooth` frac(x/period + phase) ** sharpness (where the clock's arm is in its cycle).
 
     Periods need not divide p, so a clock may wrap unevenly; that is the point: evolution
     picks which periods help for which operation.
@@ -56,8 +58,11 @@ def varcycle_table(p: int, periods: np.ndarray, phases: np.ndarray, sharpness: f
     out = np.empty((p, n), np.float32)
     for x in range(p):
         for i in range(n):
-            c = np.cos(2.0 * np.pi * (x / periods[i] + phases[i]))
-            out[x, i] = ((1.0 + c) * 0.5) ** sharpness
+            turns = x / periods[i] + phases[i]
+            if sawtooth:
+                out[x, i] = (turns - np.floor(turns)) ** sharpness
+            else:
+                out[x, i] = ((1.0 + np.cos(2.0 * np.pi * turns)) * 0.5) ** sharpness
     return out
 
 

@@ -70,7 +70,7 @@ def build_parser() -> Parser:
     t.add_argument("--budget", type=positive_int, help="step cap (default: the recipe's or pair file's, else 1000)")
     t.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
     t.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
-    t.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
+    t.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default: the recipe's, else 10)")
     t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     t.add_argument("--json", action="store_true", help="print one JSON record on stdout")
     t.add_argument("--save", metavar="FILE", help="also write the JSON record to FILE")

@@ -26,7 +26,7 @@ def resolve(args: argparse.Namespace) -> tuple[Pair, TaskSpec, dict[str, Any]]:
     run: dict[str, Any] = {**RUN_DEFAULTS, "budget": DEFAULT_BUDGET}
     if args.recipe:
         recipe = get_recipe(args.recipe)
-        pair, run["budget"] = recipe.pair, recipe.budget
+        pair, run["budget"], run["eval_every"] = recipe.pair, recipe.budget, recipe.eval_every
         task.update(recipe.task)
     else:
         pair, extras = load_pair(args.pair)

@@ -120,3 +120,27 @@ def test_bad_input_as_a_real_process():
     out = subprocess.run([sys.executable, "-m", "evo", "train", "--recipe", "power", "--p", "91"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "not prime" in out.stderr
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_trains_through_the_cli(name, capsys):
+    assert run_main(["train", "--recipe", name, "--p", "11", "--budget", "4", "--eval-every", "2",
+                     "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["brain"] == RECIPES[name].pair.brain.to_dict()
+    assert record["steps_run"] == 4 and record["holdout_acc"] is not None
+
+
+def test_every_recipe_seeds_a_search(tmp_path, capsys):
+    """--seed-with puts each recipe's own pair among the first generation's scored pairs."""
+    names = sorted(RECIPES)
+    out = tmp_path / "run"
+    assert run_main(["run", "--p", "11", "--population", str(len(names)), "--offspring", "2",
+                     "--partners", "1", "--budget", "3", "--generations", "1", "--final-seeds", "1",
+                     "--no-dashboard", "--workers", "1", "--seed-with", ",".join(names),
+                     "--out", str(out)]) == 0
+    capsys.readouterr()
+    cache = json.loads((out / "checkpoint.json").read_text())["state"]["cache"]
+    brains = {json.dumps(record["brain"], sort_keys=True) for record in cache.values()}
+    for name in names:
+        assert json.dumps(RECIPES[name].pair.brain.to_dict(), sort_keys=True) in brains, name

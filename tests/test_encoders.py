@@ -42,6 +42,16 @@ def varcycle_oracle(p: int, periods: np.ndarray, phases: np.ndarray, sharpness: 
     return (((1 + np.cos(2 * np.pi * (x / periods + phases))) / 2) ** sharpness).astype(np.float32)
 
 
+def sawtooth_oracle(p: int, periods: np.ndarray, phases: np.ndarray, sharpness: float) -> np.ndarray:
+    """Clock by clock: where the arm stands in its cycle, as a fraction of the period."""
+    out = np.zeros((p, len(periods)))
+    for x in range(p):
+        for i, (period, phase) in enumerate(zip(periods, phases)):
+            turns = x / period + phase
+            out[x, i] = (turns - int(turns)) ** sharpness
+    return out.astype(np.float32)
+
+
 def fourier_oracle(p: int, freqs: list[int]) -> np.ndarray:
     cols = []
     for k in freqs:
@@ -87,6 +97,8 @@ def test_varcycle_table_matches_oracle(p, sharpness):
     periods, phases = rng.uniform(1.5, 60, size=9), rng.uniform(0, 1, size=9)
     got = kernels.varcycle_table(p, periods, phases, sharpness)
     np.testing.assert_allclose(got, varcycle_oracle(p, periods, phases, sharpness), rtol=1e-5, atol=1e-6)
+    saw = kernels.varcycle_table(p, periods, phases, sharpness, True)
+    np.testing.assert_allclose(saw, sawtooth_oracle(p, periods, phases, sharpness), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("p", PRIMES)
