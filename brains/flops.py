@@ -19,3 +19,12 @@ def step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
             loss_fn(model(x), y).backward()
     model.zero_grad(set_to_none=True)
     return int(counter.get_total_flops())
+
+
+@torch.no_grad()
+def predict_flops(model: nn.Module, x: torch.Tensor, sample: int = 64) -> int:
+    """FLOPs of predicting all of x, counted on its first `sample` rows and scaled: for a
+    forward-forward network, which tries every answer, prediction is not cheap."""
+    with FlopCounterMode(display=False) as counter:
+        model(x[:sample])
+    return int(counter.get_total_flops() * len(x) / max(1, min(sample, len(x))))

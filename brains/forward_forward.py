@@ -17,6 +17,9 @@ from brains.gene import BrainGene
 from brains.layers import activation
 
 
+PREDICT_ROWS = 65536   # (example, answer) rows per chunk when predicting
+
+
 def kwta(h: torch.Tensor, k: int) -> torch.Tensor:
     """Keep each row's k largest activations, zero the rest (ties at the k-th value kept)."""
     kth = h.topk(k, dim=-1).values[..., -1:]
@@ -61,14 +64,24 @@ class ForwardForward(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Goodness of every candidate answer [n, n_out], summed over all layers but the
         first when there are several (Hinton's rule: the first layer's goodness mostly
-        measures the input)."""
-        scores = []
-        for c in range(self.n_out):
-            h = self.with_label(x, torch.full((len(x),), c, dtype=torch.long, device=x.device))
-            total = x.new_zeros(len(x))
-            for i in range(len(self.layers)):
-                h = self.layer(i, h)
-                if i > 0 or len(self.layers) == 1:
-                    total = total + goodness(h)
-            scores.append(total)
-        return torch.stack(scores, dim=-1)
+        measures the input). All answers go through at once, in row chunks."""
+        rows = max(1, PREDICT_ROWS // self.n_out)
+        return torch.cat([self._scores(x[s:s + rows]) for s in range(0, len(x), rows)]) if len(x) \
+            else x.new_zeros((0, self.n_out))
+
+    def _scores(self, x: torch.Tensor) -> torch.Tensor:
+        # The first layer sees [x, onehot(c)] / |[x, onehot(c)]|, and that length does not
+        # depend on c: so its pre-activation is (W_x x + W_c[:, c]) / sqrt(|x|^2 + 1) + b,
+        # one product for x plus a column per answer, instead of p products.
+        n, c, first = len(x), self.n_out, self.layers[0]
+        w_x, w_c = first.weight[:, :x.shape[1]], first.weight[:, x.shape[1]:]
+        scale = 1.0 / (torch.sqrt((x * x).sum(-1) + 1.0) + 1e-8)
+        z = ((x @ w_x.T)[:, None, :] + w_c.T[None, :, :]) * scale[:, None, None]
+        if first.bias is not None:
+            z = z + first.bias
+        h = kwta(self.act(z), self.keep[0]).reshape(n * c, -1)
+        total = goodness(h) if len(self.layers) == 1 else h.new_zeros(n * c)
+        for i in range(1, len(self.layers)):
+            h = self.layer(i, h)
+            total = total + goodness(h)
+        return total.view(n, c)

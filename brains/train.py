@@ -14,12 +14,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from brains.flops import step_flops
+from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
 from brains.optim import grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads, weight_norm
 from brains.stopping import StopRule, decide, diverged
 
 EVAL_CHUNK = 8192     # rows per forward pass when measuring accuracy
+FF_TRAIN_SAMPLE = 512  # rows of the last batch on which a forward-forward model's train accuracy is read
 
 
 @dataclass
@@ -104,8 +105,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
     passes, before each update; a forward-forward model's train accuracy is measured on the
-last batch, after it). Stops at the first evaluation with select accuracy >= threshold, or on a plateau
-    (see brains.stopping.StopRule; patience 0 = never).
+    first FF_TRAIN_SAMPLE rows of the last batch, after it). Stops at the first evaluation with select accuracy >= threshold, or
+    on a plateau (see brains.stopping.StopRule; patience 0 = never).
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
     that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
@@ -117,6 +118,9 @@ last batch, after it). Stops at the first evaluation with select accuracy >= thr
     xb0 = data.x_train if first is None else data.x_train[first]
     yb0 = data.y_train if first is None else data.y_train[first]
     flops = step_flops(model, xb0, yb0, loss_fn)
+    local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
+    if local:  # its evaluations try every answer: charge them, spread over the steps between
+        flops += predict_flops(model, data.x_select) // eval_every
     if max_flops is not None:
         budget = max(1, min(budget, int(max_flops // max(1, flops))))
     opt = make_optimizer(model, gene)
@@ -124,7 +128,6 @@ last batch, after it). Stops at the first evaluation with select accuracy >= thr
     rule = StopRule(threshold=threshold, patience=patience)
     slow = None   # the Grokfast filter's state
     norm0 = weight_norm(model) if gene.norm_constraint else None
-    local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
     curve: list[dict[str, float]] = []
     reached: tuple[int, float] | None = None
     stopped = "budget"
@@ -171,8 +174,8 @@ last batch, after it). Stops at the first evaluation with select accuracy >= thr
             stopped, train_loss = "diverged", batch_loss
             break
         model.eval()
-        if local:  # a goodness network's accuracy costs a pass per class: last batch only
-            train_acc = measure(model, xb, yb, loss_fn)[0]
+        if local:  # a goodness network's accuracy costs a pass per class: a sample only
+            train_acc = measure(model, xb[:FF_TRAIN_SAMPLE], yb[:FF_TRAIN_SAMPLE], loss_fn)[0]
         else:
             train_acc = int(correct) / seen
         train_loss = float(loss_sum) / steps_seen
