@@ -88,11 +88,20 @@ def _fmt(values: list[float | None], form: str) -> str:
     return " / ".join("-" if v is None else format(v, form) for v in values)
 
 
+def machine_line(machine: Any) -> str:
+    """`evo.machine.describe` as words (older JSON held a dict's repr in a string)."""
+    if isinstance(machine, dict):
+        words = {"cores": "{v} cores", "torch_threads": "{v} torch threads", "torch": "torch {v}",
+                 "device": "device {v}"}
+        return ", ".join(words.get(k, "{v}").format(v=v) for k, v in machine.items() if k != "python")
+    return str(machine)
+
+
 def table(doc: dict[str, Any]) -> str:
     rows = doc["rows"]
     names = list(dict.fromkeys(r["name"] for r in rows))
     lines = [f"# Recipes side by side: {doc['task']['op']} mod {doc['task']['p']}", "",
-             f"Machine: {doc['machine']}. Command: `{doc['command']}`. Seeds {doc['seeds']} "
+             f"Machine: {machine_line(doc['machine'])}. Command: `{doc['command']}`. Seeds {doc['seeds']} "
              f"(figures are seed by seed, separated by /). Threshold: 99% select accuracy, "
              f"checked every `eval` steps. Holdout is measured once, after training.", "",
              "| recipe | pairs | cap | eval | steps to 99% select | seconds to 99% | FLOPs to 99% | params "
@@ -157,7 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", help="output stem (default experiments/results/reproduce_TASK)")
     ap.add_argument("--resume", action="store_true", help="keep runs already in the JSON")
+    ap.add_argument("--render", metavar="JSON", help="only rewrite the table and picture of this JSON")
     args = ap.parse_args(argv)
+    if args.render:
+        doc = json.loads(Path(args.render).read_text())
+        stem = Path(args.render).with_suffix("")
+        stem.with_suffix(".md").write_text(table(doc))
+        plot(doc, stem.with_suffix(".png"))
+        return 0
     names = list(RECIPES) if args.recipes == "all" else args.recipes.split(",")
     unknown = [n for n in names if n not in RECIPES]
     if unknown:
@@ -172,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume and json_path.exists():
         done = json.loads(json_path.read_text())["rows"]
     doc = {"benchmark": "reproduce", "task": task.to_dict(), "seeds": seeds,
-           "machine": f"{describe(torch.device(args.device))}, {platform.processor() or platform.machine()}, "
-                      f"torch {torch.__version__}",
+           "machine": {**describe(torch.device(args.device)), "arch": platform.machine()},
            "command": "python experiments/reproduce.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": done}
     for entry in entries(names, args.run, args.pair, args.search_budget):
