@@ -30,10 +30,10 @@ PER_MEMBER = ("lr", "weight_decay", "beta1", "beta2", "momentum", "grokfast_alph
 
 
 def supports(gene: BrainGene) -> bool:
-    """What this trainer implements: MLPs with softmax or MSE, Grokfast-EMA and clipping.
-    Other genes (perpendicular gradient, norm constraint, StableMax, Grokfast-MA, other
+    """What this trainer implements: MLPs with softmax or MSE, AdamW or SGD, Grokfast-EMA and
+    clipping. Other genes (Adam with L2, perpendicular gradient, norm constraint, StableMax, Grokfast-MA, other
     families) train alone."""
-    return (gene.family == "mlp" and not gene.stablemax and not gene.orthograd
+    return (gene.family == "mlp" and gene.optimizer != "adam" and not gene.stablemax and not gene.orthograd
             and not gene.norm_constraint and (gene.grokfast_lambda == 0 or gene.grokfast_filter == "ema"))
 
 

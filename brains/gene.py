@@ -9,7 +9,7 @@ from genome import gene_field
 
 FAMILIES = ("mlp", "transformer", "ff")
 ACTIVATIONS = ("relu", "gelu", "quadratic", "identity")
-OPTIMIZERS = ("adamw", "sgd")
+OPTIMIZERS = ("adamw", "adam", "sgd")
 LOSSES = ("xent", "mse")
 GROKFAST_FILTERS = ("ema", "ma")
 
@@ -44,14 +44,16 @@ class BrainGene:
     ff_theta: float = gene_field(2.0, "float", lo=0.1, hi=100.0, log=True, when="family=ff",
                                  doc="ff: goodness threshold between positive and negative data")
     # recipe
-    optimizer: str = gene_field("adamw", "choice", choices=OPTIMIZERS, doc="optimizer")
+    optimizer: str = gene_field("adamw", "choice", choices=OPTIMIZERS,
+                                doc="adamw (decoupled weight decay), adam (weight decay as an L2 "
+                                    "term in the gradient, as Grokfast's code runs it) or sgd")
     lr: float = gene_field(1e-3, "float", lo=1e-5, hi=1.0, log=True, doc="learning rate")
     weight_decay: float = gene_field(1.0, "float", lo=1e-5, hi=10.0, off=0.0, log=True,
-                                       doc="decoupled (adamw) or L2 (sgd)")
-    beta1: float = gene_field(0.9, "float", lo=0.5, hi=0.99, when="optimizer=adamw",
-                               doc="adamw beta1")
-    beta2: float = gene_field(0.98, "float", lo=0.9, hi=0.9999, when="optimizer=adamw",
-                               doc="adamw beta2")
+                                       doc="decoupled (adamw) or L2 in the gradient (adam, sgd)")
+    beta1: float = gene_field(0.9, "float", lo=0.5, hi=0.99, when="optimizer=adamw|adam",
+                               doc="adam(w) beta1")
+    beta2: float = gene_field(0.98, "float", lo=0.9, hi=0.9999, when="optimizer=adamw|adam",
+                               doc="adam(w) beta2")
     momentum: float = gene_field(0.9, "float", lo=0.0, hi=0.99, when="optimizer=sgd",
                                   doc="sgd momentum")
     warmup: int = gene_field(10, "int", lo=1, hi=1000, off=0, log=True,

@@ -13,6 +13,9 @@ def make_optimizer(model: nn.Module, gene: BrainGene) -> torch.optim.Optimizer:
     if gene.optimizer == "adamw":
         return torch.optim.AdamW(model.parameters(), lr=gene.lr, weight_decay=gene.weight_decay,
                                  betas=(gene.beta1, gene.beta2))
+    if gene.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=gene.lr, weight_decay=gene.weight_decay,
+                                betas=(gene.beta1, gene.beta2))
     return torch.optim.SGD(model.parameters(), lr=gene.lr, momentum=gene.momentum,
                            weight_decay=gene.weight_decay)
 

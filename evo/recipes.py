@@ -35,6 +35,9 @@ ONEHOT = EncoderGene(family="onehot", combiner="concat")
 POWER_BRAIN = BrainGene(family="transformer", n_layers=2, d_model=128, n_heads=4, d_mlp=512,
                         layer_norm=True, activation="relu", optimizer="adamw", lr=1e-3,
                         weight_decay=1.0, beta1=0.9, beta2=0.98, warmup=10, batch_size=512)
+# Lee et al.'s code (ironjr/grokfast main.py): torch.optim.Adam, so weight decay is an L2
+# term in the gradient, not AdamW's decoupled decay; GELU in the MLP.
+GROKFAST_BRAIN = replace(POWER_BRAIN, optimizer="adam", activation="gelu")
 NANDA_BRAIN = BrainGene(family="transformer", n_layers=1, d_model=128, n_heads=4, d_mlp=512,
                         layer_norm=False, activation="relu", optimizer="adamw", lr=1e-3,
                         weight_decay=1.0, beta1=0.9, beta2=0.98, warmup=10, batch_size=0)
@@ -68,16 +71,17 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "norm, full batch, AdamW lr 1e-3 betas (0.9, 0.98) wd 1, 10-step warm-up",
         budget=5000),
     Recipe(
-        "grokfast", Pair(ONEHOT, replace(POWER_BRAIN, weight_decay=0.005, grokfast_lambda=2.0,
+        "grokfast", Pair(ONEHOT, replace(GROKFAST_BRAIN, weight_decay=0.005, grokfast_lambda=2.0,
                                           grokfast_filter="ema", grokfast_alpha=0.98)),
-        "Lee et al. 2024: the power transformer (batch 512, AdamW lr 1e-3) with the Grokfast-EMA "
-        "filter alpha 0.98, lambda 2, wd 0.005",
+        "Lee et al. 2024: their 2-layer transformer (width 128, 4 heads, GELU MLP 512, batch 512, "
+        "Adam lr 1e-3 betas (0.9, 0.98), L2 weight decay 0.005 in the gradient) with the "
+        "Grokfast-EMA filter alpha 0.98, lambda 2",
         budget=3000),
     Recipe(
-        "grokfast-ma", Pair(ONEHOT, replace(POWER_BRAIN, weight_decay=0.01, grokfast_lambda=5.0,
+        "grokfast-ma", Pair(ONEHOT, replace(GROKFAST_BRAIN, weight_decay=0.01, grokfast_lambda=5.0,
                                              grokfast_filter="ma", grokfast_window=100)),
-        "Lee et al. 2024: the power transformer (batch 512, AdamW lr 1e-3) with the Grokfast-MA "
-        "filter, window 100, lambda 5, wd 0.01",
+        "Lee et al. 2024: their transformer as in `grokfast`, L2 weight decay 0.01, with the "
+        "Grokfast-MA filter, window 100, lambda 5",
         budget=3000),
     Recipe(
         "gromov", Pair(ONEHOT, replace(QUAD_BRAIN, hidden=(512,), weight_decay=0.0)),

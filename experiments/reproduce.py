@@ -101,7 +101,8 @@ def table(doc: dict[str, Any]) -> str:
     rows = doc["rows"]
     names = list(dict.fromkeys(r["name"] for r in rows))
     lines = [f"# Recipes side by side: {doc['task']['op']} mod {doc['task']['p']}", "",
-             f"Machine: {machine_line(doc['machine'])}. Command: `{doc['command']}`. Seeds {doc['seeds']} "
+             f"Machine: {machine_line(doc['machine'])}. Command: `{doc['command']}`"
+             + "".join(f", after `{c}`" for c in reversed(doc.get("earlier_commands", []))) + ". Seeds {doc['seeds']} "
              f"(figures are seed by seed, separated by /). Threshold: 99% select accuracy, "
              f"checked every `eval` steps. Holdout is measured once, after training.", "",
              "| recipe | pairs | cap | eval | steps to 99% select | seconds to 99% | FLOPs to 99% | params "
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", help="output stem (default experiments/results/reproduce_TASK)")
     ap.add_argument("--resume", action="store_true", help="keep runs already in the JSON")
+    ap.add_argument("--redo", default="", help="with --resume: comma list of names whose runs are trained again")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the table and picture of this JSON")
     args = ap.parse_args(argv)
     if args.render:
@@ -184,12 +186,17 @@ def main(argv: list[str] | None = None) -> int:
     stem = Path(args.out) if args.out else RESULTS / f"reproduce_{args.task}"
     stem.parent.mkdir(parents=True, exist_ok=True)
     json_path = stem.with_suffix(".json")
+    command = "python experiments/reproduce.py " + " ".join(argv if argv is not None else sys.argv[1:])
     done: list[dict[str, Any]] = []
+    earlier: list[str] = []
     if args.resume and json_path.exists():
-        done = json.loads(json_path.read_text())["rows"]
+        old = json.loads(json_path.read_text())
+        redo = set(filter(None, args.redo.split(",")))
+        done = [r for r in old["rows"] if r["name"] not in redo]
+        earlier = old.get("earlier_commands", []) + [old["command"]]
     doc = {"benchmark": "reproduce", "task": task.to_dict(), "seeds": seeds,
            "machine": {**describe(torch.device(args.device)), "arch": platform.machine()},
-           "command": "python experiments/reproduce.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+           "command": command, "earlier_commands": earlier,
            "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": done}
     for entry in entries(names, args.run, args.pair, args.search_budget):
         cap = min(entry.budget, args.max_steps or entry.budget)
