@@ -122,7 +122,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "forum", Pair(FORUM_ENCODER, FORUM_BRAIN),
         "the forum's recipe as reconstructed here: VarCycle d=400 (sawtooth clocks, periods 2 to 20, "
         "random phases), operands summed then top-1/3 SDR, MLP (400, 200x5) regressor on one-hot "
-        "targets (MSE), Adam lr 1e-3, batch 200, unordered pairs without a=b",
+        "targets (MSE), AdamW lr 1e-3 betas (0.9, 0.999) wd 1e-4 (sklearn's Adam with its L2 term "
+        "alpha 1e-4 / batch, negligible either way), batch 200, unordered pairs without a=b",
         budget=3000, task={"pairs": "unordered"}),
     Recipe(
         "forum-cosine", Pair(replace(FORUM_ENCODER, waveform="cosine", period_max=100.0), FORUM_BRAIN),

@@ -88,6 +88,13 @@ def _fmt(values: list[float | None], form: str) -> str:
     return " / ".join("-" if v is None else format(v, form) for v in values)
 
 
+def ordered_names(rows: list[dict[str, Any]]) -> list[str]:
+    """Names in `python -m evo recipes` order, the search's pair last (rows re-run with
+    --redo come at the end of the JSON)."""
+    order = {name: i for i, name in enumerate([*RECIPES, SEARCH])}
+    return sorted(dict.fromkeys(r["name"] for r in rows), key=lambda n: order.get(n, len(order)))
+
+
 def machine_line(machine: Any) -> str:
     """`evo.machine.describe` as words (older JSON held a dict's repr in a string)."""
     if isinstance(machine, dict):
@@ -99,10 +106,10 @@ def machine_line(machine: Any) -> str:
 
 def table(doc: dict[str, Any]) -> str:
     rows = doc["rows"]
-    names = list(dict.fromkeys(r["name"] for r in rows))
+    names = ordered_names(rows)
+    commands = f"`{doc['command']}`" + "".join(f", after `{c}`" for c in reversed(doc.get("earlier_commands", [])))
     lines = [f"# Recipes side by side: {doc['task']['op']} mod {doc['task']['p']}", "",
-             f"Machine: {machine_line(doc['machine'])}. Command: `{doc['command']}`"
-             + "".join(f", after `{c}`" for c in reversed(doc.get("earlier_commands", []))) + ". Seeds {doc['seeds']} "
+             f"Machine: {machine_line(doc['machine'])}. Command: {commands}. Seeds {doc['seeds']} "
              f"(figures are seed by seed, separated by /). Threshold: 99% select accuracy, "
              f"checked every `eval` steps. Holdout is measured once, after training.", "",
              "| recipe | pairs | cap | eval | steps to 99% select | seconds to 99% | FLOPs to 99% | params "
@@ -128,7 +135,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows = doc["rows"]
-    names = list(dict.fromkeys(r["name"] for r in rows))
+    names = ordered_names(rows)
     cols = 4
     n_rows = (len(names) + cols - 1) // cols
     fig, axes = plt.subplots(n_rows, cols, figsize=(4 * cols, 2.8 * n_rows), sharey=True, squeeze=False)
