@@ -7,11 +7,15 @@ Writes JSON (default experiments/results/bench_denormal.json) and prints a table
 """
 from __future__ import annotations
 
+import sys
+
 import argparse
 import json
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from evo.evaluate import evaluate
 from evo.machine import describe

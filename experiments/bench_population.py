@@ -12,6 +12,8 @@ this machine in this run. Writes JSON (default experiments/results/bench_populat
 """
 from __future__ import annotations
 
+import sys
+
 import argparse
 import dataclasses
 import json
@@ -19,6 +21,8 @@ import time
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene

@@ -15,10 +15,13 @@ import argparse
 import json
 import multiprocessing as mp
 import resource
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 
 def numpy_pair_features(table: np.ndarray, a: np.ndarray, b: np.ndarray, mode: str, k: int) -> np.ndarray:

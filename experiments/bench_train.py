@@ -9,12 +9,16 @@ at the end, so that evaluation cost does not inflate it; the grokking run evalua
 """
 from __future__ import annotations
 
+import sys
+
 import argparse
 import json
 import time
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from evo.evaluate import evaluate
 from evo.machine import describe

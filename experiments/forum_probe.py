@@ -10,11 +10,15 @@ The committed JSON was measured on our first reconstruction, now named `forum-co
 """
 from __future__ import annotations
 
+import sys
+
 import argparse
 import json
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from evo.evaluate import prepare
 from evo.machine import describe
