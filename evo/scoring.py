@@ -9,8 +9,8 @@ import genome
 from evo.pair import Pair
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
-SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
-WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored
+SECONDS_CAP = 600.0
+WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored       # the cap of the seconds metric, which has no run cap of its own
 
 
 def best_select(record: dict[str, Any]) -> float:
@@ -31,7 +31,7 @@ def cost(record: dict[str, Any], metric: str) -> float:
     groks. A reached threshold therefore always beats a miss."""
     if record.get("failed"):
         return math.inf
-    if reached(record):
+    if record["steps_to_threshold"] is not None and not record["diverged"]:
         return float({"flops": record["flops_to_threshold"], "steps": record["steps_to_threshold"],
                       "seconds": record["seconds_to_threshold"]}[metric])
     if record["diverged"]:
@@ -43,23 +43,13 @@ def cost(record: dict[str, Any], metric: str) -> float:
     return cap(settings, metric) * 10 ** shortfall
 
 
-def reached(record: dict[str, Any]) -> bool:
-    return record["steps_to_threshold"] is not None and not record["diverged"]
-
-
 def objectives(record: dict[str, Any], metric: str) -> tuple[float, float]:
     """(log10 cost, log10 params): on log scales the crowding distance weighs a decade of
-    cost like a decade of size.
-
-    A run that missed the threshold gets no credit for being small (size WORST[1]): a tiny
-    network that never generalizes is no point of the speed/size trade-off, and before
-    anything groks, selection should follow select accuracy alone. With credit, the main
-    job's fronts filled up with near-chance networks of a few hundred parameters."""
+    cost like a decade of size."""
     if record.get("failed"):
         return WORST  # never dominating anything, never a partner of choice
     c = cost(record, metric)
-    size = math.log10(max(1, record["params"])) if reached(record) else WORST[1]
-    return (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], size)
+    return (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], math.log10(max(1, record["params"])))
 
 
 def pair_key(pair: Pair) -> str:
