@@ -95,6 +95,9 @@ def build_parser() -> Parser:
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
+    g.add_argument("--brain-families", metavar="NAMES",
+                   help="brain families the search draws and mutates into (default mlp,transformer; "
+                        "ff = forward-forward; seeded recipes' families are always allowed)")
     x = run.add_argument_group("execution")
     x.add_argument("--workers", type=positive_int, help="parallel training processes (default: CPU count)")
     x.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where training runs (default cpu)")

@@ -16,7 +16,7 @@ from evo.errors import UserError
 CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
                 "threshold", "eval_every", "patience", "seed", "final_seeds", "workers", "device", "backend",
-                "scheduler", "seed_with")
+                "scheduler", "seed_with", "brain_families")
 EVENTS = "events.jsonl"
 
 
@@ -29,8 +29,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
         if value is not None:
             values[name] = value
             explicit.add(name)
-    if isinstance(values.get("seed_with"), str):
-        values["seed_with"] = [n for n in values["seed_with"].split(",") if n]
+    for name in ("seed_with", "brain_families"):
+        if isinstance(values.get(name), str):
+            values[name] = [n for n in values[name].split(",") if n]
     return RunConfig.from_dict(values, "--config" if args.config else "options"), explicit
 
 

@@ -72,6 +72,9 @@ class Search:
         self.state, self.scorer, self.emit = state, scorer, emit
         self.config = state.config
         self.encoder_ok = popmod.encoder_valid(self.config.p)
+        families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
+                                                      for n in self.config.seed_with}
+        self.brain_ok = lambda gene: gene.family in families
 
     # -- scoring -------------------------------------------------------------------------
     def score(self, pairs: list[Pair]) -> list[GeneBox]:
@@ -111,7 +114,7 @@ class Search:
         while len(encoders) < config.population:
             encoders.append(variation.random_gene(EncoderGene, rng, self.encoder_ok))
         while len(brains) < config.population:
-            brains.append(variation.random_gene(BrainGene, rng))
+            brains.append(variation.random_gene(BrainGene, rng, self.brain_ok))
         self.state.encoders = [boxed("encoder", g) for g in encoders[:config.population]]
         self.state.brains = [boxed("brain", g) for g in brains[:config.population]]
         n, r = config.population, config.partners
@@ -131,7 +134,7 @@ class Search:
         config, state = self.config, self.state
         mine = state.encoders if kind == "encoder" else state.brains
         other = state.brains if kind == "encoder" else state.encoders
-        ok = self.encoder_ok if kind == "encoder" else (lambda g: True)
+        ok = self.encoder_ok if kind == "encoder" else self.brain_ok
         children = popmod.offspring(kind, mine, config.offspring, state.rng, ok)
         partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
@@ -157,7 +160,7 @@ class Search:
             parent = rng.choice(state.pairs).gene
             side = rng.choice(("encoder", "brain", "both"))
             encoder = variation.mutate(parent.encoder, rng, self.encoder_ok) if side != "brain" else parent.encoder
-            brain = variation.mutate(parent.brain, rng) if side != "encoder" else parent.brain
+            brain = variation.mutate(parent.brain, rng, self.brain_ok) if side != "encoder" else parent.brain
             child = Pair(encoder, brain)
             if pair_key(child) not in seen:
                 seen.add(pair_key(child))

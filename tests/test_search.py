@@ -267,3 +267,17 @@ def test_ctrl_c_saves_and_resumes(tmp_path):
                            str(generation + 2), "--no-dashboard"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert checkpoint.load(out)["generation"] == generation + 1
+
+
+def test_brain_families_limit_what_the_search_draws(tmp_path, capsys):
+    def families(run_dir):
+        cache = json.loads((run_dir / "checkpoint.json").read_text())["state"]["cache"]
+        return {record["brain"]["family"] for record in cache.values()}
+    assert run_cli("run", *SMALL, "--generations", "2", "--out", str(tmp_path / "default")) == 0
+    assert run_cli("run", *SMALL, "--generations", "2", "--brain-families", "ff",
+                   "--out", str(tmp_path / "ff")) == 0
+    capsys.readouterr()
+    assert "ff" not in families(tmp_path / "default")
+    assert families(tmp_path / "ff") == {"ff"}
+    assert run_cli("run", *SMALL, "--brain-families", "rnn", "--out", str(tmp_path / "bad")) == 2
+    assert "--brain-families" in capsys.readouterr().err and not (tmp_path / "bad").exists()
