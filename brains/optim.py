@@ -42,18 +42,26 @@ def grokfast_ema(model: nn.Module, ema: dict[str, torch.Tensor] | None,
     return ema
 
 
-def grokfast_ma(model: nn.Module, window: dict[str, deque] | None,
-                size: int, lamb: float) -> dict[str, deque]:
+def grokfast_ma(model: nn.Module, window: dict[str, tuple[deque, torch.Tensor]] | None,
+                size: int, lamb: float) -> dict[str, tuple[deque, torch.Tensor]]:
     """Grokfast-MA (Lee et al. 2024): grad <- grad + lamb * mean of the last `size` gradients
-    (this one included), applied once the window is full, as their reference code does."""
+    (this one included), applied once the window is full, as their reference code does.
+
+    The window keeps a running sum, so a step costs the same whatever the window size (their
+    code re-adds the whole window every step: 500 gradient copies for the widest window)."""
     if window is None:
-        window = {n: deque(maxlen=size) for n, p in model.named_parameters() if p.grad is not None}
+        window = {n: (deque(), torch.zeros_like(p)) for n, p in model.named_parameters() if p.grad is not None}
     for name, param in model.named_parameters():
         if param.grad is None:
             continue
-        window[name].append(param.grad.detach().clone())
-        if len(window[name]) == size:
-            param.grad.add_(torch.stack(tuple(window[name])).mean(0), alpha=lamb)
+        queue, total = window[name]
+        grad = param.grad.detach().clone()
+        queue.append(grad)
+        total.add_(grad)
+        if len(queue) > size:
+            total.sub_(queue.popleft())
+        if len(queue) == size:
+            param.grad.add_(total, alpha=lamb / size)
     return window
 
 

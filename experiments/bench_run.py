@@ -39,9 +39,28 @@ def run_once(generations: int, extra: list[str]) -> dict:
     stopped: dict[str, int] = {}
     for record in state["cache"].values():
         stopped[record.get("stopped", "failed")] = stopped.get(record.get("stopped", "failed"), 0) + 1
-    return {"command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
+    return {"train_seconds": where_time_goes(list(state["cache"].values())), "command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
             "wall_seconds": wall, "pairs_trained": len(state["cache"]), "stopped": stopped,
             "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front, "best": best}
+
+
+def where_time_goes(records: list[dict]) -> dict:
+    """Training seconds (summed over runs, all workers) and run counts by brain family and by
+    the brain's training mechanisms: the profile of where a search spends its time."""
+    out: dict[str, dict[str, float]] = {}
+
+    def add(group: str, key: str, seconds: float) -> None:
+        entry = out.setdefault(group, {}).setdefault(key, {"seconds": 0.0, "runs": 0})
+        entry["seconds"] += seconds
+        entry["runs"] += 1
+    for record in records:
+        brain, seconds = record.get("brain", {}), record.get("seconds") or 0.0
+        add("family", brain.get("family", "?"), seconds)
+        add("optimizer", brain.get("optimizer", "?"), seconds)
+        add("grokfast", "off" if not brain.get("grokfast_lambda") else brain.get("grokfast_filter", "ema"), seconds)
+        for flag in ("orthograd", "norm_constraint", "stablemax"):
+            add(flag, str(bool(brain.get(flag))), seconds)
+    return out
 
 
 def summary(doc: dict) -> str:
