@@ -16,7 +16,8 @@ from torch import nn
 
 from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
-from brains.optim import grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads, weight_norm
+from brains.optim import (grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads,
+                          weight_norm)
 from brains.stopping import StopRule, decide, diverged
 
 EVAL_CHUNK = 8192     # rows per forward pass when measuring accuracy
@@ -105,8 +106,9 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
     passes, before each update; a forward-forward model's train accuracy is measured on the
-    first FF_TRAIN_SAMPLE rows of the last batch, after it). Stops at the first evaluation with select accuracy >= threshold, or
-    on a plateau (see brains.stopping.StopRule; patience 0 = never).
+    first FF_TRAIN_SAMPLE rows of the last batch, after it). Stops at the first evaluation
+    with select accuracy >= threshold, or on a plateau (see brains.stopping.StopRule;
+    patience 0 = never).
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
     that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
