@@ -65,9 +65,10 @@ class ForwardForward(nn.Module):
         """Goodness of every candidate answer [n, n_out], summed over all layers but the
         first when there are several (Hinton's rule: the first layer's goodness mostly
         measures the input). All answers go through at once, in row chunks."""
+        if not len(x):
+            return x.new_zeros((0, self.n_out))
         rows = max(1, PREDICT_ROWS // self.n_out)
-        return torch.cat([self._scores(x[s:s + rows]) for s in range(0, len(x), rows)]) if len(x) \
-            else x.new_zeros((0, self.n_out))
+        return torch.cat([self._scores(x[s:s + rows]) for s in range(0, len(x), rows)])
 
     def _scores(self, x: torch.Tensor) -> torch.Tensor:
         # The first layer sees [x, onehot(c)] / |[x, onehot(c)]|, and that length does not

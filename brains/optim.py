@@ -10,12 +10,10 @@ from brains.gene import BrainGene
 
 
 def make_optimizer(model: nn.Module, gene: BrainGene) -> torch.optim.Optimizer:
-    if gene.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=gene.lr, weight_decay=gene.weight_decay,
-                                 betas=(gene.beta1, gene.beta2))
-    if gene.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=gene.lr, weight_decay=gene.weight_decay,
-                                betas=(gene.beta1, gene.beta2))
+    if gene.optimizer in ("adamw", "adam"):  # decoupled decay, or L2 in the gradient
+        adam = torch.optim.AdamW if gene.optimizer == "adamw" else torch.optim.Adam
+        return adam(model.parameters(), lr=gene.lr, weight_decay=gene.weight_decay,
+                    betas=(gene.beta1, gene.beta2))
     return torch.optim.SGD(model.parameters(), lr=gene.lr, momentum=gene.momentum,
                            weight_decay=gene.weight_decay)
 
