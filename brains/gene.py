@@ -16,25 +16,29 @@ GROKFAST_FILTERS = ("ema", "ma")
 
 @dataclass(frozen=True)
 class BrainGene:
-    """Fields a family does not use are kept so that a family switch can come back to them."""
+    """Fields a family does not use are kept so that a family switch can come back to them.
+
+    Random draws land in each field's `draw` range and switch mechanisms on with `p_on`:
+    under the full ranges and even odds, none of 200 random MLP pairs learned anything in
+    300 steps (experiments/prior_probe.py, README "Performance")."""
 
     family: str = gene_field("mlp", "choice", choices=FAMILIES, doc="network family")
     # mlp
     hidden: tuple[int, ...] = gene_field((256,), "ints", lo=1, hi=1024, min_len=0, max_len=6,
-                                         log=True, when="family=mlp|ff",
+                                         log=True, when="family=mlp|ff", draw=(32, 512), draw_len=(1, 2),
                                          doc="mlp, ff: hidden layer widths (0 to 6 layers; ff needs 1)")
     activation: str = gene_field("relu", "choice", choices=ACTIVATIONS,
                                  doc="hidden activation (mlp layers, transformer MLP)")
-    init_scale: float = gene_field(1.0, "float", lo=0.01, hi=10.0, log=True,
+    init_scale: float = gene_field(1.0, "float", lo=0.01, hi=10.0, log=True, draw=(0.3, 3.0),
                                    doc="multiplies every weight at initialisation")
     bias: bool = gene_field(True, "bool", doc="linear layers carry biases")
     # transformer
     n_layers: int = gene_field(2, "int", lo=1, hi=4, when="family=transformer", doc="transformer: blocks")
-    d_model: int = gene_field(128, "int", lo=8, hi=256, log=True, when="family=transformer",
+    d_model: int = gene_field(128, "int", lo=8, hi=256, log=True, when="family=transformer", draw=(32, 128),
                           doc="transformer: width")
     n_heads: int = gene_field(4, "int", lo=1, hi=8, when="family=transformer",
                           doc="transformer: heads (divide d_model)")
-    d_mlp: int = gene_field(512, "int", lo=8, hi=1024, log=True, when="family=transformer",
+    d_mlp: int = gene_field(512, "int", lo=8, hi=1024, log=True, when="family=transformer", draw=(64, 512),
                         doc="transformer: MLP width")
     layer_norm: bool = gene_field(True, "bool", when="family=transformer",
                                   doc="transformer: pre-norm layer norms")
@@ -47,8 +51,8 @@ class BrainGene:
     optimizer: str = gene_field("adamw", "choice", choices=OPTIMIZERS,
                                 doc="adamw (decoupled weight decay), adam (weight decay as an L2 "
                                     "term in the gradient, as Grokfast's code runs it) or sgd")
-    lr: float = gene_field(1e-3, "float", lo=1e-5, hi=1.0, log=True, doc="learning rate")
-    weight_decay: float = gene_field(1.0, "float", lo=1e-5, hi=10.0, off=0.0, log=True,
+    lr: float = gene_field(1e-3, "float", lo=1e-5, hi=1.0, log=True, draw=(1e-3, 1e-1), doc="learning rate")
+    weight_decay: float = gene_field(1.0, "float", lo=1e-5, hi=10.0, off=0.0, log=True, draw=(1e-4, 1.0),
                                        doc="decoupled (adamw) or L2 in the gradient (adam, sgd)")
     beta1: float = gene_field(0.9, "float", lo=0.5, hi=0.99, when="optimizer=adamw|adam",
                                doc="adam(w) beta1")
@@ -56,15 +60,16 @@ class BrainGene:
                                doc="adam(w) beta2")
     momentum: float = gene_field(0.9, "float", lo=0.0, hi=0.99, when="optimizer=sgd",
                                   doc="sgd momentum")
-    warmup: int = gene_field(10, "int", lo=1, hi=1000, off=0, log=True,
+    warmup: int = gene_field(10, "int", lo=1, hi=1000, off=0, log=True, draw=(1, 30),
                             doc="linear warm-up steps")
-    batch_size: int = gene_field(0, "int", lo=16, hi=4096, off=0, log=True,
+    batch_size: int = gene_field(0, "int", lo=16, hi=4096, off=0, log=True, draw=(128, 2048),
                                 doc="minibatch size; 0 = full batch")
     loss: str = gene_field("xent", "choice", choices=LOSSES, when="family=mlp|transformer",
                            doc="cross-entropy, or MSE on one-hot targets (a regressor)")
-    stablemax: bool = gene_field(False, "bool", when="loss=xent",
+    stablemax: bool = gene_field(False, "bool", when="loss=xent", p_on=0.1,
                                  doc="StableMax in place of softmax (Prieto et al. 2025)")
-    grokfast_lambda: float = gene_field(0.0, "float", lo=0.1, hi=10.0, off=0.0, log=True,
+    grokfast_lambda: float = gene_field(0.0, "float", lo=0.1, hi=10.0, off=0.0, log=True, p_on=0.2,
+                                        draw=(0.5, 5.0),
                                         doc="Grokfast amplification of the slow gradient; 0 = off")
     grokfast_filter: str = gene_field("ema", "choice", choices=GROKFAST_FILTERS,
                                       when="grokfast_lambda!=0.0",
@@ -73,13 +78,13 @@ class BrainGene:
                                        doc="Grokfast-EMA decay")
     grokfast_window: int = gene_field(100, "int", lo=2, hi=500, log=True, when="grokfast_filter=ma",
                                       doc="Grokfast-MA window (steps)")
-    orthograd: bool = gene_field(False, "bool",
+    orthograd: bool = gene_field(False, "bool", p_on=0.1,
                                  doc="project each gradient orthogonal to its weights, keep its norm "
                                      "(Prieto et al. 2025's perpendicular gradient)")
-    norm_constraint: bool = gene_field(False, "bool",
+    norm_constraint: bool = gene_field(False, "bool", p_on=0.1,
                                        doc="hold the total weight norm at its initial value after "
                                            "every step (Omnigrok, Liu et al. 2022)")
-    grad_clip: float = gene_field(0.0, "float", lo=0.1, hi=100.0, off=0.0, log=True,
+    grad_clip: float = gene_field(0.0, "float", lo=0.1, hi=100.0, off=0.0, log=True, p_on=0.2,
                                    doc="gradient norm clip; 0 = off")
 
     def __post_init__(self) -> None:

@@ -22,7 +22,7 @@ class EncoderGene:
 
     family: str = gene_field("onehot", "choice", choices=FAMILIES,
                              doc="which table builder")
-    dim: int = gene_field(128, "int", lo=4, hi=1024, log=True,
+    dim: int = gene_field(128, "int", lo=4, hi=1024, log=True, draw=(16, 256),
                           when="family=random|scalar|cyclic|varcycle",
                           doc="code width d (onehot: p; fourier: 2 x number of frequencies)")
     width: float = gene_field(0.1, "float", lo=0.005, hi=0.5, when="family=scalar|cyclic",
@@ -41,7 +41,7 @@ class EncoderGene:
                                    "(the forum's clocks: position of the arm in its cycle)")
     code_seed: int = gene_field(0, "int", lo=0, hi=2**31 - 1, when="family=random|varcycle",
                                 doc="random/varcycle: seed of the code's random draws")
-    sdr: float = gene_field(0.0, "float", lo=0.02, hi=0.9, off=0.0,
+    sdr: float = gene_field(0.0, "float", lo=0.02, hi=0.9, off=0.0, p_on=0.3,
                             doc="fraction of each row set to 1 (top-k), the rest 0; 0 = off")
     combiner: str = gene_field("concat", "choice", choices=COMBINERS,
                                doc="how the two operands' codes meet (MLP brains)")

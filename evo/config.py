@@ -52,6 +52,10 @@ class RunConfig:
     # ff is left out by default: on the default run (seed 0) its 628 runs took 435 of 1106
     # training seconds and none reached the threshold; --brain-families adds it.
     brain_families: tuple[str, ...] = ("mlp", "transformer")
+    # Same-shape MLP pairs of a generation trained as one batched computation (brains.batched).
+    # Off by default: a member's figures then match a lone run within float tolerance, not bit
+    # for bit, and on the 2-core CPU it did not pay (README, Performance).
+    batched: bool = False
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -68,6 +72,8 @@ class RunConfig:
                                 f"{', '.join(allowed)}")
         if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
             raise UserError(f"--patience: must be a whole number >= 0, got {self.patience!r}")
+        if not isinstance(self.batched, bool):
+            raise UserError(f"--batched: expected true or false, got {self.batched!r}")
         for name in ("threshold", "max_flops", "train_frac", "select_frac"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):

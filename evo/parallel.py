@@ -2,9 +2,12 @@
 
 Jobs and results are plain dicts (JSON-ready), so every backend ships them the same way,
 and every result depends only on its job: not on the backend or the number of workers.
+With `batched`, jobs of one computation shape train as one group (brains.batched): a
+member's figures then equal its lone run's within float tolerance, not bit for bit.
 """
 from __future__ import annotations
 
+import json
 import traceback
 from contextlib import ExitStack
 from typing import Any, Callable, Iterator
@@ -12,20 +15,31 @@ from typing import Any, Callable, Iterator
 from evo.errors import UserError
 
 
+def _set_threads(threads: int) -> None:
+    import numba
+    import torch
+
+    torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def _failed(job: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    return {"failed": True, "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=5), "encoder": job["pair"]["encoder"],
+            "brain": job["pair"]["brain"], "seed": job["seed"], "params": None,
+            "steps_to_threshold": None, "diverged": False, "curve": []}
+
+
 def score_job(job: dict[str, Any]) -> dict[str, Any]:
     """Runs in a worker: one training run. An exception becomes a record marked failed so
     that one bad pair never stops a search."""
-    import torch
 
     from evo.evaluate import evaluate
     from evo.machine import resolve_device
     from evo.pair import Pair
     from evo.tasks import TaskSpec
 
-    import numba
-
-    torch.set_num_threads(job["threads"])
-    numba.set_num_threads(min(job["threads"], numba.config.NUMBA_NUM_THREADS))
+    _set_threads(job["threads"])
     try:
         return evaluate(Pair.from_dict(job["pair"]), TaskSpec.from_dict(job["task"]), seed=job["seed"],
                         budget=job["budget"], threshold=job["threshold"], eval_every=job["eval_every"],
@@ -33,17 +47,67 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
                         device=resolve_device(job["device"]),
                         report_holdout=job.get("report_holdout", False))
     except Exception as exc:  # noqa: BLE001  (recorded, never raised: see docstring)
-        return {"failed": True, "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=5), "encoder": job["pair"]["encoder"],
-                "brain": job["pair"]["brain"], "seed": job["seed"], "params": None,
-                "steps_to_threshold": None, "diverged": False, "curve": []}
+        return _failed(job, exc)
+
+
+def score_group(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs in a worker: jobs of one group key (see group_key) trained as one batched
+    computation; a lone job, or a group that fails, goes through score_job one by one."""
+    if len(jobs) == 1:
+        return [score_job(jobs[0])]
+    from evo.evaluate import evaluate_group
+    from evo.machine import resolve_device
+    from evo.pair import Pair
+    from evo.tasks import TaskSpec
+
+    _set_threads(jobs[0]["threads"])
+    first = jobs[0]
+    try:
+        return evaluate_group([(Pair.from_dict(j["pair"]), TaskSpec.from_dict(j["task"]), j["seed"]) for j in jobs],
+                              budget=first["budget"], threshold=first["threshold"],
+                              eval_every=first["eval_every"], max_flops=first["max_flops"],
+                              patience=first.get("patience", 0), device=resolve_device(first["device"]),
+                              report_holdout=first.get("report_holdout", False))
+    except Exception:  # noqa: BLE001  (each member then fails or succeeds on its own)
+        return [score_job(job) for job in jobs]
+
+
+def group_key(job: dict[str, Any]) -> str | None:
+    """Jobs with equal keys can train as one batched group: same computation shape (brain
+    fields other than per-member ones, feature width) and the same run settings; None =
+    train alone. Read from the genes, without building anything."""
+    from brains.batched import shape_key, supports
+    from brains.gene import BrainGene
+    from encoders.families import feature_dim
+    from encoders.gene import EncoderGene
+
+    try:
+        brain = BrainGene.from_dict(job["pair"]["brain"])
+        width = feature_dim(EncoderGene.from_dict(job["pair"]["encoder"]), job["task"]["p"])
+    except Exception:  # noqa: BLE001  (a bad gene fails in score_job, with its message)
+        return None
+    if not supports(brain):
+        return None
+    settings = {k: v for k, v in job.items() if k not in ("pair", "seed")}
+    return json.dumps([repr(shape_key(brain, width, 0, 0)), settings], sort_keys=True, default=str)
+
+
+def plan_groups(jobs: list[dict[str, Any]], batched: bool) -> list[list[int]]:
+    """Indices of the jobs, in units of work: one per job, or (batched) one per group key."""
+    if not batched:
+        return [[i] for i in range(len(jobs))]
+    units: dict[Any, list[int]] = {}
+    for i, job in enumerate(jobs):
+        key = group_key(job)
+        units.setdefault(key if key is not None else ("alone", i), []).append(i)
+    return list(units.values())
 
 
 class Scorer:
     """A joblib pool kept open across generations (a context manager)."""
 
-    def __init__(self, workers: int, backend: str = "loky", scheduler: str = ""):
-        self.workers, self.backend, self.scheduler = workers, backend, scheduler
+    def __init__(self, workers: int, backend: str = "loky", scheduler: str = "", batched: bool = False):
+        self.workers, self.backend, self.scheduler, self.batched = workers, backend, scheduler, batched
         # One thread per training run, whatever the number of workers: the thread count can
         # change floating-point reduction order, and results must not depend on --workers.
         self.threads = 1
@@ -89,12 +153,14 @@ class Scorer:
         from joblib import delayed
 
         jobs = [{**job, "threads": self.threads} for job in jobs]
-        results: Iterator[dict[str, Any]] = (
-            map(score_job, jobs) if self._parallel is None
-            else self._parallel(delayed(score_job)(job) for job in jobs))
-        out = []
-        for i, record in enumerate(results):
-            out.append(record)
-            if on_result is not None:
-                on_result(i, record)
-        return out
+        units = plan_groups(jobs, self.batched)
+        results: Iterator[list[dict[str, Any]]] = (
+            (score_group([jobs[i] for i in unit]) for unit in units) if self._parallel is None
+            else self._parallel(delayed(score_group)([jobs[i] for i in unit]) for unit in units))
+        out: list[dict[str, Any] | None] = [None] * len(jobs)
+        for unit, records in zip(units, results):
+            for i, record in zip(unit, records):
+                out[i] = record
+                if on_result is not None:
+                    on_result(i, record)
+        return out  # type: ignore[return-value]

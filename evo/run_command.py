@@ -16,7 +16,7 @@ from evo.errors import UserError
 CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
                 "threshold", "eval_every", "patience", "seed", "final_seeds", "workers", "device", "backend",
-                "scheduler", "seed_with", "brain_families")
+                "scheduler", "seed_with", "brain_families", "batched")
 EVENTS = "events.jsonl"
 
 
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
                 else PlainLog(config.generations, state.generation + 1))
     log = EventLog(run_dir, listener)
     try:
-        with Scorer(config.workers, config.backend, config.scheduler) as scorer, listener:
+        with Scorer(config.workers, config.backend, config.scheduler, config.batched) as scorer, listener:
             search = Search(state, scorer, log.emit)
             while state.generation < config.generations - 1:
                 search.generation()

@@ -53,11 +53,14 @@ class SearchState:
 
 def run_settings(config: RunConfig) -> dict[str, Any]:
     """What, besides the pair, fixes a run's figures (the cache key's other half)."""
-    return {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
-            "max_flops": config.max_flops, "threshold": config.threshold,
-            "eval_every": config.eval_every, "patience": config.patience,
-            # float results differ between devices: a resume on another device retrains
-            "device": resolve_device(config.device).type}
+    settings = {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
+                "max_flops": config.max_flops, "threshold": config.threshold,
+                "eval_every": config.eval_every, "patience": config.patience,
+                # float results differ between devices: a resume on another device retrains
+                "device": resolve_device(config.device).type}
+    if config.batched:  # named only when on, so that the keys of unbatched runs stay as they were
+        settings["batched"] = True
+    return settings
 
 
 def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool = False) -> dict[str, Any]:

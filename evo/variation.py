@@ -19,8 +19,9 @@ G = TypeVar("G")
 TRIES = 50
 
 
-def _draw_number(spec: FieldSpec, rng: random.Random) -> float:
-    lo, hi = float(spec.lo), float(spec.hi)
+def _draw_number(spec: FieldSpec, rng: random.Random, priors: bool = True) -> float:
+    lo, hi = spec.draw if priors and spec.draw is not None else (spec.lo, spec.hi)
+    lo, hi = float(lo), float(hi)
     if spec.log:
         return math.exp(rng.uniform(math.log(lo), math.log(hi)))
     return rng.uniform(lo, hi)
@@ -31,18 +32,22 @@ def _as_kind(value: float, spec: FieldSpec) -> Any:
     return int(round(value)) if spec.kind in ("int", "ints") else float(value)
 
 
-def draw_value(spec: FieldSpec, rng: random.Random) -> Any:
-    """A value from the declared range; a field with an `off` value is off half the time."""
+def draw_value(spec: FieldSpec, rng: random.Random, priors: bool = True) -> Any:
+    """A value from the declared range; a bool is True, and a field with an `off` value is
+    on, with the field's declared chance `p_on` (one half with `priors=False`)."""
+    p_on = spec.p_on if priors else 0.5
     if spec.kind == "bool":
-        return rng.random() < 0.5
+        return rng.random() < p_on
     if spec.kind == "choice":
         return rng.choice(spec.choices)
     if spec.kind == "ints":
-        n = rng.randint(spec.min_len, min(spec.max_len, spec.min_len + 3))
-        return tuple(_as_kind(_draw_number(spec, rng), spec) for _ in range(n))
-    if spec.off is not None and rng.random() < 0.5:
+        lo, hi = spec.draw_len if priors and spec.draw_len is not None else \
+            (spec.min_len, min(spec.max_len, spec.min_len + 3))
+        n = rng.randint(lo, hi)
+        return tuple(_as_kind(_draw_number(spec, rng, priors), spec) for _ in range(n))
+    if spec.off is not None and rng.random() < 1 - p_on:
         return spec.off
-    return _as_kind(_draw_number(spec, rng), spec)
+    return _as_kind(_draw_number(spec, rng, priors), spec)
 
 
 def perturb_value(value: Any, spec: FieldSpec, rng: random.Random, scale: float = 0.3) -> Any:
@@ -96,12 +101,13 @@ def _first_valid(make: Callable[[], G], fallback: G, is_valid: Callable[[G], boo
 
 
 def random_gene(cls: type[G], rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True,
-                **fixed: Any) -> G:
-    """A gene drawn field by field from its declared ranges (`fixed` pins some fields)."""
+                priors: bool = True, **fixed: Any) -> G:
+    """A gene drawn field by field from its declared ranges (`fixed` pins some fields);
+    `priors=False` ignores the fields' `p_on` (every switch on half the time)."""
     specs = genome.specs(cls)
 
     def make() -> G:
-        return cls(**{name: fixed[name] if name in fixed else draw_value(spec, rng)
+        return cls(**{name: fixed[name] if name in fixed else draw_value(spec, rng, priors)
                       for name, spec in specs.items()})
     gene = _first_valid(make, None, is_valid)  # type: ignore[arg-type]
     if gene is None:

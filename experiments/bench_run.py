@@ -45,16 +45,19 @@ def run_once(generations: int, extra: list[str]) -> dict:
 
 
 def where_time_goes(records: list[dict]) -> dict:
-    """Training seconds (summed over runs, all workers) and run counts by brain family and by
-    the brain's training mechanisms: the profile of where a search spends its time."""
+    """Training seconds (summed over runs, all workers), run counts and runs that reached the
+    threshold, by brain family and by the brain's training mechanisms: the profile of where
+    a search spends its time, and what it got for it."""
     out: dict[str, dict[str, float]] = {}
 
     def add(group: str, key: str, seconds: float) -> None:
-        entry = out.setdefault(group, {}).setdefault(key, {"seconds": 0.0, "runs": 0})
+        entry = out.setdefault(group, {}).setdefault(key, {"seconds": 0.0, "runs": 0, "reached": 0})
         entry["seconds"] += seconds
         entry["runs"] += 1
+        entry["reached"] += reached
     for record in records:
         brain, seconds = record.get("brain", {}), record.get("seconds") or 0.0
+        reached = int(record.get("stopped") == "threshold")
         add("family", brain.get("family", "?"), seconds)
         add("optimizer", brain.get("optimizer", "?"), seconds)
         add("grokfast", "off" if not brain.get("grokfast_lambda") else brain.get("grokfast_filter", "ema"), seconds)

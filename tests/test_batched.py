@@ -67,3 +67,39 @@ def test_transformers_and_odd_shapes_train_alone():
     mlp = Pair(EncoderGene(), BrainGene(hidden=(8,)))
     records = evaluate_group([(tf, TASK, 0), (tf, TASK, 1), (mlp, TASK, 0)], budget=10)
     assert [r["group_size"] for r in records] == [1, 1, 1]
+
+
+def test_scorer_groups_same_shape_jobs():
+    """With batched on, the scorer trains same-shape jobs as one group (the records say so),
+    leaves other shapes alone, keeps job order, and gets the lone runs' figures."""
+    from evo.config import RunConfig
+    from evo.parallel import Scorer, plan_groups
+    from evo.search import job
+
+    config = RunConfig(p=11, train_frac=0.6, budget=40, workers=1)
+    pairs = [pair for pair, _, _ in members(BRAINS[0])]
+    odd = Pair(EncoderGene(family="random", dim=8), BRAINS[0])           # another input width
+    tf = Pair(EncoderGene(), BrainGene(family="transformer", n_layers=1, d_model=16, n_heads=2, d_mlp=16))
+    jobs = [job(p, config) for p in (pairs[0], odd, *pairs[1:], tf)]
+    assert plan_groups(jobs, True) == [[0, 2, 3, 4], [1], [5]]
+    assert plan_groups(jobs, False) == [[i] for i in range(6)]
+    with Scorer(1, batched=True) as scorer:
+        seen: list[int] = []
+        grouped = scorer.map(jobs, lambda i, r: seen.append(i))
+    with Scorer(1) as scorer:
+        alone = scorer.map(jobs)
+    assert sorted(seen) == list(range(6))
+    assert [r["group_size"] for r in grouped] == [4, 1, 4, 4, 4, 1]
+    assert [r["brain"] for r in grouped] == [r["brain"] for r in alone]
+    for g, a in zip(grouped, alone):
+        assert g["steps_run"] == a["steps_run"] and g["params"] == a["params"]
+        assert g["select_loss"] == pytest.approx(a["select_loss"], rel=1e-3, abs=1e-5)
+
+
+def test_batched_run_keys_differ_from_unbatched():
+    """A batched run's figures are not bit for bit a lone run's: its cache keys say batched."""
+    from evo.config import RunConfig
+    from evo.search import run_settings
+
+    assert "batched" not in run_settings(RunConfig(p=11))
+    assert run_settings(RunConfig(p=11, batched=True))["batched"] is True
