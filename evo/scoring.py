@@ -9,8 +9,8 @@ import genome
 from evo.pair import Pair
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
-SECONDS_CAP = 600.0
-WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored       # the cap of the seconds metric, which has no run cap of its own
+SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
+WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored
 
 
 def best_select(record: dict[str, Any]) -> float:
@@ -24,6 +24,12 @@ def cap(settings: dict[str, Any], metric: str) -> float:
     return {"flops": settings["max_flops"], "steps": settings["budget"], "seconds": SECONDS_CAP}[metric]
 
 
+def reached(record: dict[str, Any]) -> bool:
+    """The run reached the threshold (and neither failed nor diverged)."""
+    return not record.get("failed") and record.get("steps_to_threshold") is not None \
+        and not record.get("diverged")
+
+
 def cost(record: dict[str, Any], metric: str) -> float:
     """Generalization cost: the metric at the threshold; a run that missed it costs the
     shared cap times 10**shortfall, shortfall = how far its best select accuracy fell
@@ -31,7 +37,7 @@ def cost(record: dict[str, Any], metric: str) -> float:
     groks. A reached threshold therefore always beats a miss."""
     if record.get("failed"):
         return math.inf
-    if record["steps_to_threshold"] is not None and not record["diverged"]:
+    if reached(record):
         return float({"flops": record["flops_to_threshold"], "steps": record["steps_to_threshold"],
                       "seconds": record["seconds_to_threshold"]}[metric])
     if record["diverged"]:

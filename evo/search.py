@@ -26,7 +26,7 @@ from evo.individuals import GeneBox, boxed
 from evo.machine import resolve_device
 from evo.pair import Pair
 from evo.recipes import get_recipe
-from evo.scoring import pair_key, run_key
+from evo.scoring import pair_key, reached, run_key
 
 Emit = Callable[..., None]
 
@@ -193,6 +193,7 @@ class Search:
         else:
             scored = self.vary_side("encoder" if phase == "encoders" else "brain")
         state.archive.update(scored)
+        keep_generalizers(state.archive, state.cache, run_settings(self.config))
         for ind in state.archive:
             if pair_key(ind.gene) not in before:
                 self.emit("front_member", generation=g, pair=ind.gene, values=ind.fitness.values)
@@ -216,6 +217,21 @@ class Search:
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
                              **stats.compile(pop))
+
+
+def keep_generalizers(archive: tools.ParetoFront, cache: dict[str, dict[str, Any]],
+                      settings: dict[str, Any]) -> None:
+    """Once any pair has reached the threshold, the front holds only pairs that did: a pair
+    that never generalized has no generalization speed, and a near-chance network that is
+    merely small is no point of the speed/size trade-off (it would also cost a holdout
+    re-check). Before then, the front is over all pairs, so that it shows the search's best
+    tries. Survival still ranks misses by select accuracy and size (see evo.scoring)."""
+    def ok(ind: Any) -> bool:
+        return reached(cache[run_key(ind.gene, settings)])
+    if any(ok(ind) for ind in archive):
+        for i in reversed(range(len(archive))):
+            if not ok(archive[i]):
+                archive.remove(i)
 
 
 def random_states() -> dict[str, Any]:

@@ -281,3 +281,32 @@ def test_brain_families_limit_what_the_search_draws(tmp_path, capsys):
     assert families(tmp_path / "ff") == {"ff"}
     assert run_cli("run", *SMALL, "--brain-families", "rnn", "--out", str(tmp_path / "bad")) == 2
     assert "--brain-families" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_front_keeps_only_generalizers_once_one_exists():
+    """A small near-chance pair is non-dominated by size alone; once a pair has reached the
+    threshold, it leaves the front (and comes back never), and before that it stays."""
+    from deap import tools
+
+    from evo.individuals import boxed
+    from evo.pair import Pair
+    from evo.scoring import pair_key, run_key
+    from evo.search import keep_generalizers
+
+    settings_ = {"seed": 0}
+    small = Pair(EncoderGene(), BrainGene(hidden=(4,)))
+    big = Pair(EncoderGene(), BrainGene(hidden=(64,)))
+    later = Pair(EncoderGene(), BrainGene(hidden=(2,)))
+    miss = {"steps_to_threshold": None, "diverged": False}
+    cache = {run_key(small, settings_): miss, run_key(later, settings_): miss,
+             run_key(big, settings_): {"steps_to_threshold": 50, "diverged": False}}
+    archive = tools.ParetoFront(lambda a, b: pair_key(a.gene) == pair_key(b.gene))
+    archive.update([boxed("pair", small, (11.9, 2.0))])
+    keep_generalizers(archive, cache, settings_)
+    assert [ind.gene for ind in archive] == [small]          # nothing reached yet: kept
+    archive.update([boxed("pair", big, (9.0, 4.0))])
+    keep_generalizers(archive, cache, settings_)
+    assert [ind.gene for ind in archive] == [big]
+    archive.update([boxed("pair", later, (11.5, 1.5))])
+    keep_generalizers(archive, cache, settings_)
+    assert [ind.gene for ind in archive] == [big]
