@@ -104,11 +104,15 @@ def record_of(prep: Prepared, result: TrainResult, *, seed: int, budget: int, th
 def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: float = 0.99,
              eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
              device: torch.device | str = "cpu", report_holdout: bool = False,
-             on_eval: Callable[[dict[str, float]], None] | None = None) -> dict[str, Any]:
-    """Train the pair once and return its record (see README, "Output contract")."""
+             on_eval: Callable[[dict[str, float]], None] | None = None,
+             run_on: bool | None = None) -> dict[str, Any]:
+    """Train the pair once and return its record (see README, "Output contract"). A run that
+    reports holdout goes on past the threshold to the step cap unless `run_on` is False
+    (brains.train.train says why)."""
     prep = prepare(pair, task, seed, torch.device(device))
     result = train(prep.model, prep.data, pair.brain, seed=seed, budget=budget, threshold=threshold,
-                   eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval)
+                   eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval,
+                   run_on=report_holdout if run_on is None else run_on)
     return record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
                      max_flops=max_flops, patience=patience, report_holdout=report_holdout)
 
@@ -127,7 +131,8 @@ def evaluate_group(jobs: list[tuple[Pair, TaskSpec, int]], *, budget: int, thres
                    eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
                    device: torch.device | str = "cpu", report_holdout: bool = False) -> list[dict[str, Any]]:
     """Records of (pair, task, seed) jobs, in order; same-shape MLP pairs are trained
-    together (brains.batched), the rest one by one."""
+    together (brains.batched), the rest one by one. Every run stops at the threshold, even
+    one that reports holdout (no `run_on` here: the scorer trains re-checks alone)."""
     device = torch.device(device)
     preps = [prepare(pair, task, seed, device) for pair, task, seed in jobs]
     groups: dict[tuple, list[int]] = {}

@@ -86,7 +86,7 @@ def group_key(job: dict[str, Any]) -> str | None:
         width = feature_dim(EncoderGene.from_dict(job["pair"]["encoder"]), job["task"]["p"])
     except Exception:  # noqa: BLE001  (a bad gene fails in score_job, with its message)
         return None
-    if not supports(brain):
+    if not supports(brain) or job.get("report_holdout"):  # re-checks train alone, as `train` repeats them
         return None
     settings = {k: v for k, v in job.items() if k not in ("pair", "seed")}
     return json.dumps([repr(shape_key(brain, width, 0, 0)), settings], sort_keys=True, default=str)

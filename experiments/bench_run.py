@@ -35,13 +35,21 @@ def run_once(generations: int, extra: list[str]) -> dict:
         wall = time.perf_counter() - start
         state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
         front = json.loads((run_dir / "front.json").read_text())
-    best = min(front["members"], key=lambda m: m["search_objectives"])
+    best = min(front["members"], key=best_key)
     stopped: dict[str, int] = {}
     for record in state["cache"].values():
         stopped[record.get("stopped", "failed")] = stopped.get(record.get("stopped", "failed"), 0) + 1
     return {"train_seconds": where_time_goes(list(state["cache"].values())), "command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
             "wall_seconds": wall, "pairs_trained": len(state["cache"]), "stopped": stopped,
             "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front, "best": best}
+
+
+def best_key(member: dict) -> tuple:
+    """The member a user would pick from front.json: fewest median FLOPs to the threshold on
+    the re-check's fresh seeds (select accuracy; holdout plays no part), then fewest
+    parameters; a member whose median missed comes last, by its search objectives."""
+    flops = member["flops_to_threshold"]
+    return (flops is None, flops or 0.0, member["params"], member["search_objectives"])
 
 
 def where_time_goes(records: list[dict]) -> dict:

@@ -75,7 +75,7 @@ def entries(names: list[str], run: str | None, pair_file: str | None, search_bud
 def run_one(entry: Entry, task: TaskSpec, seed: int, cap: int, device: str) -> dict[str, Any]:
     spec = TaskSpec(**{**task.to_dict(), **entry.task})
     record = evaluate(entry.pair, spec, seed=seed, budget=cap, eval_every=entry.eval_every,
-                      device=device, report_holdout=True)
+                      device=device, report_holdout=True, run_on=False)  # holdout at the crossing
     return {"name": entry.name, "seed": seed, "cap": cap, "source": entry.source, **record}
 
 

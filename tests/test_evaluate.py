@@ -103,3 +103,18 @@ def test_hopeless_run_stops_on_plateau_and_says_so():
     record = evaluate(pair, TaskSpec(p=23, train_frac=0.6), seed=0, budget=300, patience=3)
     assert record["stopped"] == "plateau" and record["steps_run"] < 300
     assert record["steps_to_threshold"] is None and len(record["curve"]) == record["steps_run"] // 10
+
+
+def test_holdout_runs_go_on_to_the_cap_and_keep_the_first_crossing():
+    """A run that reports holdout trains to the step cap after reaching the threshold, so its
+    holdout is not read at the crossing select picked; its figure stays the first crossing,
+    the same step a search run (which stops there) records."""
+    pair, task = RECIPES["onehot-quad"].pair, TaskSpec(p=23, train_frac=0.6)
+    search = evaluate(pair, task, seed=0, budget=200, threshold=0.9)
+    report = evaluate(pair, task, seed=0, budget=200, threshold=0.9, report_holdout=True)
+    early = evaluate(pair, task, seed=0, budget=200, threshold=0.9, report_holdout=True, run_on=False)
+    assert search["stopped"] == report["stopped"] == early["stopped"] == "threshold"
+    assert search["steps_to_threshold"] == report["steps_to_threshold"] == early["steps_to_threshold"] < 200
+    assert search["steps_run"] == early["steps_run"] == search["steps_to_threshold"]
+    assert report["steps_run"] == 200 and report["curve"][-1]["step"] == 200
+    assert report["flops_to_threshold"] == search["flops_to_threshold"]
