@@ -102,7 +102,7 @@ def _batches(n: int, batch_size: int, generator: torch.Generator, device: torch.
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
           threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None,
-          run_on: bool = False) -> TrainResult:
+          run_on: bool = False, extra: Callable[[nn.Module], dict[str, float]] | None = None) -> TrainResult:
     """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step:
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
@@ -112,6 +112,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     patience 0 = never). With `run_on`, a run that reached the threshold goes on to the step
     cap (the first crossing stays its figure): a holdout measured at the crossing sits just
     under the threshold by selection alone, so the report measures it after the cap.
+    `extra(model)` adds figures to each evaluation point (the report's holdout curve); its
+    time is left out of the run's clock, and nothing decides on it.
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
     that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
@@ -191,6 +193,10 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
         model.train()
         point = {"step": step, "train_acc": train_acc, "select_acc": select_acc,
                  "train_loss": train_loss, "select_loss": select_loss}
+        if extra is not None:
+            paused = time.perf_counter()
+            point.update(extra(model))
+            start += time.perf_counter() - paused
         curve.append(point)
         if on_eval is not None:
             on_eval(point)

@@ -76,6 +76,24 @@ def build_parser() -> Parser:
     t.add_argument("--save", metavar="FILE", help="also write the JSON record to FILE")
     t.set_defaults(func="train")
 
+    ins = sub.add_parser("inspect", help="train (or load) a pair and show the Fourier structure it learned")
+    src = ins.add_mutually_exclusive_group(required=True)
+    src.add_argument("--recipe", help="a named recipe (see `recipes`)")
+    src.add_argument("--pair", help="a pair file (a run's front/ID.json loads its saved weights)")
+    add_task_options(ins)
+    ins.add_argument("--seed", type=seed, help="training seed (default 0, or the pair file's)")
+    ins.add_argument("--budget", type=positive_int, help="step cap (default: the recipe's or pair file's, else 1000)")
+    ins.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
+    ins.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
+    ins.add_argument("--eval-every", type=positive_int, help="steps between evaluations")
+    ins.add_argument("--weights", metavar="FILE.pt", help="trained weights to load instead of training")
+    ins.add_argument("--share", type=fraction, default=0.8,
+                     help="key frequencies: the fewest that hold this share of the power (default 0.8)")
+    ins.add_argument("--png", metavar="FILE", help="picture of the spectra (default inspect-NAME.png)")
+    ins.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    ins.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    ins.set_defaults(func="inspect")
+
     run = sub.add_parser("run", help="the co-search: evolve encoders and brains, keep the Pareto front")
     add_task_options(run)
     g = run.add_argument_group("search")
@@ -96,7 +114,7 @@ def build_parser() -> Parser:
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
     g.add_argument("--brain-families", metavar="NAMES",
-                   help="brain families the search draws and mutates into (default mlp,transformer; "
+                   help="brain families the search draws and mutates into (default mlp; also transformer, "
                         "ff = forward-forward; seeded recipes' families are always allowed)")
     x = run.add_argument_group("execution")
     x.add_argument("--workers", type=positive_int, help="parallel training processes (default: CPU count)")
@@ -116,6 +134,11 @@ def build_parser() -> Parser:
     show.add_argument("run_dir", metavar="RUN_DIR")
     show.add_argument("--json", action="store_true", help="print front.json")
     show.set_defaults(func="show")
+
+    rep = sub.add_parser("report", help="write RUN_DIR/report.md and its pictures (a finished, running "
+                                          "or interrupted run)")
+    rep.add_argument("run_dir", metavar="RUN_DIR")
+    rep.set_defaults(func="report")
 
     r = sub.add_parser("recipes", help="list the named recipes, one per line, name first")
     r.set_defaults(func="recipes")
@@ -141,6 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.func == "show":
             from evo.run_command import show
             return show(args)
+        if args.func == "inspect":
+            from evo.inspect_command import run_inspect
+            return run_inspect(args)
+        if args.func == "report":
+            from pathlib import Path
+
+            from evo.report import write_report
+            print(write_report(Path(args.run_dir)))
+            return 0
         if args.func == "recipes":
             from evo.recipes import RECIPES
             for recipe in RECIPES.values():

@@ -21,7 +21,7 @@ from evo.pair import Pair
 from evo.tasks import Split, TaskSpec, make_split
 
 
-def _features(pair: Pair, table: np.ndarray, split: Split, idx: np.ndarray,
+def features(pair: Pair, table: np.ndarray, split: Split, idx: np.ndarray,
               device: torch.device) -> torch.Tensor:
     a, b = split.pairs[idx, 0], split.pairs[idx, 1]
     if pair.brain.family == "transformer":
@@ -31,7 +31,7 @@ def _features(pair: Pair, table: np.ndarray, split: Split, idx: np.ndarray,
     return torch.from_numpy(np.ascontiguousarray(x)).to(device)
 
 
-def _labels(split: Split, idx: np.ndarray, device: torch.device) -> torch.Tensor:
+def labels(split: Split, idx: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(split.labels[idx]).to(device)
 
 
@@ -51,8 +51,8 @@ class Prepared:
 def prepare(pair: Pair, task: TaskSpec, seed: int, device: torch.device) -> Prepared:
     split = make_split(task)
     table = build_table(pair.encoder, task.p)
-    data = TrainData(_features(pair, table, split, split.train, device), _labels(split, split.train, device),
-                     _features(pair, table, split, split.select, device), _labels(split, split.select, device),
+    data = TrainData(features(pair, table, split, split.train, device), labels(split, split.train, device),
+                     features(pair, table, split, split.select, device), labels(split, split.select, device),
                      n_classes=task.p)
     torch.manual_seed(seed)
     in_dim = table.shape[1] if pair.brain.family == "transformer" else data.x_train.shape[1]
@@ -67,16 +67,19 @@ def record_of(prep: Prepared, result: TrainResult, *, seed: int, budget: int, th
     pair, task, split, model, device = prep.pair, prep.task, prep.split, prep.model, prep.device
     unseen = split.unseen_mirror()
     holdout: dict[str, float | None] = {"holdout_acc": None, "holdout_loss": None,
-                                        "holdout_acc_unseen_mirror": None}
+                                        "holdout_acc_unseen_mirror": None, "holdout_acc_at_threshold": None}
     if report_holdout:
         loss_fn = loss_function(pair.brain, task.p)
 
         def score(idx: np.ndarray) -> tuple[float, float]:
-            return measure(model, _features(pair, prep.table, split, idx, device),
-                           _labels(split, idx, device), loss_fn)
+            return measure(model, features(pair, prep.table, split, idx, device),
+                           labels(split, idx, device), loss_fn)
         holdout["holdout_acc"], holdout["holdout_loss"] = score(split.holdout)
         if len(unseen):
             holdout["holdout_acc_unseen_mirror"] = score(unseen)[0]
+        # where select first reached the threshold (a run that went on may improve or decay)
+        holdout["holdout_acc_at_threshold"] = next(
+            (pt.get("holdout_acc") for pt in result.curve if pt["step"] == result.steps_to_threshold), None)
     steps = result.steps_to_threshold
     return {
         "task": {**task.to_dict(), "sizes": split.sizes(), "holdout_unseen_mirror": int(len(unseen))},
@@ -101,6 +104,21 @@ def record_of(prep: Prepared, result: TrainResult, *, seed: int, budget: int, th
     }
 
 
+def holdout_curve(prep: Prepared) -> Callable[[torch.nn.Module], dict[str, float]]:
+    """Holdout accuracy at each evaluation of a report run (the learning-curve pictures);
+    training never reads it."""
+    x = features(prep.pair, prep.table, prep.split, prep.split.holdout, prep.device)
+    y = labels(prep.split, prep.split.holdout, prep.device)
+    loss_fn = loss_function(prep.pair.brain, prep.task.p)
+
+    def figures(model: torch.nn.Module) -> dict[str, float]:
+        model.eval()
+        acc = measure(model, x, y, loss_fn)[0]
+        model.train()
+        return {"holdout_acc": acc}
+    return figures
+
+
 def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: float = 0.99,
              eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
              device: torch.device | str = "cpu", report_holdout: bool = False,
@@ -112,7 +130,8 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
     prep = prepare(pair, task, seed, torch.device(device))
     result = train(prep.model, prep.data, pair.brain, seed=seed, budget=budget, threshold=threshold,
                    eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval,
-                   run_on=report_holdout if run_on is None else run_on)
+                   run_on=report_holdout if run_on is None else run_on,
+                   extra=holdout_curve(prep) if report_holdout else None)
     return record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
                      max_flops=max_flops, patience=patience, report_holdout=report_holdout)
 

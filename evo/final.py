@@ -77,6 +77,7 @@ def front_document(state: SearchState) -> dict[str, Any]:
             "seconds_to_threshold": med("seconds_to_threshold"), "params": search_record.get("params"),
             "select_acc": med("select_acc"), "holdout_acc": med("holdout_acc"),
             "holdout_acc_unseen_mirror": med("holdout_acc_unseen_mirror"),
+            "holdout_acc_at_threshold": med("holdout_acc_at_threshold"),
             "diverged_seeds": sum(bool(r.get("diverged")) for r in records),
             "failed_seeds": sum(bool(r.get("failed")) for r in records),
             "search_objectives": list(ind.fitness.values),

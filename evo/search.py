@@ -94,7 +94,7 @@ class Search:
             self.emit("evaluated", index=i, total=len(todo), record=record)
         records = self.scorer.map([job(pair, self.config) for pair in todo.values()], arrived)
         for key, record in zip(todo, records):
-            state.cache[key] = record
+            state.cache[key] = {**record, "generation": state.generation + 1}  # for the report's fronts
         scored = []
         for key, pair in zip(keys, pairs):
             values = state.best.add(pair, state.cache[key])
@@ -216,7 +216,20 @@ class Search:
         ref = popmod.reference_point(run_settings(config), config.speed_metric)
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
-                             **stats.compile(pop))
+                             families=family_counts(pop), **stats.compile(pop))
+
+
+def family_counts(population: list[GeneBox]) -> list[list[Any]]:
+    """[side, family, members] of the encoder and brain families the populations hold: the
+    report's picture of diversity over generations. A list, since DEAP's Logbook files a
+    dict value under a chapter of its own."""
+    counts: dict[tuple[str, str], int] = {}
+    for ind in population:
+        genes = [("encoder", ind.gene.encoder), ("brain", ind.gene.brain)] if isinstance(ind.gene, Pair) \
+            else [("encoder" if isinstance(ind.gene, EncoderGene) else "brain", ind.gene)]
+        for side, gene in genes:
+            counts[side, gene.family] = counts.get((side, gene.family), 0) + 1
+    return [[side, family, n] for (side, family), n in sorted(counts.items())]
 
 
 def keep_generalizers(archive: tools.ParetoFront, cache: dict[str, dict[str, Any]],

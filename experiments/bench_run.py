@@ -1,6 +1,6 @@
 """Wall time of the main job, the number of pairs it scored, and its best front pair.
 
-    python experiments/bench_run.py [--generations 50] [--out FILE] [-- extra run flags]
+    python experiments/bench_run.py [--generations 50] [--out FILE] [--keep RUN_DIR] [-- extra run flags]
 
 Runs `python -m evo run --generations N --no-dashboard` (defaults otherwise) in a fresh
 run directory as a child process, times it, and writes one JSON document (default
@@ -24,10 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 from evo.machine import describe
 
 
-def run_once(generations: int, extra: list[str]) -> dict:
-    """One timed main-job run in a temporary directory; its figures and front."""
+def run_once(generations: int, extra: list[str], keep: str | None = None) -> dict:
+    """One timed main-job run in a temporary directory (or `keep`, left in place for
+    `evo report`); its figures and front."""
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
+        run_dir = Path(keep) if keep else Path(tmp) / "run"
         command = [sys.executable, "-m", "evo", "run", "--generations", str(generations),
                    "--no-dashboard", "--out", str(run_dir), *extra]
         start = time.perf_counter()
@@ -78,17 +79,19 @@ def summary(doc: dict) -> str:
     best = doc["best"]
     return (f"wall {doc['wall_seconds']:.1f} s, {doc['pairs_trained']} pairs trained {doc['stopped']}; best: "
             f"{best['encoder_summary']} / {best['brain_summary']}: steps {best['steps_to_threshold']}, params "
-            f"{best['params']}, holdout {best['holdout_acc']}, unseen mirror {best['holdout_acc_unseen_mirror']}")
+            f"{best['params']}, holdout {best['holdout_acc']} (at the threshold {best.get('holdout_acc_at_threshold')}), "
+            f"unseen mirror {best['holdout_acc_unseen_mirror']}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=50)
     parser.add_argument("--out", default="experiments/results/bench_run.json")
+    parser.add_argument("--keep", metavar="RUN_DIR", help="run in RUN_DIR (new) and leave it there")
     parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
     args = parser.parse_args()
     doc = {"benchmark": "bench_run", "machine": describe(torch.device("cpu")),
-           **run_once(args.generations, args.extra)}
+           **run_once(args.generations, args.extra, args.keep)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
     print(f"{summary(doc)}; wrote {args.out}")

@@ -85,12 +85,12 @@ def test_holdout_untouched_unless_reported(monkeypatch):
     task = TaskSpec(p=11)
     holdout = set(make_split(task).holdout.tolist())
     seen: list[set] = []
-    real = evaluate_module._features
+    real = evaluate_module.features
 
     def spy(pair, table, split, idx, device):
         seen.append(set(np.asarray(idx).tolist()))
         return real(pair, table, split, idx, device)
-    monkeypatch.setattr(evaluate_module, "_features", spy)
+    monkeypatch.setattr(evaluate_module, "features", spy)
     record = evaluate(TINY, task, seed=0, budget=10)
     assert record["holdout_acc"] is None and record["holdout_acc_unseen_mirror"] is None
     assert all(not (ids & holdout) for ids in seen)

@@ -1,0 +1,125 @@
+"""`python -m evo inspect --pair FILE | --recipe NAME`: train (or load) a pair and show what
+it learned: the Fourier spectrum over the residues of its input side, the key frequencies
+and the share of the power they hold, and whether keeping only them keeps its accuracy."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from brains import introspect
+from evo.errors import UserError
+
+
+def saved_weights(args: argparse.Namespace, seed: int) -> Path | None:
+    """A front pair file RUN_DIR/front/ID.json has its re-check weights in
+    RUN_DIR/weights/HASH-seedN.pt (written by the run); --weights names a file outright."""
+    if args.weights:
+        path = Path(args.weights)
+        if not path.is_file():
+            raise UserError(f"--weights: {path}: no such file")
+        return path
+    if args.pair:
+        pair_file = Path(args.pair)
+        candidate = pair_file.parent.parent / "weights" / f"{pair_file.stem.split('-')[-1]}-seed{seed}.pt"
+        return candidate if candidate.is_file() else None
+    return None
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except Exception as exc:  # noqa: BLE001  (any unreadable or foreign file is the user's to fix)
+        raise UserError(f"--weights: {path}: not this pair's weights ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0][:160]})") from None
+
+
+def analyse(prep: Any, share: float) -> dict[str, Any]:
+    from brains.train import loss_function, measure
+    from evo.evaluate import features, labels
+
+    pair, split = prep.pair, prep.split
+    maps = introspect.input_maps(prep.model, prep.table, pair.combiner)
+    operands = {}
+    for name, values in maps.items():
+        power = introspect.spectrum(values)
+        keys = introspect.key_frequencies(power, share)
+        operands[name] = {"power": power.tolist(), "keys": keys, "held": introspect.held_share(power, keys),
+                          "constant_share": float(power[0] / power.sum()) if power.sum() > 0 else 0.0}
+    keys = sorted({k for o in operands.values() for k in o["keys"]})
+    loss_fn = loss_function(pair.brain, prep.task.p)
+    y = labels(split, split.holdout, prep.device)
+    full = measure(prep.model, features(pair, prep.table, split, split.holdout, prep.device), y, loss_fn)[0]
+    restricted_table = introspect.restrict(prep.table, keys)
+    kept = measure(prep.model, features(pair, restricted_table, split, split.holdout, prep.device), y, loss_fn)[0]
+    return {"combiner": pair.combiner,
+            "analysed": "code table" if pair.combiner not in (*introspect.LINEAR_COMBINERS, "brain:attention")
+            else "first layer's input per residue",
+            "operands": operands, "key_frequencies": keys, "holdout_acc": full,
+            "holdout_acc_key_frequencies_only": kept}
+
+
+def picture(path: Path, result: dict[str, Any], title: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, (name, op) in zip(axes, result["operands"].items()):
+        power = np.array(op["power"])
+        share = power / power[1:].sum() if power[1:].sum() > 0 else power
+        colours = ["tab:red" if k in op["keys"] else "0.6" for k in range(len(power))]
+        ax.bar(range(1, len(power)), share[1:], color=colours[1:])
+        ax.set_xlabel("frequency k")
+        ax.set_ylabel("share of non-constant power")
+        ax.set_title(f"operand {name}: keys {op['keys']} hold {op['held']:.0%}", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from brains.train import train
+    from evo.evaluate import prepare
+    from evo.machine import resolve_device
+    from evo.summary import brain as brain_summary
+    from evo.summary import encoder as encoder_summary
+    from evo.train_command import resolve
+
+    pair, task, run = resolve(args)
+    device = resolve_device(args.device)
+    png = Path(args.png or f"inspect-{args.recipe or Path(args.pair).stem}.png")
+    prep = prepare(pair, task, run["seed"], device)
+    weights = saved_weights(args, run["seed"])
+    if weights is not None:
+        load_weights(prep.model, weights)
+        source = f"weights {weights}"
+    else:
+        result = train(prep.model, prep.data, pair.brain, seed=run["seed"], budget=run["budget"],
+                       threshold=run["threshold"], eval_every=run["eval_every"], max_flops=run["max_flops"],
+                       patience=run["patience"])  # stops at the threshold: the algorithm is in place by then
+        source = (f"trained {result.steps_run} steps (seed {run['seed']}); threshold "
+                  f"{'reached at step ' + str(result.steps_to_threshold) if result.steps_to_threshold else 'not reached'}")
+    prep.model.eval()
+    out = analyse(prep, args.share)
+    out.update({"source": source, "encoder": pair.encoder.to_dict(), "brain": pair.brain.to_dict(),
+                "task": task.to_dict(), "picture": str(png)})
+    picture(png, out, f"{encoder_summary(pair.encoder)} / {brain_summary(pair.brain)}: {task.op} mod {task.p}")
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"{encoder_summary(pair.encoder)} / {brain_summary(pair.brain)}: {source}")
+    print(f"analysed: {out['analysed']} (combiner {out['combiner']})")
+    for name, op in out["operands"].items():
+        print(f"operand {name}: key frequencies {op['keys']} hold {op['held']:.1%} of the non-constant power "
+              f"(constant {op['constant_share']:.1%})")
+    print(f"holdout accuracy {out['holdout_acc']:.4f}; with the code table restricted to frequencies "
+          f"{out['key_frequencies']}: {out['holdout_acc_key_frequencies_only']:.4f}")
+    print(f"picture: {png}")
+    return 0
