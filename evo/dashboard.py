@@ -12,6 +12,7 @@ from typing import Any
 from evo import summary
 
 BARS = "▁▂▃▄▅▆▇█"
+SPARK = 40  # sparkline width
 
 
 def sparkline(values: list[float], width: int = 40) -> str:
@@ -21,6 +22,28 @@ def sparkline(values: list[float], width: int = 40) -> str:
     if len(values) > width:
         values = [values[int(i * len(values) / width)] for i in range(width)]
     return "".join(BARS[min(len(BARS) - 1, int(max(0.0, v) * len(BARS)))] for v in values)
+
+
+def text_scatter(points: list[tuple[float, float]], width: int = 22, height: int = 5) -> list[str]:
+    """(x, y) points in a width x height grid of characters, x growing to the right and y
+    upward (low cost at the bottom, as in the report's picture); '•' one point, '●' more."""
+    grid = [[" "] * width for _ in range(height)]
+    if points:
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        for x, y in points:
+            col = 0 if x1 == x0 else round((x - x0) / (x1 - x0) * (width - 1))
+            row = height - 1 - (0 if y1 == y0 else round((y - y0) / (y1 - y0) * (height - 1)))
+            grid[row][col] = "●" if grid[row][col] != " " else "•"
+    return ["".join(row) for row in grid]
+
+
+def jump(values: list[float], least: float = 0.2) -> int | None:
+    """Index of the largest rise between consecutive values, if it is at least `least`:
+    where a grokking curve jumps."""
+    rises = [(b - a, i + 1) for i, (a, b) in enumerate(zip(values, values[1:]))]
+    rise, index = max(rises, default=(0.0, None))
+    return index if rise >= least else None
 
 
 def fmt_num(value: Any) -> str:
@@ -43,6 +66,7 @@ class Tracker:
         self.generation, self.phase, self.done, self.total, self.trained = first, "", 0, 0, 0
         self.front: list[dict[str, Any]] = []
         self.stats: dict[str, Any] = {}
+        self.jumped: tuple[float, float] | None = None
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
@@ -56,6 +80,10 @@ class Tracker:
             return None
         return self.elapsed() / finished * max(0, self.generations - 1 - self.generation)
 
+    def best_select(self) -> float:
+        best = best_row(self.front)
+        return max((p["select_acc"] for p in best["record"].get("curve", ())), default=0.0) if best else 0.0
+
     def update(self, event: str, data: dict[str, Any]) -> None:
         if event == "generation_start":
             self.generation, self.phase = data["generation"], data["phase"]
@@ -64,7 +92,11 @@ class Tracker:
         elif event == "evaluated":
             self.done, self.trained = self.done + 1, self.trained + 1
         elif event == "generation_end":
+            before = self.best_select() if self.front else None
             self.front, self.stats = data["front"], data["stats"]
+            after = self.best_select()
+            # a jump of the best pair's select accuracy between generations, for the listeners
+            self.jumped = (before, after) if before is not None and after - before >= 0.2 else None
 
 
 def _clock(seconds: float | None) -> str:
@@ -116,6 +148,8 @@ class PlainLog:
                 text += (f" | best: {summary.encoder(best['pair'].encoder)} / {summary.brain(best['pair'].brain)}"
                          f" steps {fmt_num(f['steps'])} params {fmt_num(f['params'])} select {f['select_acc']:.3f}")
             self.say(text)
+            if t.jumped:
+                self.say(f"gen {t.generation}: best select accuracy jumped {t.jumped[0]:.3f} -> {t.jumped[1]:.3f}")
         elif event == "message":
             self.say(data["text"])
 
@@ -135,7 +169,7 @@ class Dashboard(PlainLog):
 
         self.title = title
         self.console = Console()
-        self.events: deque[str] = deque(maxlen=6)
+        self.events: deque[str] = deque(maxlen=5)
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  console=self.console)
         self.bar = self.progress.add_task("evaluations", total=1)
@@ -166,6 +200,8 @@ class Dashboard(PlainLog):
             rec = data["record"]
             if rec.get("diverged") or rec.get("failed"):
                 self.say(f"gen {t.generation}: {describe_record(rec)}")
+        elif event == "generation_end" and t.jumped:
+            self.say(f"gen {t.generation}: best select jumped {t.jumped[0]:.3f} -> {t.jumped[1]:.3f}")
         elif event == "front_member":
             pair = data["pair"]
             self.say(f"gen {data['generation']}: new front member {summary.encoder(pair.encoder)} / "
@@ -196,12 +232,23 @@ class Dashboard(PlainLog):
                           f"{f['select_acc']:.3f}")
         best = best_row(t.front)
         curve = best["record"].get("curve", []) if best else []
-        spark = Text(f"train  {sparkline([p['train_acc'] for p in curve])}\n"
-                     f"select {sparkline([p['select_acc'] for p in curve])}")
+        select = [p["select_acc"] for p in curve]
+        at = jump(select)
+        mark = ""
+        if at is not None:
+            col = at if len(select) <= SPARK else int(at * SPARK / len(select))
+            mark = f"\n       {' ' * col}^ jump at step {curve[at]['step']}"
+        spark = Text(f"train  {sparkline([p['train_acc'] for p in curve], SPARK)}\n"
+                     f"select {sparkline(select, SPARK)}{mark}", no_wrap=True, overflow="ellipsis")
+        dots = text_scatter([(r["values"][1], r["values"][0]) for r in t.front], width=14, height=4)
+        scatter = Text("\n".join(["cost"] + dots + ["size ->"]), no_wrap=True)
+        front = Layout()
+        front.split_row(Layout(Panel(table, title="Pareto front (cost, size)"), ratio=1),
+                        Layout(Panel(scatter, title="front"), size=18))
         layout = Layout()
         layout.split_column(Layout(head, size=2), Layout(self.progress, size=1),
-                            Layout(Panel(table, title="Pareto front (cost, size)"), ratio=2),
-                            Layout(Panel(spark, title="best pair: accuracy by evaluation"), size=4),
+                            Layout(front, ratio=2),
+                            Layout(Panel(spark, title="best pair: accuracy by evaluation"), size=5),
                             Layout(Panel(Text("\n".join(self.events), no_wrap=True, overflow="ellipsis"),
-                                         title="events"), size=8))
+                                         title="events"), size=7))
         return layout

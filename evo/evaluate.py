@@ -6,6 +6,7 @@ training has ended, so it cannot steer anything.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -123,17 +124,23 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
              eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
              device: torch.device | str = "cpu", report_holdout: bool = False,
              on_eval: Callable[[dict[str, float]], None] | None = None,
-             run_on: bool | None = None) -> dict[str, Any]:
+             run_on: bool | None = None, weights: bool = False) -> dict[str, Any]:
     """Train the pair once and return its record (see README, "Output contract"). A run that
     reports holdout goes on past the threshold to the step cap unless `run_on` is False
-    (brains.train.train says why)."""
+    (brains.train.train says why). With `weights`, the record also carries the trained
+    state dict as torch.save bytes under "weights" (the caller writes and strips them)."""
     prep = prepare(pair, task, seed, torch.device(device))
     result = train(prep.model, prep.data, pair.brain, seed=seed, budget=budget, threshold=threshold,
                    eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval,
                    run_on=report_holdout if run_on is None else run_on,
                    extra=holdout_curve(prep) if report_holdout else None)
-    return record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
-                     max_flops=max_flops, patience=patience, report_holdout=report_holdout)
+    record = record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
+                       max_flops=max_flops, patience=patience, report_holdout=report_holdout)
+    if weights:
+        buffer = io.BytesIO()
+        torch.save({k: v.detach().cpu() for k, v in prep.model.state_dict().items()}, buffer)
+        record["weights"] = buffer.getvalue()
+    return record
 
 
 def group_key(prep: Prepared) -> tuple | None:

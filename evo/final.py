@@ -15,11 +15,36 @@ from evo.search import SearchState, job, run_settings
 from evo.summary import brain as brain_summary
 from evo.summary import encoder as encoder_summary
 
-FRONT, FRONT_DIR = "front.json", "front"
+FRONT, FRONT_DIR, WEIGHTS_DIR = "front.json", "front", "weights"
+
+
+def pair_hash(pair: Pair) -> str:
+    return hashlib.sha256(pair_key(pair).encode()).hexdigest()[:8]
 
 
 def member_id(index: int, pair: Pair) -> str:
-    return f"p{index:02d}-{hashlib.sha256(pair_key(pair).encode()).hexdigest()[:8]}"
+    return f"p{index:02d}-{pair_hash(pair)}"
+
+
+def weights_file(pair: Pair, seed: int) -> str:
+    """Where a re-check's trained weights go, relative to the run directory (keyed by the
+    pair, not its place on the front, which changes as the front does)."""
+    return f"{WEIGHTS_DIR}/{pair_hash(pair)}-seed{seed}.pt"
+
+
+def store_rechecks(state: SearchState, run_dir: Path, keys: list[str], jobs: list[dict[str, Any]],
+                   records: list[dict[str, Any]]) -> None:
+    """Re-check records into state.finals; the weights they carry into RUN_DIR/weights/
+    (torch.save of a state dict: `inspect` loads it with weights_only=True)."""
+    (run_dir / WEIGHTS_DIR).mkdir(exist_ok=True)
+    for key, job_, record in zip(keys, jobs, records):
+        blob = record.pop("weights", None)
+        if blob is not None:
+            path = run_dir / weights_file(Pair.from_dict(job_["pair"]), job_["seed"])
+            tmp = path.with_suffix(".pt.tmp")
+            tmp.write_bytes(blob)
+            os.replace(tmp, path)
+        state.finals[key] = record
 
 
 def _median(values: list[Any]) -> Any:
@@ -82,6 +107,7 @@ def front_document(state: SearchState) -> dict[str, Any]:
             "failed_seeds": sum(bool(r.get("failed")) for r in records),
             "search_objectives": list(ind.fitness.values),
             "pair_file": f"{FRONT_DIR}/{member_id(index, pair)}.json",
+            "weights": [weights_file(pair, s) for s in final_seeds(state)],
         })
     return {"generation": state.generation, "task": state.config.task_spec().to_dict(),
             "speed_metric": state.config.speed_metric, "threshold": state.config.threshold,

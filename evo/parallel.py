@@ -45,7 +45,8 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
                         budget=job["budget"], threshold=job["threshold"], eval_every=job["eval_every"],
                         max_flops=job["max_flops"], patience=job.get("patience", 0),
                         device=resolve_device(job["device"]),
-                        report_holdout=job.get("report_holdout", False))
+                        report_holdout=job.get("report_holdout", False),
+                        weights=job.get("weights", False))
     except Exception as exc:  # noqa: BLE001  (recorded, never raised: see docstring)
         return _failed(job, exc)
 

@@ -80,7 +80,7 @@ class EventLog:
 
 
 def run(args: argparse.Namespace) -> int:
-    from evo.final import final_jobs, write_front
+    from evo.final import final_jobs, store_rechecks, write_front
     from evo.machine import resolve_device
     from evo.parallel import Scorer
     from evo.search import Search
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                                           f"{config.final_seeds} seeds with holdout")
                 log.emit("scoring", total=len(jobs), cached=0)
                 records = scorer.map(jobs, lambda i, r: log.emit("evaluated", index=i, total=len(jobs), record=r))
-                state.finals.update(zip(keys, records))
+                store_rechecks(state, run_dir, keys, jobs, records)
                 save()
             doc = write_front(state, run_dir)
     except KeyboardInterrupt:

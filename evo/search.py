@@ -64,10 +64,14 @@ def run_settings(config: RunConfig) -> dict[str, Any]:
 
 
 def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool = False) -> dict[str, Any]:
-    return {"pair": pair.to_dict(), "task": config.task_spec().to_dict(), "seed": config.seed if seed is None else seed,
-            "budget": config.budget, "threshold": config.threshold, "eval_every": config.eval_every,
-            "max_flops": config.max_flops, "patience": config.patience, "device": config.device,
-            "report_holdout": holdout}
+    """A training job; a holdout re-check also sends its trained weights back (for inspect)."""
+    out = {"pair": pair.to_dict(), "task": config.task_spec().to_dict(), "seed": config.seed if seed is None else seed,
+           "budget": config.budget, "threshold": config.threshold, "eval_every": config.eval_every,
+           "max_flops": config.max_flops, "patience": config.patience, "device": config.device,
+           "report_holdout": holdout}
+    if holdout:
+        out["weights"] = True
+    return out
 
 
 class Search:

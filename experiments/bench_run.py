@@ -38,10 +38,14 @@ def run_once(generations: int, extra: list[str], keep: str | None = None) -> dic
         front = json.loads((run_dir / "front.json").read_text())
     best = min(front["members"], key=best_key)
     stopped: dict[str, int] = {}
+    groups: dict[str, int] = {}   # runs by the size of the batched group they trained in
     for record in state["cache"].values():
         stopped[record.get("stopped", "failed")] = stopped.get(record.get("stopped", "failed"), 0) + 1
+        size = str(record.get("group_size", 1))
+        groups[size] = groups.get(size, 0) + 1
     return {"train_seconds": where_time_goes(list(state["cache"].values())), "command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
             "wall_seconds": wall, "pairs_trained": len(state["cache"]), "stopped": stopped,
+            "runs_by_group_size": groups,
             "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front, "best": best}
 
 

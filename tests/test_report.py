@@ -64,3 +64,33 @@ def test_report_refuses_what_is_not_a_run(tmp_path, capsys, setup):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and str(run_dir) in err
     assert not (run_dir / "report.md").exists()
+
+
+def test_inspect_loads_the_runs_saved_weights(finished, capsys, tmp_path):
+    """The run saved each re-check's weights; inspect on a front pair file loads them
+    (no retraining) and reports a spectrum for both operands."""
+    member = json.loads((finished / "front.json").read_text())["members"][0]
+    assert all((finished / w).is_file() for w in member["weights"])
+    png = tmp_path / "spectrum.png"
+    assert main(["inspect", "--pair", str(finished / member["pair_file"]), "--png", str(png), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"].startswith("weights ") and member["weights"][0] in out["source"]
+    assert set(out["operands"]) == {"a", "b"} and len(out["operands"]["a"]["power"]) == 11 // 2 + 1
+    assert 0 <= out["holdout_acc_key_frequencies_only"] <= 1 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_inspect_refuses_a_planted_pickle(finished, capsys, tmp_path):
+    """Weights load with weights_only=True: a pickle that would run code is refused."""
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("pickle executed",))
+    bad = tmp_path / "evil.pt"
+    bad.write_bytes(pickle.dumps(Boom()))
+    member = json.loads((finished / "front.json").read_text())["members"][0]
+    assert main(["inspect", "--pair", str(finished / member["pair_file"]), "--weights", str(bad),
+                 "--png", str(tmp_path / "x.png")]) == 2
+    captured = capsys.readouterr()
+    assert "pickle executed" not in captured.out + captured.err
+    assert captured.err.count("\n") == 1 and "--weights" in captured.err

@@ -1,0 +1,55 @@
+"""The live screen: a terminal scatter of the front, a mark where the best pair's select
+accuracy jumps, and a layout that fits 80 x 24."""
+import io
+
+from rich.console import Console
+
+from brains.gene import BrainGene
+from encoders.gene import EncoderGene
+from evo.dashboard import Dashboard, PlainLog, jump, text_scatter
+from evo.pair import Pair
+
+
+def test_text_scatter_puts_corners_in_corners():
+    rows = text_scatter([(0.0, 0.0), (1.0, 1.0), (1.0, 1.0), (0.5, 0.5)], width=5, height=3)
+    assert rows == ["    ●", "  •  ", "•    "]
+    assert text_scatter([], width=3, height=2) == ["   ", "   "]
+
+
+def test_jump_finds_the_largest_rise_only_if_large():
+    assert jump([0.01, 0.02, 0.03, 0.6, 0.99]) == 3
+    assert jump([0.1, 0.2, 0.25, 0.3]) is None
+
+
+def front_rows(select_curve):
+    curve = [{"step": 10 * (i + 1), "train_acc": 1.0, "select_acc": s} for i, s in enumerate(select_curve)]
+    record = {"curve": curve, "steps_to_threshold": None, "params": 1000, "select_acc": select_curve[-1],
+              "flops_to_threshold": None}
+    pairs = [Pair(EncoderGene(family="fourier", freqs=(k,)), BrainGene(hidden=(8 * k,))) for k in (1, 2, 3)]
+    return [{"pair": p, "values": (11.0 - k, 2.0 + k), "record": record} for k, p in enumerate(pairs)]
+
+
+def test_dashboard_fits_80_by_24_and_marks_the_jump():
+    dash = Dashboard(50, 0, "add mod 97, random split 0.5, alternate")
+    dash.emit("generation_start", generation=0, phase="initial")
+    dash.emit("generation_end", generation=0, phase="initial", front=front_rows([0.01, 0.02]),
+              stats={"hypervolume": 1.0, "trained": 32})
+    dash.emit("generation_start", generation=1, phase="brains")
+    dash.emit("generation_end", generation=1, phase="brains", front=front_rows([0.01, 0.02, 0.05, 0.95]),
+              stats={"hypervolume": 2.0, "trained": 56})
+    console = Console(width=80, height=24, file=io.StringIO(), record=True, color_system=None)
+    console.print(dash.render())
+    lines = console.export_text().rstrip("\n").split("\n")
+    assert len(lines) <= 24 and max(len(line) for line in lines) <= 80
+    text = "\n".join(lines)
+    assert "jump at step 40" in text and "•" in text
+    assert any("best select jumped 0.020 -> 0.950" in e for e in dash.events)
+
+
+def test_plain_log_says_when_the_best_select_jumps():
+    out = io.StringIO()
+    log = PlainLog(5, 0, stream=out)
+    log.emit("generation_start", generation=0, phase="initial")
+    log.emit("generation_end", generation=0, phase="initial", front=front_rows([0.1]), stats={})
+    log.emit("generation_end", generation=1, phase="brains", front=front_rows([0.1, 0.9]), stats={})
+    assert "jumped 0.100 -> 0.900" in out.getvalue()
