@@ -87,6 +87,9 @@ def build_parser() -> Parser:
     ins.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     ins.add_argument("--eval-every", type=positive_int, help="steps between evaluations")
     ins.add_argument("--weights", metavar="FILE.pt", help="trained weights to load instead of training")
+    ins.add_argument("--run-on", action="store_true",
+                     help="after reaching the threshold, train on to --budget (weight decay cleans the "
+                          "spectrum up); default: stop at the threshold")
     ins.add_argument("--share", type=fraction, default=0.8,
                      help="key frequencies: the fewest that hold this share of the power (default 0.8)")
     ins.add_argument("--png", metavar="FILE", help="picture of the spectra (default inspect-NAME.png)")

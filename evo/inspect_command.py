@@ -103,7 +103,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     else:
         result = train(prep.model, prep.data, pair.brain, seed=run["seed"], budget=run["budget"],
                        threshold=run["threshold"], eval_every=run["eval_every"], max_flops=run["max_flops"],
-                       patience=run["patience"])  # stops at the threshold: the algorithm is in place by then
+                       patience=run["patience"], run_on=args.run_on)
         source = (f"trained {result.steps_run} steps (seed {run['seed']}); threshold "
                   f"{'reached at step ' + str(result.steps_to_threshold) if result.steps_to_threshold else 'not reached'}")
     prep.model.eval()
