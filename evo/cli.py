@@ -9,7 +9,7 @@ from typing import Callable, NoReturn, Sequence
 
 from evo.config import BACKENDS, SCHEDULES, SPEED_METRICS
 from evo.errors import UserError
-from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SPLITS, TaskError
+from evo.tasks import NAMED, OPERATIONS, PAIRS, SEED_LIMIT, SPLITS, TaskError
 from genome import GeneError
 
 PROG = "grokevo"
@@ -46,7 +46,8 @@ seed = number(int, lambda v: 0 <= v < SEED_LIMIT, "must be a whole number from 0
 def add_task_options(p: argparse.ArgumentParser) -> None:
     """Task flags default to None so that a recipe's suggested settings can fill the gaps."""
     g = p.add_argument_group("task")
-    g.add_argument("--task", help=f"operation: {', '.join(OPERATIONS)} (default add)")
+    g.add_argument("--task", help=f"operation: {', '.join(OPERATIONS)}, or an expression in x and y "
+                                  "with + - * / ^ and parentheses (default add)")
     g.add_argument("--p", type=int, help="prime modulus, 5..1009 (default 97)")
     g.add_argument("--train-frac", type=fraction, help="fraction of pairs to train on (default 0.5)")
     g.add_argument("--select-frac", type=fraction,
@@ -145,7 +146,7 @@ def build_parser() -> Parser:
 
     r = sub.add_parser("recipes", help="list the named recipes, one per line, name first")
     r.set_defaults(func="recipes")
-    k = sub.add_parser("tasks", help="list the operations, one per line")
+    k = sub.add_parser("tasks", help="list the named operations, one per line: name, tab, expression")
     k.set_defaults(func="tasks")
     return parser
 
@@ -183,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.func == "tasks":
             for op in OPERATIONS:
-                print(op)
+                print(f"{op}\t{NAMED[op]}")
             return 0
         raise AssertionError(args.func)
     except (UserError, GeneError, TaskError) as exc:

@@ -6,9 +6,11 @@ Pure data: no torch, no training. The holdout indices leave this module only thr
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+
+from evo import expr
 
 P_MIN, P_MAX = 5, 1009
 SPLITS = ("random", "ordered")
@@ -20,30 +22,51 @@ class TaskError(ValueError):
     """A task or split that cannot be built (not a prime, an empty set, an unknown name)."""
 
 
-def _inverse(y: np.ndarray, p: int) -> np.ndarray:
-    return np.array([pow(int(v), p - 2, p) for v in y], dtype=np.int64) if len(y) else y
-
-
-# Each operation: (x, y, p) -> result; `needs_y_nonzero` removes y = 0 from the universe.
-_OPS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, int], np.ndarray], bool, bool]] = {
-    # name: (function, needs_y_nonzero, commutative)
-    "add": (lambda x, y, p: (x + y) % p, False, True),
-    "sub": (lambda x, y, p: (x - y) % p, False, False),
-    "mul": (lambda x, y, p: (x * y) % p, False, True),
-    "div": (lambda x, y, p: (x * _inverse(y, p)) % p, True, False),
-    "x^3+x*y^2+y": (lambda x, y, p: (x ** 3 % p + x * (y * y % p) + y) % p, False, False),
+# Power et al. (2022)'s binary operations mod p, by name: each an expression of evo.expr,
+# except the conditional, which the grammar does not express.
+NAMED = {
+    "add": "x+y", "sub": "x-y", "mul": "x*y", "div": "x/y",
+    "x^2+y^2": "x^2+y^2", "x^2+x*y+y^2": "x^2+x*y+y^2", "x^2+x*y+y^2+x": "x^2+x*y+y^2+x",
+    "x^3+x*y": "x^3+x*y", "x^3+x*y^2+y": "x^3+x*y^2+y",
+    "cond": "x/y if y odd else x-y",
 }
-ALIASES = {"x+y": "add", "x-y": "sub", "x*y": "mul", "x/y": "div", "poly": "x^3+x*y^2+y"}
-OPERATIONS = tuple(_OPS)
+ALIASES = {"x/yifyoddelsex-y": "cond", "poly": "x^3+x*y^2+y"}
+OPERATIONS = tuple(NAMED)
 
 
 def canonical_op(name: str) -> str:
+    """A named operation (or its expression, or an alias) -> its name; any other expression
+    of the grammar -> its canonical text (a custom task)."""
     if not isinstance(name, str):
-        raise TaskError(f"task: expected an operation name, got {name!r}")
-    op = ALIASES.get(name.replace(" ", ""), name.replace(" ", ""))
-    if op not in _OPS:
-        raise TaskError(f"task: unknown operation {name!r} (known: {', '.join(OPERATIONS)})")
-    return op
+        raise TaskError(f"task: expected an operation name or expression, got {name!r}")
+    text = name.replace(" ", "")
+    if text in NAMED:
+        return text
+    if text in ALIASES:
+        return ALIASES[text]
+    try:
+        expression = expr.canonical(text)
+    except expr.ExprError as exc:
+        raise TaskError(f"task: {name!r} is neither a known operation ({', '.join(OPERATIONS)}) "
+                        f"nor an expression in x and y: {exc}") from None
+    return next((op for op, e in NAMED.items() if e == expression), expression)
+
+
+def evaluate_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """(answers, valid) of an operation over pairs; valid is False where it has no answer
+    (a divisor 0 mod p), and such pairs are not in the task's universe."""
+    op = canonical_op(op)
+    x, y = np.asarray(x, np.int64), np.asarray(y, np.int64)
+    if op == "cond":
+        div, ok = expr.evaluate(expr.parse("x/y"), x, y, p)
+        sub, _ = expr.evaluate(expr.parse("x-y"), x, y, p)
+        odd = y % 2 == 1
+        return np.where(odd, div, sub), np.where(odd, ok, True)
+    return expr.evaluate(expr.parse(NAMED.get(op, op)), x, y, p)
+
+
+def apply_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
+    return evaluate_op(op, x, y, p)[0]
 
 
 def is_prime(n: int) -> bool:
@@ -88,7 +111,12 @@ class TaskSpec:
 
     @property
     def commutative(self) -> bool:
-        return _OPS[self.op][2]
+        """f(x, y) == f(y, x) wherever both have an answer, checked over all pairs mod p."""
+        x, y = np.divmod(np.arange(self.p * self.p, dtype=np.int64), self.p)
+        a, ok_a = evaluate_op(self.op, x, y, self.p)
+        b, ok_b = evaluate_op(self.op, y, x, self.p)
+        both = ok_a & ok_b
+        return bool((a[both] == b[both]).all())
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,18 +132,12 @@ class TaskSpec:
 def universe(spec: TaskSpec) -> np.ndarray:
     """All admissible (x, y) pairs in the forum's generator order: x major, y minor."""
     x, y = np.divmod(np.arange(spec.p * spec.p, dtype=np.int64), spec.p)
-    keep = np.ones_like(x, dtype=bool)
-    if _OPS[spec.op][1]:
-        keep &= y != 0
+    keep = evaluate_op(spec.op, x, y, spec.p)[1]
     if spec.pairs == "unordered":
         keep &= x < y
     elif spec.pairs == "unordered-diag":
         keep &= x <= y
     return np.stack([x[keep], y[keep]], axis=1)
-
-
-def apply_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
-    return _OPS[canonical_op(op)][0](np.asarray(x, np.int64), np.asarray(y, np.int64), p)
 
 
 @dataclass(frozen=True)

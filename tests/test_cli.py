@@ -80,7 +80,7 @@ BAD_INPUTS = [
     (lambda tmp: ["train", "--recipe", "power", "--budget", "0"], "--budget"),
     (lambda tmp: ["train", "--recipe", "power", "--budget", "-5"], "--budget"),
     (lambda tmp: ["train", "--recipe", "power", "--threshold", "2"], "--threshold"),
-    (lambda tmp: ["train", "--recipe", "power", "--task", "pow"], "unknown operation"),
+    (lambda tmp: ["train", "--recipe", "power", "--task", "pow"], "neither a known operation"),
     (lambda tmp: ["train", "--recipe", "power", "--split", "sorted"], "--split"),
     (lambda tmp: ["train", "--recipe", "power", "--pair", "x.json"], "not allowed with"),
     (lambda tmp: ["train"], "one of the arguments --recipe --pair is required"),

@@ -5,16 +5,18 @@ import pytest
 from evo.tasks import OPERATIONS, TaskError, TaskSpec, apply_op, make_split, universe
 
 
+def inverse(y: int, p: int) -> int:
+    return next(c for c in range(p) if (c * y) % p == 1)
+
+
 def oracle(op: str, x: int, y: int, p: int) -> int:
-    if op == "add":
-        return (x + y) % p
-    if op == "sub":
-        return (x - y) % p
-    if op == "mul":
-        return (x * y) % p
-    if op == "div":
-        return next(c for c in range(p) if (c * y) % p == x % p)
-    return (x ** 3 + x * y ** 2 + y) % p
+    """Power et al.'s operations written out with Python integers, one pair at a time."""
+    return {"add": lambda: x + y, "sub": lambda: x - y, "mul": lambda: x * y,
+            "div": lambda: x * inverse(y, p),
+            "x^2+y^2": lambda: x ** 2 + y ** 2, "x^2+x*y+y^2": lambda: x ** 2 + x * y + y ** 2,
+            "x^2+x*y+y^2+x": lambda: x ** 2 + x * y + y ** 2 + x, "x^3+x*y": lambda: x ** 3 + x * y,
+            "x^3+x*y^2+y": lambda: x ** 3 + x * y ** 2 + y,
+            "cond": lambda: x * inverse(y, p) if y % 2 else x - y}[op]() % p
 
 
 @pytest.mark.parametrize("op", OPERATIONS)
@@ -23,6 +25,31 @@ def test_operations_match_oracle(op):
     pairs = universe(TaskSpec(op=op, p=p))
     got = apply_op(op, pairs[:, 0], pairs[:, 1], p)
     assert got.tolist() == [oracle(op, int(x), int(y), p) for x, y in pairs]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("x + y", "add"), ("x**2 + y**2", "x^2+y^2"), ("x/y if y odd else x-y", "cond"), ("poly", "x^3+x*y^2+y"),
+    ("(x - 2*y)^3 / (x + 1)", "(x-2*y)^3/(x+1)")])
+def test_task_text_is_a_name_or_an_expression(text, expected):
+    assert TaskSpec(op=text, p=11).op == expected
+
+
+def test_custom_expression_against_python():
+    p = 13
+    spec = TaskSpec(op="(x - 2*y)^3 / (x + 1) - -y", p=p)
+    pairs = universe(spec)
+    assert len(pairs) == p * p - p  # x = p - 1 makes the divisor 0: those pairs have no answer
+    for (x, y), got in zip(pairs.tolist(), apply_op(spec.op, pairs[:, 0], pairs[:, 1], p).tolist()):
+        assert got == ((x - 2 * y) ** 3 * inverse((x + 1) % p, p) + y) % p
+    assert not spec.commutative and TaskSpec(op="x*y + x + y", p=p).commutative
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('echo owned')", "x.__class__", "lambda: 1", "x + ", "x ^ y", "x ^ 99",
+    "(x + y", "3 + 4", "", "x" * 300, "open('/etc/passwd')", "x; y", "x y"])
+def test_hostile_or_malformed_expressions_are_refused(text):
+    with pytest.raises(TaskError):
+        TaskSpec(op=text, p=11)
 
 
 @pytest.mark.parametrize("split", ["random", "ordered"])
