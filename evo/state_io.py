@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
+import torch
 from deap import tools
 
 from brains.gene import BrainGene
@@ -21,6 +23,11 @@ from evo.search import SearchState, random_states, run_settings, set_random_stat
 
 
 def new_state(config: RunConfig) -> SearchState:
+    """A fresh run; numpy's and torch's global generators are seeded from the run's seed
+    too, so that the states a checkpoint saves depend on the seed alone, not on the process
+    (a run killed and resumed in new processes saves what the uninterrupted run saves)."""
+    np.random.seed(config.seed % 2 ** 32)
+    torch.manual_seed(config.seed)
     return SearchState(config=config, rng=random.Random(config.seed))
 
 

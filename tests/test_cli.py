@@ -100,6 +100,27 @@ BAD_INPUTS = [
     (lambda tmp: ["train", "--pair", pair_file(tmp, json.dumps(
         {**GOOD, "encoder": {"family": "fourier", "freqs": [1], "sdr": 0.9}}))], "EncoderGene.sdr"),
     (lambda tmp: ["train", "--recipe", "power", "--save", str(tmp / "no" / "dir.json")], "--save"),
+    (lambda tmp: ["train", "--recipe", "power", "--task", "__import__('os').system('x')"], "unexpected '_'"),
+    # run: options checked before any directory is made
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--population", "0"], "--population"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--population", "3", "--partners", "5"], "--partners"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--brain-families", "rnn"], "--brain-families"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--seed-with", "nosuch"], "--seed-with"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--task", "x +* y"], "task"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--train-frac", "0.999", "--p", "5"], "train_frac"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--backend", "dask"], "--scheduler"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--config", str(tmp / "missing.toml")], "missing.toml"),
+    (lambda tmp: ["run", "--resume"], "--resume"),
+    (lambda tmp: ["run", "--out", str(tmp), "--resume"], "checkpoint"),
+    # show, report, inspect
+    (lambda tmp: ["show", str(tmp / "nosuch")], "no such run directory"),
+    (lambda tmp: ["show", str(tmp)], "no front.json"),
+    (lambda tmp: ["report", str(tmp / "nosuch")], "no such run directory"),
+    (lambda tmp: ["report", str(tmp)], "no checkpoint"),
+    (lambda tmp: ["inspect", "--recipe", "nosuch"], "--recipe"),
+    (lambda tmp: ["inspect", "--recipe", "onehot-quad", "--share", "1.5"], "--share"),
+    (lambda tmp: ["inspect", "--recipe", "onehot-quad", "--weights", str(tmp / "none.pt")], "--weights"),
+    (lambda tmp: ["inspect", "--pair", pair_file(tmp, "{not json")], "not valid JSON"),
 ]
 
 

@@ -1,0 +1,50 @@
+"""Kill -9 at random moments: a run resumed after every kill ends exactly where the same run
+left alone ends, and no checkpoint on disk is ever unreadable."""
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from evo import checkpoint
+from evo.cli import main
+
+from test_search import state_of
+
+SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1", "--budget", "20",
+         "--final-seeds", "2", "--no-dashboard", "--seed", "5", "--generations", "150", "--workers", "1"]
+KILLS = 20
+
+
+def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert main(["run", *SMALL, "--out", str(whole)]) == 0
+    capsys.readouterr()
+    rng = random.Random(0)
+    kills, finished = 0, False
+    while kills < KILLS and not finished:
+        resume = ["--resume"] if (split / checkpoint.NAME).exists() or (split / checkpoint.PREVIOUS).exists() else []
+        proc = subprocess.Popen([sys.executable, "-m", "evo", "run", *SMALL, "--out", str(split), *resume],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(1.2, 3.5))  # python and torch start in about 1.5 s: kills land in training
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        _, err = proc.communicate(timeout=60)
+        finished = proc.returncode == 0
+        assert proc.returncode in (0, -signal.SIGKILL), err
+        for name in (checkpoint.NAME, checkpoint.PREVIOUS):
+            if (split / name).exists():
+                checkpoint.read(split / name)  # raises if a kill ever left it unreadable
+    if not finished:
+        assert main(["run", *SMALL, "--out", str(split), "--resume"]) == 0
+    capsys.readouterr()
+    print(f"killed {kills} times, finished by the kills: {finished}")
+    assert kills == KILLS  # the harness killed the run at every one of its random moments
+    a, b = state_of(whole), state_of(split)
+    for key in ("generation", "encoders", "brains", "archive", "cache", "finals", "best", "random", "logbook"):
+        assert a[key] == b[key], key
+    strip = lambda doc: [{k: v for k, v in m.items() if k != "seconds_to_threshold"} for m in doc["members"]]
+    fa, fb = (json.loads((d / "front.json").read_text()) for d in (whole, split))
+    assert strip(fa) == strip(fb)
