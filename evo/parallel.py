@@ -93,6 +93,20 @@ def group_key(job: dict[str, Any]) -> str | None:
     return json.dumps([repr(shape_key(brain, width, 0, 0)), settings], sort_keys=True, default=str)
 
 
+def worker_death_errors() -> tuple[type[BaseException], ...]:
+    """What joblib raises when a worker process dies under it: loky's, and dask's when the
+    scheduler gives a task up after its workers died."""
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    errors: list[type[BaseException]] = [TerminatedWorkerError]
+    try:
+        from distributed.scheduler import KilledWorker
+        errors.append(KilledWorker)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
 def plan_groups(jobs: list[dict[str, Any]], batched: bool) -> list[list[int]]:
     """Indices of the jobs, in units of work: one per job, or (batched) one per group key."""
     if not batched:
@@ -107,8 +121,10 @@ def plan_groups(jobs: list[dict[str, Any]], batched: bool) -> list[list[int]]:
 class Scorer:
     """A joblib pool kept open across generations (a context manager)."""
 
-    def __init__(self, workers: int, backend: str = "loky", scheduler: str = "", batched: bool = False):
+    def __init__(self, workers: int, backend: str = "loky", scheduler: str = "", batched: bool = False,
+                 work: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] = score_group):
         self.workers, self.backend, self.scheduler, self.batched = workers, backend, scheduler, batched
+        self.work = work  # what a worker runs on a unit of jobs (tests inject faults here)
         # One thread per training run, whatever the number of workers: the thread count can
         # change floating-point reduction order, and results must not depend on --workers.
         self.threads = 1
@@ -156,12 +172,33 @@ class Scorer:
         jobs = [{**job, "threads": self.threads} for job in jobs]
         units = plan_groups(jobs, self.batched)
         results: Iterator[list[dict[str, Any]]] = (
-            (score_group([jobs[i] for i in unit]) for unit in units) if self._parallel is None
-            else self._parallel(delayed(score_group)([jobs[i] for i in unit]) for unit in units))
+            (self.work([jobs[i] for i in unit]) for unit in units) if self._parallel is None
+            else self._parallel(delayed(self.work)([jobs[i] for i in unit]) for unit in units))
         out: list[dict[str, Any] | None] = [None] * len(jobs)
-        for unit, records in zip(units, results):
+
+        def deliver(unit: list[int], records: list[dict[str, Any]]) -> None:
             for i, record in zip(unit, records):
                 out[i] = record
                 if on_result is not None:
                     on_result(i, record)
+        try:
+            for unit, records in zip(units, results):
+                deliver(unit, records)
+        except worker_death_errors() as exc:
+            for unit in units:
+                if out[unit[0]] is None:
+                    deliver(unit, self._retry_alone([jobs[i] for i in unit], exc))
         return out  # type: ignore[return-value]
+
+    def _retry_alone(self, unit: list[dict[str, Any]], first: BaseException) -> list[dict[str, Any]]:
+        """After a worker died (killed, out of memory), each unit not yet back runs once more,
+        alone in a fresh worker, so that only the unit that kills its worker again is lost:
+        it is recorded as failed and the run goes on."""
+        from joblib import Parallel, delayed
+
+        try:
+            n_jobs, backend = (2, "loky") if self.backend == "loky" else (-1, None)  # 2: a process, not in-line
+            return Parallel(n_jobs=n_jobs, backend=backend)([delayed(self.work)(unit)])[0]
+        except worker_death_errors() as again:
+            message = f"worker died twice ({type(first).__name__}; then {type(again).__name__}: {again})"
+            return [{**_failed(job, RuntimeError(message)), "error": message, "traceback": ""} for job in unit]

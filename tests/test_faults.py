@@ -48,3 +48,33 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
     strip = lambda doc: [{k: v for k, v in m.items() if k != "seconds_to_threshold"} for m in doc["members"]]
     fa, fb = (json.loads((d / "front.json").read_text()) for d in (whole, split))
     assert strip(fa) == strip(fb)
+
+
+def test_a_worker_that_dies_is_retried_once_then_recorded_as_failed():
+    """A job that kills its worker process (as an out-of-memory kill would) costs only
+    itself: it is retried once in a fresh worker, then recorded as failed; the other jobs
+    of the batch come back with their figures."""
+    from evo.config import RunConfig
+    from evo.pair import Pair
+    from evo.parallel import Scorer
+    from evo.recipes import RECIPES
+    from evo.search import job
+
+    def dies_on_seed_13(jobs):  # nested: cloudpickle ships it by value to the workers
+        import os
+
+        from evo.parallel import score_group
+        if any(j["seed"] == 13 for j in jobs):
+            os._exit(1)
+        return score_group(jobs)
+
+    config = RunConfig(p=11, budget=10)
+    pair = Pair.from_dict(RECIPES["onehot-quad"].pair.to_dict())
+    jobs = [job(pair, config, seed=s) for s in (1, 13, 2, 3)]
+    seen = []
+    with Scorer(2, work=dies_on_seed_13) as scorer:
+        records = scorer.map(jobs, lambda i, r: seen.append(i))
+    assert sorted(seen) == [0, 1, 2, 3]
+    assert records[1]["failed"] and "worker died twice" in records[1]["error"]
+    assert not any(records[i].get("failed") for i in (0, 2, 3))
+    assert [records[i]["seed"] for i in (0, 2, 3)] == [1, 2, 3]
