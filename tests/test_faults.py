@@ -78,3 +78,20 @@ def test_a_worker_that_dies_is_retried_once_then_recorded_as_failed():
     assert records[1]["failed"] and "worker died twice" in records[1]["error"]
     assert not any(records[i].get("failed") for i in (0, 2, 3))
     assert [records[i]["seed"] for i in (0, 2, 3)] == [1, 2, 3]
+
+
+def test_disk_full_is_a_clear_error_before_training(tmp_path, capsys, monkeypatch):
+    """A run directory that cannot take a write (disk full; as root, a read-only mode does
+    not stop writes, so the write itself is made to fail) ends in one line before any
+    training, with no checkpoint left behind."""
+    import errno
+    import pathlib
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full)
+    out = tmp_path / "run"
+    assert main(["run", *SMALL, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left" in err and "Traceback" not in err
+    assert not list(out.glob("checkpoint*")) and not list(out.glob("front*"))
