@@ -1,4 +1,5 @@
-"""Kill -9 at random moments: a run resumed after every kill ends exactly where the same run
+"""Faults: kill -9 at random moments (half of them aimed at checkpoint writes), a worker that
+dies under a job, a full disk. A run resumed after every kill ends exactly where the same run
 left alone ends, and no checkpoint on disk is ever unreadable."""
 import json
 import random
@@ -17,17 +18,31 @@ SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1"
 KILLS = 20
 
 
+def writing(run_dir, since_ns):
+    """A checkpoint's temporary file written since `since_ns` (not one an earlier kill left)."""
+    try:
+        return (run_dir / (checkpoint.NAME + ".tmp")).stat().st_mtime_ns >= since_ns
+    except FileNotFoundError:
+        return False
+
+
 def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert main(["run", *SMALL, "--out", str(whole)]) == 0
     capsys.readouterr()
     rng = random.Random(0)
-    kills, finished = 0, False
+    kills, finished, in_write = 0, False, 0
     while kills < KILLS and not finished:
         resume = ["--resume"] if (split / checkpoint.NAME).exists() or (split / checkpoint.PREVIOUS).exists() else []
         proc = subprocess.Popen([sys.executable, "-m", "evo", "run", *SMALL, "--out", str(split), *resume],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(1.2, 3.5))  # python and torch start in about 1.5 s: kills land in training
+        if kills % 2:  # every other kill aims at a checkpoint write: a fresh temporary file
+            started, deadline = time.time_ns(), time.monotonic() + rng.uniform(1.5, 4.0)
+            while time.monotonic() < deadline and proc.poll() is None and not writing(split, started):
+                time.sleep(0.0005)
+            in_write += writing(split, started)
+        else:
+            time.sleep(rng.uniform(1.2, 3.5))  # python and torch start in about 1.5 s: kills land in training
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
@@ -40,7 +55,7 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
     if not finished:
         assert main(["run", *SMALL, "--out", str(split), "--resume"]) == 0
     capsys.readouterr()
-    print(f"killed {kills} times, finished by the kills: {finished}")
+    print(f"killed {kills} times ({in_write} with a checkpoint write under way), finished by the kills: {finished}")
     assert kills == KILLS  # the harness killed the run at every one of its random moments
     a, b = state_of(whole), state_of(split)
     for key in ("generation", "encoders", "brains", "archive", "cache", "finals", "best", "random", "logbook"):
