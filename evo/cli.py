@@ -58,35 +58,32 @@ def add_task_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--split-seed", type=seed, help="seed of the split (default 0)")
 
 
+def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
+    """What `train` and `inspect` share: the pair (a recipe or a file), its task and its run."""
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--recipe", help="a named recipe (see `recipes`)")
+    src.add_argument("--pair", help=pair_help)
+    add_task_options(p)
+    p.add_argument("--seed", type=seed, help="training seed (default 0, or the pair file's)")
+    p.add_argument("--budget", type=positive_int, help="step cap (default: the recipe's or pair file's, else 1000)")
+    p.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
+    p.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
+    p.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default: the recipe's, else 10)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="Evolve input encoders and networks that grok modular arithmetic fast.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     t = sub.add_parser("train", help="train one (encoder, brain) pair and report its figures")
-    src = t.add_mutually_exclusive_group(required=True)
-    src.add_argument("--recipe", help="a named recipe (see `recipes`)")
-    src.add_argument("--pair", help="a pair file: JSON with 'encoder' and 'brain'")
-    add_task_options(t)
-    t.add_argument("--seed", type=seed, help="training seed (default 0, or the pair file's)")
-    t.add_argument("--budget", type=positive_int, help="step cap (default: the recipe's or pair file's, else 1000)")
-    t.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
-    t.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
-    t.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default: the recipe's, else 10)")
-    t.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    t.add_argument("--json", action="store_true", help="print one JSON record on stdout")
+    add_pair_options(t, "a pair file: JSON with 'encoder' and 'brain'")
     t.add_argument("--save", metavar="FILE", help="also write the JSON record to FILE")
     t.set_defaults(func="train")
 
     ins = sub.add_parser("inspect", help="train (or load) a pair and show the Fourier structure it learned")
-    src = ins.add_mutually_exclusive_group(required=True)
-    src.add_argument("--recipe", help="a named recipe (see `recipes`)")
-    src.add_argument("--pair", help="a pair file (a run's front/ID.json loads its saved weights)")
-    add_task_options(ins)
-    ins.add_argument("--seed", type=seed, help="training seed (default 0, or the pair file's)")
-    ins.add_argument("--budget", type=positive_int, help="step cap (default: the recipe's or pair file's, else 1000)")
-    ins.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
-    ins.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
-    ins.add_argument("--eval-every", type=positive_int, help="steps between evaluations")
+    add_pair_options(ins, "a pair file (a run's front/ID.json loads its saved weights)")
     ins.add_argument("--weights", metavar="FILE.pt", help="trained weights to load instead of training")
     ins.add_argument("--run-on", action="store_true",
                      help="after reaching the threshold, train on to --budget (weight decay cleans the "
@@ -94,8 +91,6 @@ def build_parser() -> Parser:
     ins.add_argument("--share", type=fraction, default=0.8,
                      help="key frequencies: the fewest that hold this share of the power (default 0.8)")
     ins.add_argument("--png", metavar="FILE", help="picture of the spectra (default inspect-NAME.png)")
-    ins.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    ins.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     ins.set_defaults(func="inspect")
 
     run = sub.add_parser("run", help="the co-search: evolve encoders and brains, keep the Pareto front")
