@@ -80,6 +80,13 @@ def build_parser() -> Parser:
     t = sub.add_parser("train", help="train one (encoder, brain) pair and report its figures")
     add_pair_options(t, "a pair file: JSON with 'encoder' and 'brain'")
     t.add_argument("--save", metavar="FILE", help="also write the JSON record to FILE")
+    c = t.add_argument_group("curriculum")
+    c.add_argument("--curriculum", metavar="OPS",
+                   help="operations to train on in turn, the last the target (e.g. add,x^3+x*y^2+y); new "
+                        "layers are stacked on the trained brain before each later stage")
+    c.add_argument("--new-hidden", metavar="WIDTHS", default="128",
+                   help="hidden widths of the layers each later stage adds (comma list; default 128)")
+    c.add_argument("--freeze", action="store_true", help="keep the earlier stages' layers fixed")
     t.set_defaults(func="train")
 
     ins = sub.add_parser("inspect", help="train (or load) a pair and show the Fourier structure it learned")

@@ -69,7 +69,11 @@ def run_train(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     if args.save:
         _check_writable(Path(args.save))
-    if args.json:
+    if args.curriculum:
+        from evo.curriculum import evaluate_curriculum
+        ops, widths = curriculum_options(args)
+        record = evaluate_curriculum(pair, ops, task, **run, device=device, new_hidden=widths, freeze=args.freeze)
+    elif args.json:
         record = evaluate(pair, task, **run, device=device, report_holdout=True)
     else:
         record = _train_with_progress(pair, task, run, device)
@@ -84,6 +88,26 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         _print_summary(record)
     return 0
+
+
+def curriculum_options(args: argparse.Namespace) -> tuple[list[str], tuple[int, ...]]:
+    """--curriculum OPS (two or more operations, each checked) and --new-hidden WIDTHS."""
+    from evo.tasks import canonical_op
+
+    ops = [op for op in args.curriculum.split(",") if op.strip()]
+    if len(ops) < 2:
+        raise UserError(f"--curriculum: expected two or more operations, got {args.curriculum!r}")
+    try:
+        ops = [canonical_op(op) for op in ops]
+    except ValueError as exc:
+        raise UserError(f"--curriculum: {exc}") from None
+    try:
+        widths = tuple(int(w) for w in args.new_hidden.split(",") if w.strip())
+    except ValueError:
+        raise UserError(f"--new-hidden: expected a comma list of widths, got {args.new_hidden!r}") from None
+    if any(not 1 <= w <= 4096 for w in widths):
+        raise UserError(f"--new-hidden: widths must lie in 1..4096, got {args.new_hidden!r}")
+    return ops, widths
 
 
 def _check_writable(path: Path) -> None:
@@ -138,5 +162,8 @@ def _print_summary(record: dict[str, Any]) -> None:
     for key in rows:
         table.add_row(key, _fmt(record[key]))
     Console().print(table)
+    for k, stage in enumerate(record.get("curriculum", {}).get("stages", [])):
+        print(f"stage {k + 1}: {stage['op']}: {stage['steps_run']} steps, threshold "
+              f"{_fmt(stage['steps_to_threshold'])}, select {stage['select_acc']:.4f}, {stage['params']} params")
     if record["diverged"]:
         print("the run diverged (loss not finite or exploding); figures are those it had", file=sys.stderr)

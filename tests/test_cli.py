@@ -101,6 +101,10 @@ BAD_INPUTS = [
         {**GOOD, "encoder": {"family": "fourier", "freqs": [1], "sdr": 0.9}}))], "EncoderGene.sdr"),
     (lambda tmp: ["train", "--recipe", "power", "--save", str(tmp / "no" / "dir.json")], "--save"),
     (lambda tmp: ["train", "--recipe", "power", "--task", "__import__('os').system('x')"], "unexpected '_'"),
+    (lambda tmp: ["train", "--recipe", "onehot-quad", "--curriculum", "add"], "--curriculum"),
+    (lambda tmp: ["train", "--recipe", "onehot-quad", "--curriculum", "add,pow"], "--curriculum"),
+    (lambda tmp: ["train", "--recipe", "onehot-quad", "--curriculum", "add,mul", "--new-hidden", "wide"],
+     "--new-hidden"),
     # run: options checked before any directory is made
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--population", "0"], "--population"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--population", "3", "--partners", "5"], "--partners"),

@@ -118,3 +118,32 @@ def test_holdout_runs_go_on_to_the_cap_and_keep_the_first_crossing():
     assert search["steps_run"] == early["steps_run"] == search["steps_to_threshold"]
     assert report["steps_run"] == 200 and report["curve"][-1]["step"] == 200
     assert report["flops_to_threshold"] == search["flops_to_threshold"]
+
+
+def test_curriculum_stacks_layers_and_counts_every_stage():
+    """add, then mul: the second stage trains a brain with new layers on top (the old ones
+    frozen, so unchanged), and the curriculum's cost adds the first stage's steps and FLOPs."""
+    import torch
+
+    from evo.curriculum import evaluate_curriculum
+
+    pair, task = RECIPES["onehot-quad"].pair, TaskSpec(p=11, train_frac=0.6)
+    record = evaluate_curriculum(pair, ["add", "mul"], task, seed=0, budget=200, new_hidden=(16,), freeze=True)
+    first, second = record["curriculum"]["stages"]
+    assert first["op"] == "add" and second["op"] == "mul" and record["task"]["op"] == "mul"
+    assert second["params"] > first["params"] == evaluate(pair, task, seed=0, budget=1)["params"]
+    if record["last_stage_steps_to_threshold"] is not None:
+        assert record["steps_to_threshold"] == first["steps_run"] + record["last_stage_steps_to_threshold"]
+        assert record["flops_to_threshold"] == (first["steps_run"] * first["flops_per_step"]
+                                                + record["last_stage_steps_to_threshold"] * second["flops_per_step"])
+    assert record["holdout_acc"] is not None
+    # frozen: the base trained alone on add for the same steps ends with the same weights
+    from evo.curriculum import Stacked, stage_data
+    from evo.evaluate import prepare
+    from brains.train import train
+    prep = prepare(pair, TaskSpec(p=11, train_frac=0.6, op="mul"), 0, torch.device("cpu"))
+    train(prep.model, stage_data(prep, "add"), pair.brain, seed=0, budget=200)
+    before = {k: v.clone() for k, v in prep.model.state_dict().items()}
+    stacked = Stacked(prep.model, prep.data.x_train[0].numel(), 11, (16,), "relu", True, freeze=True)
+    train(stacked, stage_data(prep, "mul"), pair.brain, seed=1, budget=30)
+    assert all(torch.equal(before[k], v) for k, v in stacked.base.state_dict().items())
