@@ -33,7 +33,6 @@ def _failed(job: dict[str, Any], exc: Exception) -> dict[str, Any]:
 def score_job(job: dict[str, Any]) -> dict[str, Any]:
     """Runs in a worker: one training run. An exception becomes a record marked failed so
     that one bad pair never stops a search."""
-
     from evo.evaluate import evaluate
     from evo.machine import resolve_device
     from evo.pair import Pair
