@@ -78,7 +78,8 @@ def evaluate_curriculum(pair: Pair, ops: list[str], task: TaskSpec, *, seed: int
             prep.model = Stacked(prep.model, in_width, task.p, new_hidden, pair.brain.activation, pair.brain.bias,
                                  freeze).to(prep.device)
         last = k == len(ops) - 1
-        result = train(prep.model, stage_data(prep, op), pair.brain, seed=seed + k, budget=budget,
+        data = prep.data if op == target.op else stage_data(prep, op)  # the target's data is ready
+        result = train(prep.model, data, pair.brain, seed=seed + k, budget=budget,
                        threshold=threshold, eval_every=eval_every, max_flops=max_flops, patience=patience,
                        run_on=last)
         stages.append({"op": op, "steps_run": result.steps_run, "steps_to_threshold": result.steps_to_threshold,

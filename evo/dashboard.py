@@ -10,6 +10,7 @@ from collections import deque
 from typing import Any
 
 from evo import summary
+from evo.scoring import best_select
 
 BARS = "▁▂▃▄▅▆▇█"
 SPARK = 40  # sparkline width
@@ -82,7 +83,7 @@ class Tracker:
 
     def best_select(self) -> float:
         best = best_row(self.front)
-        return max((p["select_acc"] for p in best["record"].get("curve", ())), default=0.0) if best else 0.0
+        return best_select(best["record"]) if best else 0.0
 
     def update(self, event: str, data: dict[str, Any]) -> None:
         if event == "generation_start":

@@ -47,7 +47,7 @@ def store_rechecks(state: SearchState, run_dir: Path, keys: list[str], jobs: lis
         state.finals[key] = record
 
 
-def _median(values: list[Any]) -> Any:
+def median(values: list[Any]) -> Any:
     """Median treating a missed threshold (None) as worse than any figure; None if the
     median itself missed."""
     ranked = sorted(values, key=lambda v: (v is None, v if v is not None else 0))
@@ -93,7 +93,7 @@ def front_document(state: SearchState) -> dict[str, Any]:
         search_record = state.cache[run_key(pair, settings)]
 
         def med(key: str) -> Any:
-            return _median([r.get(key) for r in records])
+            return median([r.get(key) for r in records])
         members.append({
             "id": member_id(index, pair), "encoder": pair.encoder.to_dict(), "brain": pair.brain.to_dict(),
             "encoder_summary": encoder_summary(pair.encoder), "brain_summary": brain_summary(pair.brain),

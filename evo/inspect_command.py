@@ -15,7 +15,7 @@ from brains import introspect
 from evo.errors import UserError
 
 
-def saved_weights(args: argparse.Namespace, seed: int) -> Path | None:
+def saved_weights(args: argparse.Namespace, pair: Any, seed: int) -> Path | None:
     """A front pair file RUN_DIR/front/ID.json has its re-check weights in
     RUN_DIR/weights/HASH-seedN.pt (written by the run); --weights names a file outright."""
     if args.weights:
@@ -24,8 +24,8 @@ def saved_weights(args: argparse.Namespace, seed: int) -> Path | None:
             raise UserError(f"--weights: {path}: no such file")
         return path
     if args.pair:
-        pair_file = Path(args.pair)
-        candidate = pair_file.parent.parent / "weights" / f"{pair_file.stem.split('-')[-1]}-seed{seed}.pt"
+        from evo.final import weights_file
+        candidate = Path(args.pair).parent.parent / weights_file(pair, seed)
         return candidate if candidate.is_file() else None
     return None
 
@@ -96,7 +96,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     png = Path(args.png or f"inspect-{args.recipe or Path(args.pair).stem}.png")
     prep = prepare(pair, task, run["seed"], device)
-    weights = saved_weights(args, run["seed"])
+    weights = saved_weights(args, pair, run["seed"])
     if weights is not None:
         load_weights(prep.model, weights)
         source = f"weights {weights}"

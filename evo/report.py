@@ -15,7 +15,7 @@ from deap import tools
 
 from evo import checkpoint
 from evo.errors import UserError
-from evo.final import FRONT, final_keys, member_id
+from evo.final import FRONT, final_keys, median, member_id
 from evo.pair import Pair
 from evo.recipes import RECIPES
 from evo.scoring import objectives, pair_key, reached, run_key
@@ -25,7 +25,6 @@ from evo.summary import brain as brain_summary
 from evo.summary import encoder as encoder_summary
 
 REPORT = "report.md"
-HISTORY_POINTS = 5     # fronts drawn in the history picture
 MAX_CURVES = 12        # front pairs whose learning curves are drawn
 MAX_TABLES = 8         # front encoders whose code tables are drawn
 
@@ -136,11 +135,6 @@ def write_report(run_dir: Path) -> Path:
     return path
 
 
-def _median(values: list[Any]) -> Any:
-    from evo.final import _median as median
-    return median(values)
-
-
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "–"
@@ -179,7 +173,7 @@ def markdown(run_dir: Path, state: SearchState, front: list[Member], pictures: d
               "| id | encoder | combiner | brain | steps (search) | steps (re-check median) | params | select | holdout | reproduce |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for m in front:
-        med = (lambda key: _median([r.get(key) for r in m.rechecks])) if m.rechecks else (lambda key: None)
+        med = (lambda key: median([r.get(key) for r in m.rechecks])) if m.rechecks else (lambda key: None)
         lines.append(
             f"| {m.id} | {encoder_summary(m.pair.encoder)} | {m.pair.combiner} | {brain_summary(m.pair.brain)} | "
             f"{_fmt(m.search.get('steps_to_threshold')) if reached(m.search) else 'did not reach'} | "
