@@ -87,6 +87,9 @@ def build_parser() -> Parser:
     c.add_argument("--new-hidden", metavar="WIDTHS", default="128",
                    help="hidden widths of the layers each later stage adds (comma list; default 128)")
     c.add_argument("--freeze", action="store_true", help="keep the earlier stages' layers fixed")
+    c.add_argument("--reads", choices=("answer", "scores"), default="answer",
+                   help="what the new layers read of the trained brain: its answer as a one-hot "
+                        "(default) or its raw scores")
     t.set_defaults(func="train")
 
     ins = sub.add_parser("inspect", help="train (or load) a pair and show the Fourier structure it learned")

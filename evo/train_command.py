@@ -72,7 +72,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.curriculum:
         from evo.curriculum import evaluate_curriculum
         ops, widths = curriculum_options(args)
-        record = evaluate_curriculum(pair, ops, task, **run, device=device, new_hidden=widths, freeze=args.freeze)
+        record = evaluate_curriculum(pair, ops, task, **run, device=device, new_hidden=widths, freeze=args.freeze,
+                                     read=args.reads)
     elif args.json:
         record = evaluate(pair, task, **run, device=device, report_holdout=True)
     else:
