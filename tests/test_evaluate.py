@@ -128,7 +128,8 @@ def test_curriculum_stacks_layers_and_counts_every_stage():
     from evo.curriculum import evaluate_curriculum
 
     pair, task = RECIPES["onehot-quad"].pair, TaskSpec(p=23, train_frac=0.7)
-    record = evaluate_curriculum(pair, ["add", "mul"], task, seed=0, budget=500, new_hidden=())
+    # the new linear layer reads the raw scores, so the old brain keeps learning through it
+    record = evaluate_curriculum(pair, ["add", "mul"], task, seed=0, budget=500, new_hidden=(), read="scores")
     first, second = record["curriculum"]["stages"]
     assert first["op"] == "add" and second["op"] == "mul" and record["task"]["op"] == "mul"
     assert second["params"] > first["params"] == evaluate(pair, task, seed=0, budget=1)["params"]
@@ -148,3 +149,24 @@ def test_curriculum_stacks_layers_and_counts_every_stage():
     stacked = Stacked(prep.model, prep.data.x_train[0].numel(), 11, (16,), "relu", True, freeze=True)
     train(stacked, stage_data(prep, "mul"), pair.brain, seed=1, budget=30)
     assert all(torch.equal(before[k], v) for k, v in stacked.base.state_dict().items())
+
+
+def test_stacked_layers_read_the_answer_as_a_one_hot_and_send_no_gradient_back():
+    """read="answer": the new layers see exactly one-hot(argmax of the old scores) next to the
+    features (checked against a hand-built input), and the old brain gets no gradient."""
+    import torch
+
+    from evo.curriculum import Stacked
+
+    torch.manual_seed(0)
+    base = torch.nn.Linear(6, 5)
+    stacked = Stacked(base, 6, 5, (), "relu", True, freeze=False, read="answer")
+    x = torch.randn(8, 6)
+    head = stacked.head[0]
+    expected = torch.cat([torch.eye(5)[base(x).argmax(1)], x], dim=1) @ head.weight.T + head.bias
+    assert torch.allclose(stacked(x), expected)
+    stacked(x).sum().backward()
+    assert base.weight.grad is None and head.weight.grad is not None
+    raw = Stacked(base, 6, 5, (), "relu", True, freeze=False, read="scores")
+    raw(x).sum().backward()
+    assert base.weight.grad is not None
