@@ -25,11 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from evo.curriculum import evaluate_curriculum  # noqa: E402
 from evo.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
+from reproduce import machine_line  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
 from evo.tasks import TaskSpec  # noqa: E402
 
@@ -98,12 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budget", type=int, default=1500)
-    parser.add_argument("--arms", default=",".join(ARMS), help="comma list of arm names")
+    parser.add_argument("--arms", default=";".join(ARMS), help="arm names separated by ;")
     parser.add_argument("--out", default=str(RESULTS / "poly_curriculum"))
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    arms = [a for a in args.arms.split(",") if a]
-    doc = {"benchmark": "poly_curriculum", "machine": describe("cpu"), "budget": args.budget,
+    arms = [a for a in args.arms.split(";") if a]
+    doc = {"benchmark": "poly_curriculum", "machine": machine_line(describe(torch.device("cpu"))), "budget": args.budget,
            "command": "python experiments/poly_curriculum.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": []}
     out = Path(args.out)

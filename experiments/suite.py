@@ -1,0 +1,149 @@
+"""Every operation of Power et al.'s suite: the search's best pair against the `power` recipe.
+
+    python experiments/suite.py [--ops all] [--generations 50] [--power-cap 3000] [--out FILE]
+
+For each operation, mod 97 with 50% of the pairs for training:
+- the main job, `python -m evo run --task OP` on defaults (timed as a child process), and
+  its best front member as a user would pick it from front.json (fewest median re-check
+  FLOPs to 99% select: holdout plays no part in the choice);
+- the `power` recipe trained once (seed 0) up to --power-cap steps.
+Both are then read the same way: the first evaluation at which holdout accuracy reached 99%
+(holdout is measured at every evaluation of these report runs, off the clock, and never
+stops or steers them). Seconds to that step are the run's measured training seconds per
+step times the step. For the search's pair the figure is the median over its re-check
+seeds (a seed that never reached counts as worse than any that did). Results are saved
+after every operation; --resume skips operations already in the JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
+
+from bench_run import best_key  # noqa: E402
+from evo.evaluate import evaluate  # noqa: E402
+from evo.final import median  # noqa: E402
+from evo.machine import describe  # noqa: E402
+from reproduce import machine_line  # noqa: E402
+from evo.pair import Pair  # noqa: E402
+from evo.recipes import RECIPES  # noqa: E402
+from evo.scoring import run_key  # noqa: E402
+from evo.search import run_settings  # noqa: E402
+from evo.config import RunConfig  # noqa: E402
+from evo.tasks import OPERATIONS, TaskSpec  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET = 0.99
+
+
+def to_holdout(record: dict[str, Any], target: float = TARGET) -> tuple[int | None, float | None]:
+    """(step, seconds) of the first evaluation with holdout accuracy >= target, or Nones."""
+    step = next((pt["step"] for pt in record.get("curve", []) if (pt.get("holdout_acc") or 0) >= target), None)
+    if step is None or not record.get("steps_run"):
+        return None, None
+    return step, record["seconds"] * step / record["steps_run"]
+
+
+def search_row(op: str, p: int, generations: int, extra: list[str]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        command = [sys.executable, "-m", "evo", "run", "--task", op, "--p", str(p), "--generations",
+                   str(generations), "--no-dashboard", "--out", str(run_dir), *extra]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
+        front = json.loads((run_dir / "front.json").read_text())
+    config = RunConfig.from_dict(state["config"])
+    best = min(front["members"], key=best_key)
+    pair = Pair.from_dict(best)
+    records = [state["finals"][run_key(pair, {**run_settings(config), "seed": s, "holdout": True})]
+               for s in best["seeds"]]
+    hits = [to_holdout(r) for r in records]
+    return {"command": " ".join(["python -m evo run", *command[4:]]).replace(str(run_dir), "RUN_DIR"),
+            "wall_seconds": wall, "pairs_trained": len(state["cache"]),
+            "reached_select": sum(r.get("stopped") == "threshold" for r in state["cache"].values()),
+            "best": {k: best[k] for k in ("encoder_summary", "brain_summary", "combiner", "params", "seeds",
+                                          "steps_to_threshold", "holdout_acc", "holdout_acc_at_threshold")},
+            "pair": pair.to_dict(),
+            "steps_to_holdout": median([h[0] for h in hits]),
+            "seconds_to_holdout": median([h[1] for h in hits]),
+            "per_seed": [{"seed": r["seed"], "steps_to_holdout": h[0], "seconds_to_holdout": h[1],
+                          "holdout_acc": r["holdout_acc"], "steps_run": r["steps_run"], "curve": r["curve"]}
+                         for r, h in zip(records, hits)]}
+
+
+def power_row(op: str, p: int, cap: int, seed: int) -> dict[str, Any]:
+    record = evaluate(RECIPES["power"].pair, TaskSpec(op=op, p=p), seed=seed, budget=cap, report_holdout=True)
+    step, seconds = to_holdout(record)
+    return {"seed": seed, "cap": cap, "steps_to_holdout": step, "seconds_to_holdout": seconds,
+            "steps_to_threshold": record["steps_to_threshold"], "holdout_acc": record["holdout_acc"],
+            "steps_run": record["steps_run"], "seconds": record["seconds"], "params": record["params"],
+            "curve": record["curve"]}
+
+
+def table(doc: dict[str, Any]) -> str:
+    def fig(steps: Any, seconds: Any, cap: Any) -> str:
+        return f"not reached in {cap}" if steps is None else f"{steps} / {seconds:.1f} s"
+    lines = [f"# The operation suite mod {doc['p']}, 50% train: search's best pair vs `power`", "",
+             f"Machine: {doc['machine']}. Command: `{doc['command']}`. Steps / seconds to 99% holdout "
+             "accuracy (first evaluation at or above it). Search: median over its re-check seeds, runs "
+             f"capped at the search's budget; `power`: seed {doc['power_seed']}, capped at {doc['power_cap']} steps.", "",
+             "| operation | search: best pair | params | steps / s to 99% holdout | holdout at end | search wall s "
+             "| `power`: steps / s to 99% holdout | holdout at end |", "|---|---|---|---|---|---|---|---|"]
+    for op, row in doc["ops"].items():
+        s, pw = row["search"], row["power"]
+        cap = max(r["steps_run"] for r in s["per_seed"])
+        lines.append(f"| {op} | {s['best']['encoder_summary']} / {s['best']['brain_summary']} | {s['best']['params']} | "
+                     f"{fig(s['steps_to_holdout'], s['seconds_to_holdout'], cap)} | {s['best']['holdout_acc']:.3f} | "
+                     f"{s['wall_seconds']:.0f} | {fig(pw['steps_to_holdout'], pw['seconds_to_holdout'], pw['steps_run'])} "
+                     f"| {pw['holdout_acc']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", default="all", help="comma list of operations, or all")
+    parser.add_argument("--p", type=int, default=97)
+    parser.add_argument("--generations", type=int, default=50)
+    parser.add_argument("--power-cap", type=int, default=3000)
+    parser.add_argument("--power-seed", type=int, default=0)
+    parser.add_argument("--out", default=str(RESULTS / "suite"))
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
+    args = parser.parse_args(argv)
+    ops = list(OPERATIONS) if args.ops == "all" else args.ops.split(",")
+    out = Path(args.out)
+    doc: dict[str, Any] = {"benchmark": "suite", "machine": machine_line(describe(torch.device("cpu"))), "p": args.p,
+                           "power_cap": args.power_cap, "power_seed": args.power_seed,
+                           "command": "python experiments/suite.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                           "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "ops": {}}
+    if args.resume and out.with_suffix(".json").exists():
+        doc = json.loads(out.with_suffix(".json").read_text())
+    for op in ops:
+        if op in doc["ops"]:
+            continue
+        row = {"search": search_row(op, args.p, args.generations, args.extra),
+               "power": power_row(op, args.p, args.power_cap, args.power_seed)}
+        doc["ops"][op] = row
+        print(f"{op}: search {row['search']['steps_to_holdout']} steps, power {row['power']['steps_to_holdout']} "
+              f"steps", flush=True)
+        out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
+        out.with_suffix(".md").write_text(table(doc))
+    doc["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
+    out.with_suffix(".md").write_text(table(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
