@@ -105,6 +105,11 @@ def build_parser() -> Parser:
 
     run = sub.add_parser("run", help="the co-search: evolve encoders and brains, keep the Pareto front")
     add_task_options(run)
+    run.add_argument("--tasks", metavar="OPS",
+                     help="multi-task fitness: score every pair on each of these operations (comma list, "
+                          "two or more; the first stands for the run where one task is needed)")
+    run.add_argument("--task-cost", choices=("sum", "max"),
+                     help="with --tasks, a pair's cost: the tasks' costs summed (default) or the worst")
     g = run.add_argument_group("search")
     g.add_argument("--generations", type=positive_int, help="generations, the initial one included (default 50)")
     g.add_argument("--population", type=positive_int, help="encoders and brains kept per side (default 16)")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evo.errors import UserError, read_text
-from evo.tasks import SEED_LIMIT, TaskSpec, make_split
+from evo.tasks import SEED_LIMIT, TaskError, TaskSpec, canonical_op, make_split
 
 SCHEDULES = ("alternate", "joint")
 SPEED_METRICS = ("flops", "steps", "seconds")
@@ -58,6 +58,10 @@ class RunConfig:
     # Off by default: a member's figures then match a lone run within float tolerance, not bit
     # for bit, and on the 2-core CPU it did not pay (README, Performance).
     batched: bool = False
+    # Multi-task fitness (evo.multitask): the operations every pair is scored on, the first
+    # standing in for `task`; their costs summed or the worst taken.
+    tasks: tuple[str, ...] = ()
+    task_cost: str = "sum"
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -100,7 +104,30 @@ class RunConfig:
             raise UserError(f"--brain-families: expected a comma list of {', '.join(FAMILIES)}, "
                             f"got {self.brain_families!r}")
         object.__setattr__(self, "brain_families", tuple(self.brain_families))
-        make_split(self.task_spec())  # raises TaskError naming the field, before any training
+        self._check_tasks()
+        for spec in self.task_specs():
+            make_split(spec)  # raises TaskError naming the field, before any training
+
+    def _check_tasks(self) -> None:
+        from evo.multitask import TASK_COSTS
+        if self.task_cost not in TASK_COSTS:
+            raise UserError(f"--task-cost: {self.task_cost!r} is not one of {', '.join(TASK_COSTS)}")
+        if isinstance(self.tasks, str) or not all(isinstance(t, str) for t in self.tasks):
+            raise UserError(f"--tasks: expected a comma list of operations, got {self.tasks!r}")
+        if not self.tasks:
+            return
+        try:
+            tasks = tuple(canonical_op(t) for t in self.tasks)
+        except TaskError as exc:
+            raise UserError(f"--tasks: {exc}") from None
+        if len(set(tasks)) < 2 or len(set(tasks)) != len(tasks):
+            raise UserError(f"--tasks: expected two or more different operations, got {','.join(self.tasks)!r}")
+        object.__setattr__(self, "tasks", tasks)
+        object.__setattr__(self, "task", tasks[0])
+
+    def task_specs(self) -> list[TaskSpec]:
+        """One spec per operation scored: the `tasks`, or the one `task`."""
+        return [dataclasses.replace(self.task_spec(), op=op) for op in self.tasks or (self.task,)]
 
     def task_spec(self) -> TaskSpec:
         return TaskSpec(op=self.task, p=self.p, split=self.split, train_frac=self.train_frac,
@@ -110,6 +137,7 @@ class RunConfig:
         out = dataclasses.asdict(self)
         out["seed_with"] = list(self.seed_with)
         out["brain_families"] = list(self.brain_families)
+        out["tasks"] = list(self.tasks)
         return out
 
     @classmethod

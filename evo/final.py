@@ -109,7 +109,13 @@ def front_document(state: SearchState) -> dict[str, Any]:
             "pair_file": f"{FRONT_DIR}/{member_id(index, pair)}.json",
             "weights": [weights_file(pair, s) for s in final_seeds(state)],
         })
-    return {"generation": state.generation, "task": state.config.task_spec().to_dict(),
+        if state.config.tasks:  # multi-task: every task's own medians
+            members[-1]["per_task"] = {op: {key: median([r.get("per_task", {}).get(op, {}).get(key) for r in records])
+                                            for key in ("steps_to_threshold", "flops_to_threshold", "holdout_acc",
+                                                        "holdout_acc_at_threshold")}
+                                       for op in state.config.tasks}
+    multi = {"tasks": list(state.config.tasks), "task_cost": state.config.task_cost} if state.config.tasks else {}
+    return {"generation": state.generation, "task": state.config.task_spec().to_dict(), **multi,
             "speed_metric": state.config.speed_metric, "threshold": state.config.threshold,
             "budget": state.config.budget, "max_flops": state.config.max_flops, "members": members}
 

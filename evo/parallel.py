@@ -39,13 +39,19 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     from evo.tasks import TaskSpec
 
     _set_threads(job["threads"])
-    try:
-        return evaluate(Pair.from_dict(job["pair"]), TaskSpec.from_dict(job["task"]), seed=job["seed"],
+
+    def run_one(task: dict[str, Any]) -> dict[str, Any]:
+        return evaluate(Pair.from_dict(job["pair"]), TaskSpec.from_dict(task), seed=job["seed"],
                         budget=job["budget"], threshold=job["threshold"], eval_every=job["eval_every"],
                         max_flops=job["max_flops"], patience=job.get("patience", 0),
                         device=resolve_device(job["device"]),
                         report_holdout=job.get("report_holdout", False),
                         weights=job.get("weights", False))
+    try:
+        if job.get("tasks"):  # multi-task fitness: one run per task, merged (evo.multitask)
+            from evo.multitask import evaluate_tasks
+            return evaluate_tasks(run_one, job["tasks"], job["task_cost"])
+        return run_one(job["task"])
     except Exception as exc:  # noqa: BLE001  (recorded, never raised: see docstring)
         return _failed(job, exc)
 
@@ -86,7 +92,7 @@ def group_key(job: dict[str, Any]) -> str | None:
         width = feature_dim(EncoderGene.from_dict(job["pair"]["encoder"]), job["task"]["p"])
     except Exception:  # noqa: BLE001  (a bad gene fails in score_job, with its message)
         return None
-    if not supports(brain) or job.get("report_holdout"):  # re-checks train alone, as `train` repeats them
+    if not supports(brain) or job.get("report_holdout") or job.get("tasks"):  # re-checks and multi-task jobs alone
         return None
     settings = {k: v for k, v in job.items() if k not in ("pair", "seed")}
     return json.dumps([repr(shape_key(brain, width, 0, 0)), settings], sort_keys=True, default=str)

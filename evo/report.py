@@ -146,7 +146,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
 def markdown(run_dir: Path, state: SearchState, front: list[Member], pictures: dict[str, str | None]) -> str:
     config = state.config
     finished = (run_dir / FRONT).exists()
-    lines = [f"# grokevo run report: {config.task} mod {config.p}", "",
+    title = ", ".join(config.tasks) if config.tasks else config.task
+    lines = [f"# grokevo run report: {title} mod {config.p}", "",
              f"Run directory `{run_dir}`; generation {state.generation} of {config.generations} complete"
              f" ({'finished' if finished else 'still going or interrupted: figures are those saved so far'}).",
              f"Split {config.split} {config.train_frac:g} / select {config.select_frac:g} of the rest, "
@@ -180,6 +181,17 @@ def markdown(run_dir: Path, state: SearchState, front: list[Member], pictures: d
             f"{_fmt(med('steps_to_threshold')) if m.rechecks else 'not re-checked yet'} | {m.search.get('params')} | "
             f"{_fmt(med('select_acc') if m.rechecks else m.search.get('select_acc'))} | {_fmt(med('holdout_acc'))} | "
             f"`python -m evo train --pair {run_dir}/front/{m.id}.json` |")
+    if config.tasks:
+        from evo import transfer
+        lines += ["", "Per task (re-check medians: steps to the threshold on select / holdout at the end):", "",
+                  "| id | " + " | ".join(config.tasks) + " |", "|---|" + "---|" * len(config.tasks)]
+        for m in front:
+            def cell(op: str) -> str:
+                figures = [r.get("per_task", {}).get(op, {}) for r in m.rechecks] or [m.search["per_task"][op]]
+                steps = median([f.get("steps_to_threshold") for f in figures])
+                return f"{_fmt(steps) if steps is not None else 'missed'} / {_fmt(median([f.get('holdout_acc') for f in figures]))}"
+            lines.append(f"| {m.id} | " + " | ".join(cell(op) for op in config.tasks) + " |")
+        lines += [""] + transfer.markdown(list(state.cache.values()), list(config.tasks), config.task_cost)
     if not finished:
         lines += ["", "Pair files under front/ are written when the run finishes; until then, resume it: "
                       f"`python -m evo run --out {run_dir} --resume`."]

@@ -16,7 +16,7 @@ from evo.errors import UserError
 CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
                 "threshold", "eval_every", "patience", "seed", "final_seeds", "workers", "device", "backend",
-                "scheduler", "seed_with", "brain_families", "batched")
+                "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost")
 EVENTS = "events.jsonl"
 
 
@@ -29,7 +29,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
         if value is not None:
             values[name] = value
             explicit.add(name)
-    for name in ("seed_with", "brain_families"):
+    if "task" in explicit and values.get("tasks"):
+        raise UserError("--task and --tasks: give one (with --tasks, the first operation stands for the run)")
+    for name in ("seed_with", "brain_families", "tasks"):
         if isinstance(values.get(name), str):
             values[name] = [n for n in values[name].split(",") if n]
     return RunConfig.from_dict(values, "--config" if args.config else "options"), explicit
@@ -117,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
         checkpoint.save(run_dir, to_json(state))
         saved = state.generation
 
-    title = f"{config.task} mod {config.p}, {config.split} split {config.train_frac:g}, {config.schedule}"
+    tasks = f"{'+'.join(config.tasks)} ({config.task_cost} of costs)" if config.tasks else config.task
+    title = f"{tasks} mod {config.p}, {config.split} split {config.train_frac:g}, {config.schedule}"
     use_dashboard = not args.no_dashboard and sys.stdout.isatty()
     from evo.dashboard import Dashboard, PlainLog
     listener = (Dashboard(config.generations, state.generation + 1, title) if use_dashboard

@@ -46,7 +46,9 @@ def cost(record: dict[str, Any], metric: str) -> float:
         shortfall = max(0.0, record["threshold"] - best_select(record)) / record["threshold"]
     own_cap = record["steps_cap"] * record["flops_per_step"]
     settings = {"max_flops": record.get("max_flops") or own_cap, "budget": record["budget"]}
-    return cap(settings, metric) * 10 ** shortfall
+    # multi-task, summed cost: a miss is priced at every task's cap, so a reached pair still beats it
+    tasks = record.get("task_count", 1) if record.get("task_cost") == "sum" else 1
+    return cap(settings, metric) * tasks * 10 ** shortfall
 
 
 def objectives(record: dict[str, Any], metric: str) -> tuple[float, float]:

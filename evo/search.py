@@ -60,6 +60,8 @@ def run_settings(config: RunConfig) -> dict[str, Any]:
                 "device": resolve_device(config.device).type}
     if config.batched:  # named only when on, so that the keys of unbatched runs stay as they were
         settings["batched"] = True
+    if config.tasks:  # multi-task fitness, likewise named only when on
+        settings["tasks"], settings["task_cost"] = list(config.tasks), config.task_cost
     return settings
 
 
@@ -71,6 +73,9 @@ def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool
            "report_holdout": holdout}
     if holdout:
         out["weights"] = True
+    if config.tasks:
+        out["tasks"] = [spec.to_dict() for spec in config.task_specs()]
+        out["task_cost"] = config.task_cost
     return out
 
 
