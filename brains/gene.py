@@ -86,9 +86,25 @@ class BrainGene:
                                            "every step (Omnigrok, Liu et al. 2022)")
     grad_clip: float = gene_field(0.0, "float", lo=0.1, hi=100.0, off=0.0, log=True, p_on=0.2,
                                    doc="gradient norm clip; 0 = off")
+    # curriculum (evo.curriculum): train on earlier operations first, then stack new layers.
+    # The operations are indices into the run's --curriculum-pool (taken modulo its length),
+    # so a gene stays valid for any pool; runs without a pool hold these fields fixed.
+    curriculum: tuple[int, ...] = gene_field((), "ints", lo=0, hi=15, min_len=0, max_len=2, draw_len=(0, 2),
+                                             quiet=True, doc="earlier operations, as indices into the run's "
+                                                             "curriculum pool; () = none")
+    stack_hidden: tuple[int, ...] = gene_field((128,), "ints", lo=1, hi=1024, min_len=0, max_len=2, log=True,
+                                               draw=(32, 512), draw_len=(1, 1), when="curriculum!=()", quiet=True,
+                                               doc="hidden widths of the layers each later stage stacks on")
+    stack_freeze: bool = gene_field(False, "bool", when="curriculum!=()", quiet=True,
+                                    doc="keep the earlier stages' layers fixed")
+    stack_read: str = gene_field("answer", "choice", choices=("answer", "scores"), when="curriculum!=()",
+                                 quiet=True, doc="what stacked layers read of the trained brain: its answer "
+                                                 "as a one-hot, or its raw scores")
 
     def __post_init__(self) -> None:
         genome.validate(self)
+        if self.curriculum and self.family != "mlp":
+            raise genome.GeneError("BrainGene.curriculum: only the mlp family stacks layers (evo.curriculum)")
         if self.family == "transformer" and self.d_model % self.n_heads:
             raise genome.GeneError(
                 f"BrainGene.n_heads: {self.n_heads} does not divide d_model {self.d_model}")

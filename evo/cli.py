@@ -110,6 +110,9 @@ def build_parser() -> Parser:
                           "two or more; the first stands for the run where one task is needed)")
     run.add_argument("--task-cost", choices=("sum", "max"),
                      help="with --tasks, a pair's cost: the tasks' costs summed (default) or the worst")
+    run.add_argument("--curriculum-pool", metavar="OPS",
+                     help="let the search evolve curricula: earlier operations drawn from these (comma "
+                          "list; auto = the partial sums of the task's expression); default: none")
     g = run.add_argument_group("search")
     g.add_argument("--generations", type=positive_int, help="generations, the initial one included (default 50)")
     g.add_argument("--population", type=positive_int, help="encoders and brains kept per side (default 16)")

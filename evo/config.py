@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from evo.errors import UserError, read_text
-from evo.tasks import SEED_LIMIT, TaskError, TaskSpec, canonical_op, make_split
+from evo.expr import ExprError, partial_sums
+from evo.tasks import NAMED, SEED_LIMIT, TaskError, TaskSpec, canonical_op, make_split
 
 SCHEDULES = ("alternate", "joint")
 SPEED_METRICS = ("flops", "steps", "seconds")
@@ -62,6 +63,9 @@ class RunConfig:
     # standing in for `task`; their costs summed or the worst taken.
     tasks: tuple[str, ...] = ()
     task_cost: str = "sum"
+    # Curriculum genes (evo.curriculum) vary only when a pool of earlier operations is given;
+    # ("auto",) stands for the partial sums of the task's expression (evo.expr.partial_sums).
+    curriculum_pool: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -105,6 +109,7 @@ class RunConfig:
                             f"got {self.brain_families!r}")
         object.__setattr__(self, "brain_families", tuple(self.brain_families))
         self._check_tasks()
+        self._check_pool()
         for spec in self.task_specs():
             make_split(spec)  # raises TaskError naming the field, before any training
 
@@ -125,6 +130,24 @@ class RunConfig:
         object.__setattr__(self, "tasks", tasks)
         object.__setattr__(self, "task", tasks[0])
 
+    def _check_pool(self) -> None:
+        pool = self.curriculum_pool
+        if isinstance(pool, str) or not all(isinstance(t, str) for t in pool):
+            raise UserError(f"--curriculum-pool: expected a comma list of operations, got {pool!r}")
+        if tuple(pool) == ("auto",):
+            try:
+                pool = tuple(partial_sums(NAMED.get(self.task, self.task)))
+            except ExprError:
+                pool = ()
+            if not pool:
+                raise UserError(f"--curriculum-pool: auto needs a task that is a sum of terms; {self.task!r} "
+                                "is not: name the operations")
+        try:
+            pool = tuple(canonical_op(t) for t in pool)
+        except TaskError as exc:
+            raise UserError(f"--curriculum-pool: {exc}") from None
+        object.__setattr__(self, "curriculum_pool", pool)
+
     def task_specs(self) -> list[TaskSpec]:
         """One spec per operation scored: the `tasks`, or the one `task`."""
         return [dataclasses.replace(self.task_spec(), op=op) for op in self.tasks or (self.task,)]
@@ -138,6 +161,7 @@ class RunConfig:
         out["seed_with"] = list(self.seed_with)
         out["brain_families"] = list(self.brain_families)
         out["tasks"] = list(self.tasks)
+        out["curriculum_pool"] = list(self.curriculum_pool)
         return out
 
     @classmethod

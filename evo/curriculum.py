@@ -18,7 +18,7 @@ from torch import nn
 from brains.layers import activation
 from brains.models import count_params
 from brains.train import TrainData, train
-from evo.evaluate import Prepared, features, holdout_curve, prepare, record_of
+from evo.evaluate import Prepared, features, holdout_curve, prepare, record_of, state_bytes
 from evo.pair import Pair
 from evo.tasks import TaskSpec, evaluate_op
 
@@ -77,10 +77,11 @@ def stage_data(prep: Prepared, op: str) -> TrainData:
 def evaluate_curriculum(pair: Pair, ops: list[str], task: TaskSpec, *, seed: int, budget: int,
                         threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
                         patience: int = 0, device: torch.device | str = "cpu", new_hidden: tuple[int, ...] = (128,),
-                        freeze: bool = False, read: str = "answer") -> dict[str, Any]:
+                        freeze: bool = False, read: str = "answer", report_holdout: bool = True,
+                        weights: bool = False) -> dict[str, Any]:
     """Train on ops[0], ops[1], ... in turn (each stage up to `budget` steps, stopping at the
-    threshold; the last goes on to the cap, as `train` does); the record of the last stage,
-    holdout included, with the curriculum's totals."""
+    threshold; with `report_holdout`, the last goes on to the cap, as `train` does); the
+    record of the last stage, holdout included when asked, with the curriculum's totals."""
     target = replace(task, op=ops[-1])
     prep = prepare(pair, target, seed, torch.device(device))
     in_width = prep.data.x_train[0].numel()
@@ -95,13 +96,16 @@ def evaluate_curriculum(pair: Pair, ops: list[str], task: TaskSpec, *, seed: int
         data = prep.data if op == target.op else stage_data(prep, op)  # the target's data is ready
         result = train(prep.model, data, pair.brain, seed=seed + k, budget=budget,
                        threshold=threshold, eval_every=eval_every, max_flops=max_flops, patience=patience,
-                       run_on=last, extra=holdout_curve(prep) if last else None)
+                       run_on=last and report_holdout,
+                       extra=holdout_curve(prep) if last and report_holdout else None)
         stages.append({"op": op, "steps_run": result.steps_run, "steps_to_threshold": result.steps_to_threshold,
                        "flops_per_step": result.flops_per_step, "seconds": result.seconds,
                        "select_acc": result.select_acc, "train_acc": result.train_acc,
                        "params": count_params(prep.model), "curve": result.curve})
     record = record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
-                       max_flops=max_flops, patience=patience, report_holdout=True)
+                       max_flops=max_flops, patience=patience, report_holdout=report_holdout)
+    if weights:
+        record["weights"] = state_bytes(prep.model)
     before = stages[:-1]
     earlier_steps = sum(s["steps_run"] for s in before)
     earlier_flops = sum(s["steps_run"] * s["flops_per_step"] for s in before)
@@ -116,3 +120,12 @@ def evaluate_curriculum(pair: Pair, ops: list[str], task: TaskSpec, *, seed: int
         "last_stage_steps_to_threshold": reached,
     })
     return record
+
+
+def evaluate_gene_curriculum(pair: Pair, pool: list[str], task: TaskSpec, **run: Any) -> dict[str, Any]:
+    """The curriculum a brain gene asks for: its indices into the run's pool (modulo its
+    length) name the earlier operations, its stack fields the new layers."""
+    brain = pair.brain
+    ops = [pool[i % len(pool)] for i in brain.curriculum] + [task.op]
+    return evaluate_curriculum(pair, ops, task, new_hidden=brain.stack_hidden, freeze=brain.stack_freeze,
+                               read=brain.stack_read, **run)

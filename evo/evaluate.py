@@ -137,10 +137,15 @@ def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: f
     record = record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
                        max_flops=max_flops, patience=patience, report_holdout=report_holdout)
     if weights:
-        buffer = io.BytesIO()
-        torch.save({k: v.detach().cpu() for k, v in prep.model.state_dict().items()}, buffer)
-        record["weights"] = buffer.getvalue()
+        record["weights"] = state_bytes(prep.model)
     return record
+
+
+def state_bytes(model: torch.nn.Module) -> bytes:
+    """The trained state dict as torch.save bytes (inspect loads them with weights_only)."""
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buffer)
+    return buffer.getvalue()
 
 
 def group_key(prep: Prepared) -> tuple | None:

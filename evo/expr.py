@@ -153,3 +153,42 @@ def evaluate(node: Node, x: np.ndarray, y: np.ndarray, p: int) -> tuple[np.ndarr
         return a * b % p, ok
     inverse = np.array([pow(int(v), p - 2, p) for v in range(p)], dtype=np.int64)  # Fermat: p is prime
     return a * inverse[b] % p, ok & (b != 0)
+
+
+def to_text(node: Node, outer: int = 0) -> str:
+    """The expression as text, parenthesised only where the grammar needs it."""
+    if not isinstance(node, tuple):
+        return str(node)
+    op = node[0]
+    if op in ("+", "-"):
+        text, level = f"{to_text(node[1], 1)}{op}{to_text(node[2], 2)}", 1
+    elif op in ("*", "/"):
+        text, level = f"{to_text(node[1], 2)}{op}{to_text(node[2], 3)}", 2
+    elif op == "neg":
+        text, level = f"-{to_text(node[1], 3)}", 2
+    else:
+        text, level = f"{to_text(node[1], 4)}^{node[2]}", 4
+    return f"({text})" if outer > level else text
+
+
+def terms(node: Node) -> list[Node]:
+    """The top-level summands of an expression (a subtracted one negated)."""
+    if isinstance(node, tuple) and node[0] in ("+", "-"):
+        right = node[2] if node[0] == "+" else ("neg", node[2])
+        return terms(node[1]) + [right]
+    return [node]
+
+
+def partial_sums(text: str) -> list[str]:
+    """Sums of every proper, non-empty subset of the expression's top-level summands, in
+    order: the simpler operations a curriculum can learn first (x^3+x*y^2+y gives x^3,
+    x*y^2, y, x^3+x*y^2, x^3+y and x*y^2+y)."""
+    parts = terms(parse(text))
+    out = []
+    for mask in range(1, 2 ** len(parts) - 1):
+        chosen = [part for i, part in enumerate(parts) if mask >> i & 1]
+        node = chosen[0]
+        for part in chosen[1:]:
+            node = ("-", node, part[1]) if isinstance(part, tuple) and part[0] == "neg" else ("+", node, part)
+        out.append(to_text(node))
+    return sorted(out, key=lambda t: len(terms(parse(t))))  # stable: fewer summands first

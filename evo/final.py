@@ -109,6 +109,9 @@ def front_document(state: SearchState) -> dict[str, Any]:
             "pair_file": f"{FRONT_DIR}/{member_id(index, pair)}.json",
             "weights": [weights_file(pair, s) for s in final_seeds(state)],
         })
+        if pair.brain.curriculum:  # the earlier operations its indices name in this run's pool
+            pool = state.config.curriculum_pool
+            members[-1]["curriculum_ops"] = [pool[i % len(pool)] for i in pair.brain.curriculum]
         if state.config.tasks:  # multi-task: every task's own medians
             members[-1]["per_task"] = {op: {key: median([r.get("per_task", {}).get(op, {}).get(key) for r in records])
                                             for key in ("steps_to_threshold", "flops_to_threshold", "holdout_acc",
@@ -140,6 +143,7 @@ def write_front(state: SearchState, run_dir: Path) -> dict[str, Any]:
             **ind.gene.to_dict(), "task": doc["task"], "budget": state.config.budget,
             "max_flops": state.config.max_flops, "threshold": state.config.threshold,
             "eval_every": state.config.eval_every, "patience": state.config.patience,
-            "seed": state.config.seed})
+            "seed": state.config.seed,
+            **({"curriculum_pool": list(state.config.curriculum_pool)} if ind.gene.brain.curriculum else {})})
     _write_json(run_dir / FRONT, doc)
     return doc

@@ -41,6 +41,15 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     _set_threads(job["threads"])
 
     def run_one(task: dict[str, Any]) -> dict[str, Any]:
+        pair = Pair.from_dict(job["pair"])
+        if pair.brain.curriculum:  # earlier operations first (evo.curriculum)
+            from evo.curriculum import evaluate_gene_curriculum
+            return evaluate_gene_curriculum(pair, job["curriculum_pool"], TaskSpec.from_dict(task),
+                                            seed=job["seed"], budget=job["budget"], threshold=job["threshold"],
+                                            eval_every=job["eval_every"], max_flops=job["max_flops"],
+                                            patience=job.get("patience", 0), device=resolve_device(job["device"]),
+                                            report_holdout=job.get("report_holdout", False),
+                                            weights=job.get("weights", False))
         return evaluate(Pair.from_dict(job["pair"]), TaskSpec.from_dict(task), seed=job["seed"],
                         budget=job["budget"], threshold=job["threshold"], eval_every=job["eval_every"],
                         max_flops=job["max_flops"], patience=job.get("patience", 0),
@@ -92,8 +101,8 @@ def group_key(job: dict[str, Any]) -> str | None:
         width = feature_dim(EncoderGene.from_dict(job["pair"]["encoder"]), job["task"]["p"])
     except Exception:  # noqa: BLE001  (a bad gene fails in score_job, with its message)
         return None
-    if not supports(brain) or job.get("report_holdout") or job.get("tasks"):  # re-checks and multi-task jobs alone
-        return None
+    if not supports(brain) or brain.curriculum or job.get("report_holdout") or job.get("tasks"):
+        return None  # re-checks, curricula and multi-task jobs train alone
     settings = {k: v for k, v in job.items() if k not in ("pair", "seed")}
     return json.dumps([repr(shape_key(brain, width, 0, 0)), settings], sort_keys=True, default=str)
 

@@ -63,8 +63,10 @@ def best(pop: list[GeneBox], k: int) -> list[GeneBox]:
 
 
 def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
-              is_valid: Callable[[Any], bool], cx_prob: float = 0.3) -> list[GeneBox]:
-    """n new genes, none behaving like a current member or like each other."""
+              is_valid: Callable[[Any], bool], cx_prob: float = 0.3,
+              frozen: frozenset[str] = frozenset()) -> list[GeneBox]:
+    """n new genes, none behaving like a current member or like each other; `frozen`
+    fields are left as they are (evo.variation)."""
     seen = {gene_key(ind.gene) for ind in pop}
     children: list[GeneBox] = []
     for _ in range(n * variation.TRIES):
@@ -73,8 +75,8 @@ def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
         a, b = (rng.sample(pop, 2) if len(pop) > 1 else (pop[0], pop[0]))
         gene = a.gene
         if rng.random() < cx_prob and a is not b:
-            gene = variation.crossover(a.gene, b.gene, rng, is_valid)
-        gene = variation.mutate(gene, rng, is_valid)
+            gene = variation.crossover(a.gene, b.gene, rng, is_valid, frozen)
+        gene = variation.mutate(gene, rng, is_valid, frozen=frozen)
         if gene_key(gene) not in seen:
             seen.add(gene_key(gene))
             children.append(boxed(kind, gene))

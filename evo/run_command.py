@@ -16,7 +16,7 @@ from evo.errors import UserError
 CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
                 "threshold", "eval_every", "patience", "seed", "final_seeds", "workers", "device", "backend",
-                "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost")
+                "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost", "curriculum_pool")
 EVENTS = "events.jsonl"
 
 
@@ -31,7 +31,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
             explicit.add(name)
     if "task" in explicit and values.get("tasks"):
         raise UserError("--task and --tasks: give one (with --tasks, the first operation stands for the run)")
-    for name in ("seed_with", "brain_families", "tasks"):
+    for name in ("seed_with", "brain_families", "tasks", "curriculum_pool"):
         if isinstance(values.get(name), str):
             values[name] = [n for n in values[name].split(",") if n]
     return RunConfig.from_dict(values, "--config" if args.config else "options"), explicit

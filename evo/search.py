@@ -29,6 +29,7 @@ from evo.recipes import get_recipe
 from evo.scoring import pair_key, reached, run_key
 
 Emit = Callable[..., None]
+CURRICULUM_FIELDS = frozenset({"curriculum", "stack_hidden", "stack_freeze", "stack_read"})
 
 
 @dataclass
@@ -62,6 +63,8 @@ def run_settings(config: RunConfig) -> dict[str, Any]:
         settings["batched"] = True
     if config.tasks:  # multi-task fitness, likewise named only when on
         settings["tasks"], settings["task_cost"] = list(config.tasks), config.task_cost
+    if config.curriculum_pool:
+        settings["curriculum_pool"] = list(config.curriculum_pool)
     return settings
 
 
@@ -73,6 +76,8 @@ def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool
            "report_holdout": holdout}
     if holdout:
         out["weights"] = True
+    if config.curriculum_pool and pair.brain.curriculum:
+        out["curriculum_pool"] = list(config.curriculum_pool)
     if config.tasks:
         out["tasks"] = [spec.to_dict() for spec in config.task_specs()]
         out["task_cost"] = config.task_cost
@@ -87,6 +92,8 @@ class Search:
         families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
                                                       for n in self.config.seed_with}
         self.brain_ok = lambda gene: gene.family in families
+        # the curriculum genes vary only in runs given a pool of earlier operations
+        self.brain_frozen = frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS
 
     # -- scoring -------------------------------------------------------------------------
     def score(self, pairs: list[Pair]) -> list[GeneBox]:
@@ -126,7 +133,7 @@ class Search:
         while len(encoders) < config.population:
             encoders.append(variation.random_gene(EncoderGene, rng, self.encoder_ok))
         while len(brains) < config.population:
-            brains.append(variation.random_gene(BrainGene, rng, self.brain_ok))
+            brains.append(variation.random_gene(BrainGene, rng, self.brain_ok, frozen=self.brain_frozen))
         self.state.encoders = [boxed("encoder", g) for g in encoders[:config.population]]
         self.state.brains = [boxed("brain", g) for g in brains[:config.population]]
         n, r = config.population, config.partners
@@ -147,7 +154,8 @@ class Search:
         mine = state.encoders if kind == "encoder" else state.brains
         other = state.brains if kind == "encoder" else state.encoders
         ok = self.encoder_ok if kind == "encoder" else self.brain_ok
-        children = popmod.offspring(kind, mine, config.offspring, state.rng, ok)
+        children = popmod.offspring(kind, mine, config.offspring, state.rng, ok,
+                                    frozen=self.brain_frozen if kind == "brain" else frozenset())
         partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
                  for c in children for p in partners]
@@ -172,7 +180,8 @@ class Search:
             parent = rng.choice(state.pairs).gene
             side = rng.choice(("encoder", "brain", "both"))
             encoder = variation.mutate(parent.encoder, rng, self.encoder_ok) if side != "brain" else parent.encoder
-            brain = variation.mutate(parent.brain, rng, self.brain_ok) if side != "encoder" else parent.brain
+            brain = variation.mutate(parent.brain, rng, self.brain_ok, frozen=self.brain_frozen) \
+                if side != "encoder" else parent.brain
             child = Pair(encoder, brain)
             if pair_key(child) not in seen:
                 seen.add(pair_key(child))

@@ -74,6 +74,9 @@ def run_train(args: argparse.Namespace) -> int:
         ops, widths = curriculum_options(args)
         record = evaluate_curriculum(pair, ops, task, **run, device=device, new_hidden=widths, freeze=args.freeze,
                                      read=args.reads)
+    elif pair.brain.curriculum:  # a searched pair whose brain carries a curriculum gene
+        from evo.curriculum import evaluate_gene_curriculum
+        record = evaluate_gene_curriculum(pair, _curriculum_pool(args), task, **run, device=device)
     elif args.json:
         record = evaluate(pair, task, **run, device=device, report_holdout=True)
     else:
@@ -89,6 +92,20 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         _print_summary(record)
     return 0
+
+
+def _curriculum_pool(args: argparse.Namespace) -> list[str]:
+    """The pool a curriculum gene's indices refer to: the run's, written into its pair files."""
+    from evo.tasks import canonical_op
+
+    pool = load_pair(args.pair)[1].get("curriculum_pool") if args.pair else None
+    if not isinstance(pool, list) or not pool or not all(isinstance(op, str) for op in pool):
+        raise UserError("--pair: the brain has a curriculum gene but the file names no curriculum_pool "
+                        "(a list of operations)")
+    try:
+        return [canonical_op(op) for op in pool]
+    except ValueError as exc:
+        raise UserError(f"--pair: curriculum_pool: {exc}") from None
 
 
 def curriculum_options(args: argparse.Namespace) -> tuple[list[str], tuple[int, ...]]:

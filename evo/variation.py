@@ -101,10 +101,11 @@ def _first_valid(make: Callable[[], G], fallback: G, is_valid: Callable[[G], boo
 
 
 def random_gene(cls: type[G], rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True,
-                priors: bool = True, **fixed: Any) -> G:
-    """A gene drawn field by field from its declared ranges (`fixed` pins some fields);
-    `priors=False` ignores the fields' `p_on` (every switch on half the time)."""
-    specs = genome.specs(cls)
+                priors: bool = True, frozen: frozenset[str] = frozenset(), **fixed: Any) -> G:
+    """A gene drawn field by field from its declared ranges (`fixed` pins some fields to
+    values, `frozen` to their defaults, drawing nothing for them); `priors=False` ignores
+    the fields' `p_on` (every switch on half the time)."""
+    specs = {name: spec for name, spec in genome.specs(cls).items() if name not in frozen}
 
     def make() -> G:
         return cls(**{name: fixed[name] if name in fixed else draw_value(spec, rng, priors)
@@ -116,11 +117,12 @@ def random_gene(cls: type[G], rng: random.Random, is_valid: Callable[[G], bool] 
 
 
 def mutate(gene: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True,
-           n_fields: int = 2) -> G:
+           n_fields: int = 2, frozen: frozenset[str] = frozenset()) -> G:
     """Change 1..n_fields of the fields that matter for this gene (picking `family` is a
-    family switch), so that a mutant never differs only in fields nothing reads."""
+    family switch), so that a mutant never differs only in fields nothing reads; `frozen`
+    fields (what the run holds fixed) are never picked."""
     specs = genome.specs(gene)
-    names = [name for name, spec in specs.items() if genome.is_active(gene, spec)]
+    names = [name for name, spec in specs.items() if genome.is_active(gene, spec) and name not in frozen]
 
     def make() -> G:
         chosen = rng.sample(names, rng.randint(1, n_fields))
@@ -129,8 +131,10 @@ def mutate(gene: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g
     return _first_valid(make, gene, lambda g: genome.active(g) != genome.active(gene) and is_valid(g))
 
 
-def crossover(a: G, b: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True) -> G:
-    """Uniform crossover: each field from either parent."""
+def crossover(a: G, b: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True,
+              frozen: frozenset[str] = frozenset()) -> G:
+    """Uniform crossover: each field (but the `frozen`, kept from `a`) from either parent."""
     def make() -> G:
-        return dataclasses.replace(a, **{n: getattr(b, n) for n in genome.specs(a) if rng.random() < 0.5})
+        return dataclasses.replace(a, **{n: getattr(b, n) for n in genome.specs(a)
+                                         if n not in frozen and rng.random() < 0.5})
     return _first_valid(make, a, is_valid)

@@ -35,6 +35,8 @@ class FieldSpec:
     `p_on` is the chance that a random draw switches the feature on (a bool True, a field
     with an `off` value not off): mechanisms that most recipes do without start rare, so
     that a random population is not mostly made of them; mutation still toggles them.
+    `quiet` leaves the field out of JSON while it holds its default, so that genes written
+    before the field existed keep their keys and files (the curriculum fields).
     `draw` (lo, hi) narrows where random draws land (for "ints", the items) and `draw_len`
     the length of a drawn "ints": the declared range is what is valid and what mutation can
     reach, the draw range is where a network trains at all in a few hundred steps (a random
@@ -54,15 +56,17 @@ class FieldSpec:
     p_on: float = 0.5
     draw: tuple[float, float] | None = None
     draw_len: tuple[int, int] | None = None
+    quiet: bool = False
 
 
 def gene_field(default: Any, kind: str, *, lo: float | None = None, hi: float | None = None,
                choices: Iterable[str] = (), min_len: int = 0, max_len: int = 0,
                log: bool = False, off: float | None = None, when: str = "", doc: str = "",
                p_on: float = 0.5, draw: tuple[float, float] | None = None,
-               draw_len: tuple[int, int] | None = None) -> Any:
+               draw_len: tuple[int, int] | None = None, quiet: bool = False) -> Any:
     """A dataclass field whose metadata declares its range."""
-    spec = FieldSpec(kind, lo, hi, tuple(choices), min_len, max_len, log, off, when, doc, p_on, draw, draw_len)
+    spec = FieldSpec(kind, lo, hi, tuple(choices), min_len, max_len, log, off, when, doc, p_on, draw, draw_len,
+                     quiet)
     return field(default=default, metadata={"spec": spec})
 
 
@@ -151,16 +155,18 @@ def is_active(gene: Any, spec: FieldSpec) -> bool:
 def active(gene: Any) -> dict[str, Any]:
     """The JSON dict of the fields that matter: two genes with equal `active` dicts behave
     the same, so a cache keyed on it never trains the same behaviour twice."""
-    return {name: value for (name, spec), value in zip(specs(gene).items(), to_dict(gene).values())
-            if is_active(gene, spec)}
+    declared = specs(gene)
+    return {name: value for name, value in to_dict(gene).items() if is_active(gene, declared[name])}
 
 
 def to_dict(gene: Any) -> dict[str, Any]:
-    """A JSON-ready dict of the gene (tuples become lists)."""
+    """A JSON-ready dict of the gene (tuples become lists; quiet fields at their default left out)."""
     out: dict[str, Any] = {}
-    for name in specs(gene):
-        value = getattr(gene, name)
-        out[name] = list(value) if isinstance(value, tuple) else value
+    for f in dataclasses.fields(gene):
+        value = getattr(gene, f.name)
+        if f.metadata["spec"].quiet and value == f.default:
+            continue
+        out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
 
 
