@@ -113,6 +113,10 @@ BAD_INPUTS = [
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--task", "x +* y"], "task"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--train-frac", "0.999", "--p", "5"], "train_frac"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--backend", "dask"], "--scheduler"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--task", "mul", "--curriculum-pool", "auto"], "sum of terms"),
+    (lambda tmp: ["run", "--out", str(tmp / "r"), "--curriculum-pool", "add,pow"], "--curriculum-pool"),
+    (lambda tmp: ["train", "--pair", pair_file(tmp, json.dumps(
+        {**GOOD, "brain": {**GOOD["brain"], "curriculum": [0]}}))], "curriculum_pool"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--tasks", "add"], "two or more different"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--tasks", "add,add"], "two or more different"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--tasks", "add,pow"], "--tasks"),
