@@ -93,6 +93,9 @@ def run_inspect(args: argparse.Namespace) -> int:
     from evo.train_command import resolve
 
     pair, task, run = resolve(args)
+    if pair.brain.curriculum:
+        raise UserError("inspect: a pair with a curriculum gene stacks layers on its brain; inspect reads a "
+                        "single brain's input side and does not take it (train it with `train --pair`)")
     device = resolve_device(args.device)
     png = Path(args.png or f"inspect-{args.recipe or Path(args.pair).stem}.png")
     prep = prepare(pair, task, run["seed"], device)

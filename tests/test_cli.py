@@ -117,6 +117,8 @@ BAD_INPUTS = [
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--curriculum-pool", "add,pow"], "--curriculum-pool"),
     (lambda tmp: ["train", "--pair", pair_file(tmp, json.dumps(
         {**GOOD, "brain": {**GOOD["brain"], "curriculum": [0]}}))], "curriculum_pool"),
+    (lambda tmp: ["inspect", "--pair", pair_file(tmp, json.dumps(
+        {**GOOD, "brain": {**GOOD["brain"], "curriculum": [0]}, "curriculum_pool": ["x"]}))], "curriculum gene"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--tasks", "add"], "two or more different"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--tasks", "add,add"], "two or more different"),
     (lambda tmp: ["run", "--out", str(tmp / "r"), "--tasks", "add,pow"], "--tasks"),
