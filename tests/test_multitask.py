@@ -83,3 +83,19 @@ def test_a_multi_task_search_scores_each_task_as_a_lone_run_would(tmp_path, caps
     assert all(set(m["per_task"]) == {"add", "mul"} for m in front["members"])
     assert main(["report", str(out)]) == 0
     assert "Which encoders transfer" in (out / "report.md").read_text()
+
+
+def test_transfer_counts_reached_tasks_by_family_and_encoder():
+    from evo import transfer
+
+    def record(family, dim, add, mul):
+        return {"encoder": {"family": family, "dim": dim},
+                "per_task": {"add": {"steps_to_threshold": add}, "mul": {"steps_to_threshold": mul}}}
+    records = [record("onehot", 64, 50, None), record("onehot", 64, 60, 70), record("fourier", 32, None, None),
+               {"failed": True, "encoder": {"family": "fourier"}}, {"encoder": {"family": "scalar"}}]
+    fams = transfer.tally(records, ["add", "mul"], "family")
+    assert fams == {"onehot": {"pairs": 2, "reached": {"add": 2, "mul": 1}, "all": 1},
+                    "fourier": {"pairs": 1, "reached": {"add": 0, "mul": 0}, "all": 0}}
+    assert len(transfer.tally(records, ["add", "mul"], "encoder")) == 2
+    text = "\n".join(transfer.markdown(records, ["add", "mul"], "max"))
+    assert "| onehot | 2 | 2 (100%) | 1 (50%) | 1 (50%) |" in text and "the worst" in text
