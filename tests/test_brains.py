@@ -21,6 +21,8 @@ def brain_genes(draw):
     data["n_heads"] = draw(st.sampled_from([h for h in range(1, 9) if data["d_model"] % h == 0]))
     if data["family"] == "ff" and not data["hidden"]:
         data["hidden"] = [draw(st.integers(1, 1024))]
+    if data["family"] != "mlp":  # only MLPs stack curriculum layers
+        data["curriculum"] = []
     return BrainGene.from_dict(data)
 
 
