@@ -46,11 +46,15 @@ TARGET = 0.99
 
 
 def to_holdout(record: dict[str, Any], target: float = TARGET) -> tuple[int | None, float | None]:
-    """(step, seconds) of the first evaluation with holdout accuracy >= target, or Nones."""
+    """(step, seconds) of the first evaluation with holdout accuracy >= target, or Nones.
+    A curriculum's curve and run figures are its last stage's: the earlier stages' steps
+    and seconds are added, as they are to its cost."""
     step = next((pt["step"] for pt in record.get("curve", []) if (pt.get("holdout_acc") or 0) >= target), None)
     if step is None or not record.get("steps_run"):
         return None, None
-    return step, record["seconds"] * step / record["steps_run"]
+    earlier = record.get("curriculum", {}).get("stages", [])[:-1]
+    return (sum(s["steps_run"] for s in earlier) + step,
+            sum(s["seconds"] for s in earlier) + record["seconds"] * step / record["steps_run"])
 
 
 def search_row(op: str, p: int, generations: int, extra: list[str]) -> dict[str, Any]:
