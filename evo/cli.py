@@ -8,6 +8,7 @@ import sys
 from typing import Callable, NoReturn, Sequence
 
 from evo.config import BACKENDS, SCHEDULES, SPEED_METRICS
+from evo.scoring import MISS_RANKS
 from evo.errors import UserError
 from evo.tasks import NAMED, OPERATIONS, PAIRS, SEED_LIMIT, SPLITS, TaskError
 from genome import GeneError
@@ -120,6 +121,9 @@ def build_parser() -> Parser:
     g.add_argument("--partners", type=positive_int, help="top partners each child is scored with (default 2)")
     g.add_argument("--schedule", choices=SCHEDULES, help="alternate (default) or joint")
     g.add_argument("--speed-metric", choices=SPEED_METRICS, help="generalization cost: flops (default), steps, seconds")
+    g.add_argument("--rank-misses", choices=MISS_RANKS,
+                   help="survival of pairs that missed the threshold: by cost and size like any pair "
+                        "(size, default) or by their shortfall alone (shortfall)")
     g.add_argument("--budget", type=positive_int, help="step cap per training run (default 300)")
     g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 1e11)")
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")

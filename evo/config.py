@@ -14,6 +14,7 @@ from typing import Any
 
 from evo.errors import UserError, read_text
 from evo.expr import ExprError, partial_sums
+from evo.scoring import MISS_RANKS
 from evo.tasks import NAMED, SEED_LIMIT, TaskError, TaskSpec, canonical_op, make_split
 
 SCHEDULES = ("alternate", "joint")
@@ -66,6 +67,9 @@ class RunConfig:
     # Curriculum genes (evo.curriculum) vary only when a pool of earlier operations is given;
     # ("auto",) stands for the partial sums of the task's expression (evo.expr.partial_sums).
     curriculum_pool: tuple[str, ...] = ()
+    # How survival ranks pairs that missed the threshold (evo.scoring.objectives): by cost
+    # and size like any pair, or by their shortfall alone.
+    rank_misses: str = "size"
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -75,7 +79,7 @@ class RunConfig:
                 raise UserError(f"--{name.replace('_', '-')}: must be a whole number >= 1, got {value!r}")
         if self.partners > self.population:
             raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
-        for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS),
+        for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
                               ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "

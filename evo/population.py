@@ -34,12 +34,12 @@ class BestPairs:
     (log cost, log size, pair key), a total order, so the result never depends on the order
     records arrive in."""
 
-    def __init__(self, metric: str):
-        self.metric = metric
+    def __init__(self, metric: str, misses: str = "size"):
+        self.metric, self.misses = metric, misses
         self.best: dict[str, tuple[float, float, str]] = {}
 
     def add(self, pair: Pair, record: dict[str, Any]) -> tuple[float, float]:
-        values = objectives(record, self.metric)
+        values = objectives(record, self.metric, self.misses)
         entry = (*values, pair_key(pair))
         for key in (gene_key(pair.encoder), gene_key(pair.brain)):
             if key not in self.best or entry < self.best[key]:

@@ -151,7 +151,8 @@ def markdown(run_dir: Path, state: SearchState, front: list[Member], pictures: d
              f"Run directory `{run_dir}`; generation {state.generation} of {config.generations} complete"
              f" ({'finished' if finished else 'still going or interrupted: figures are those saved so far'}).",
              f"Split {config.split} {config.train_frac:g} / select {config.select_frac:g} of the rest, "
-             f"schedule {config.schedule}, speed metric {config.speed_metric}, budget {config.budget} steps, "
+             f"schedule {config.schedule}, speed metric {config.speed_metric}, misses ranked by {config.rank_misses}, "
+             f"budget {config.budget} steps, "
              f"threshold {config.threshold:g} on select, seed {config.seed}; {len(state.cache)} pairs trained.",
              "", "Holdout accuracy appears only in the re-checks of the front, after the search.", ""]
     captions = {

@@ -11,6 +11,7 @@ from evo.pair import Pair
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
 SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
 WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored
+MISS_RANKS = ("size", "shortfall")
 
 
 def best_select(record: dict[str, Any]) -> float:
@@ -51,13 +52,21 @@ def cost(record: dict[str, Any], metric: str) -> float:
     return cap(settings, metric) * tasks * 10 ** shortfall
 
 
-def objectives(record: dict[str, Any], metric: str) -> tuple[float, float]:
+def objectives(record: dict[str, Any], metric: str, misses: str = "size") -> tuple[float, float]:
     """(log10 cost, log10 params): on log scales the crowding distance weighs a decade of
-    cost like a decade of size."""
+    cost like a decade of size.
+
+    `misses="shortfall"` gives a run that missed the threshold the worst size, so that
+    misses are ranked by their shortfall alone: a near-chance network that is merely small
+    has no generalization speed to trade against its size, and under `size` a search where
+    nothing reaches drifts to the smallest networks (x^3+x*y^2+y: README)."""
     if record.get("failed"):
         return WORST  # never dominating anything, never a partner of choice
+    if misses not in MISS_RANKS:
+        raise ValueError(f"misses: {misses!r} is not one of {', '.join(MISS_RANKS)}")
     c = cost(record, metric)
-    return (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], math.log10(max(1, record["params"])))
+    size = WORST[1] if misses == "shortfall" and not reached(record) else math.log10(max(1, record["params"]))
+    return (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], size)
 
 
 def pair_key(pair: Pair) -> str:

@@ -49,7 +49,7 @@ class SearchState:
 
     def __post_init__(self) -> None:
         if self.best is None:
-            self.best = popmod.BestPairs(self.config.speed_metric)
+            self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses)
 
 
 def run_settings(config: RunConfig) -> dict[str, Any]:

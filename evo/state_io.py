@@ -64,7 +64,8 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None) -> SearchSta
 
     def scored(data: dict[str, Any]):
         pair = Pair.from_dict(data)
-        return boxed("pair", pair, objectives(state.cache[run_key(pair, settings)], config.speed_metric))
+        return boxed("pair", pair, objectives(state.cache[run_key(pair, settings)], config.speed_metric,
+                                             config.rank_misses))
     state.pairs = [scored(p) for p in doc["pairs"]]
     # HallOfFame keeps items in the reverse order of its sorted keys; set both as saved,
     # since re-inserting would flip the order of members with equal fitness.

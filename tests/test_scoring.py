@@ -22,3 +22,22 @@ def test_objectives_are_log_cost_and_log_params():
     assert hit == (math.log10(500), 5.0)
     assert math.isclose(miss[0], 6 + (0.99 - 0.5) / 0.99) and miss[1] == 2.0
     assert objectives(record(failed=True), "flops") == WORST
+
+
+def test_shortfall_ranking_gives_misses_the_worst_size_and_keeps_hits():
+    hit = objectives(record(steps=50, params=10**5), "flops", misses="shortfall")
+    small_miss = objectives(record(params=10, best=0.2), "flops", misses="shortfall")
+    big_miss = objectives(record(params=10**6, best=0.6), "flops", misses="shortfall")
+    assert hit == (math.log10(500), 5.0)
+    assert small_miss[1] == big_miss[1] == WORST[1]
+    assert small_miss[0] == objectives(record(params=10, best=0.2), "flops")[0]  # same cost
+
+    def dominates(a, b):
+        return all(x <= y for x, y in zip(a, b)) and a != b
+    # the better miss now dominates the smaller one; under `size` neither dominates
+    assert dominates(big_miss, small_miss)
+    size_small = objectives(record(params=10, best=0.2), "flops")
+    size_big = objectives(record(params=10**6, best=0.6), "flops")
+    assert not dominates(size_big, size_small) and not dominates(size_small, size_big)
+    assert dominates(hit, big_miss)
+    assert objectives(record(failed=True), "flops", misses="shortfall") == WORST

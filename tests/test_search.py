@@ -310,3 +310,45 @@ def test_front_keeps_only_generalizers_once_one_exists():
     archive.update([boxed("pair", later, (11.5, 1.5))])
     keep_generalizers(archive, cache, settings_)
     assert [ind.gene for ind in archive] == [big]
+
+
+def test_shortfall_ranking_keeps_the_better_miss_whatever_its_size():
+    from evo import population as popmod
+    from evo.individuals import boxed
+    from evo.pair import Pair
+
+    def miss(params, best):
+        return {"steps_to_threshold": None, "diverged": False, "threshold": 0.99, "params": params,
+                "curve": [{"select_acc": best}], "steps_cap": 100, "flops_per_step": 10, "max_flops": 1e6,
+                "budget": 100}
+    tiny, big = BrainGene(hidden=(4,)), BrainGene(hidden=(512,))
+    for misses, survivor in (("shortfall", big), ("size", None)):
+        best = popmod.BestPairs("flops", misses)
+        best.add(Pair(EncoderGene(), tiny), miss(params=50, best=0.02))
+        best.add(Pair(EncoderGene(), big), miss(params=50_000, best=0.3))
+        pop = [boxed("brain", tiny), boxed("brain", big)]
+        popmod.refresh(pop, best)
+        ranks = tools_ranks(pop)
+        if survivor is None:
+            assert ranks == [0, 0]   # by size, the tiny near-chance net is not dominated
+        else:
+            assert [ind.gene for ind in popmod.best(pop, 1)] == [survivor] and ranks == [1, 0]
+
+
+def tools_ranks(pop):
+    from deap import tools
+    fronts = tools.sortNondominated(pop, len(pop))
+    return [next(i for i, f in enumerate(fronts) if any(ind is g for g in f)) for ind in pop]
+
+
+def test_shortfall_ranking_resumes_exactly(tmp_path, capsys):
+    small = [*SMALL, "--rank-misses", "shortfall"]
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert run_cli("run", *small, "--generations", "4", "--out", str(whole)) == 0
+    assert run_cli("run", *small, "--generations", "2", "--out", str(split)) == 0
+    assert run_cli("run", "--out", str(split), "--resume", "--generations", "4", "--no-dashboard") == 0
+    capsys.readouterr()
+    a, b = state_of(whole), state_of(split)
+    assert checkpoint.load(whole)["config"]["rank_misses"] == "shortfall"
+    for key in ("encoders", "brains", "archive", "cache", "best"):
+        assert a[key] == b[key], key
