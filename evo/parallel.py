@@ -41,21 +41,16 @@ def score_job(job: dict[str, Any]) -> dict[str, Any]:
     _set_threads(job["threads"])
 
     def run_one(task: dict[str, Any]) -> dict[str, Any]:
-        pair = Pair.from_dict(job["pair"])
+        pair, spec = Pair.from_dict(job["pair"]), TaskSpec.from_dict(task)
+        run = {"seed": job["seed"], "budget": job["budget"], "threshold": job["threshold"],
+               "eval_every": job["eval_every"], "max_flops": job["max_flops"], "patience": job.get("patience", 0),
+               "device": resolve_device(job["device"]), "report_holdout": job.get("report_holdout", False),
+               "weights": job.get("weights", False)}
         if pair.brain.curriculum:  # earlier operations first (evo.curriculum)
             from evo.curriculum import evaluate_gene_curriculum
-            return evaluate_gene_curriculum(pair, job["curriculum_pool"], TaskSpec.from_dict(task),
-                                            seed=job["seed"], budget=job["budget"], threshold=job["threshold"],
-                                            eval_every=job["eval_every"], max_flops=job["max_flops"],
-                                            patience=job.get("patience", 0), device=resolve_device(job["device"]),
-                                            report_holdout=job.get("report_holdout", False),
-                                            weights=job.get("weights", False))
-        return evaluate(Pair.from_dict(job["pair"]), TaskSpec.from_dict(task), seed=job["seed"],
-                        budget=job["budget"], threshold=job["threshold"], eval_every=job["eval_every"],
-                        max_flops=job["max_flops"], patience=job.get("patience", 0),
-                        device=resolve_device(job["device"]),
-                        report_holdout=job.get("report_holdout", False),
-                        weights=job.get("weights", False))
+            return evaluate_gene_curriculum(pair, job["curriculum_pool"], spec, **run)
+        return evaluate(pair, spec, **run)
+
     try:
         if job.get("tasks"):  # multi-task fitness: one run per task, merged (evo.multitask)
             from evo.multitask import evaluate_tasks
