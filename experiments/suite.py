@@ -107,8 +107,10 @@ def table(doc: dict[str, Any]) -> str:
     for op, row in doc["ops"].items():
         s, pw = row["search"], row["power"]
         cap = max(r["steps_run"] for r in s["per_seed"])
+        found = fig(s["steps_to_holdout"], s["seconds_to_holdout"], cap) if s["reached_select"] else \
+            f"not reached: none of its {s['pairs_trained']} pairs reached 99% select"
         lines.append(f"| {op} | {s['best']['encoder_summary']} / {s['best']['brain_summary']} | {s['best']['params']} | "
-                     f"{fig(s['steps_to_holdout'], s['seconds_to_holdout'], cap)} | {s['best']['holdout_acc']:.3f} | "
+                     f"{found} | {s['best']['holdout_acc']:.3f} | "
                      f"{s['wall_seconds']:.0f} | {fig(pw['steps_to_holdout'], pw['seconds_to_holdout'], pw['steps_run'])} "
                      f"| {pw['holdout_acc']:.3f} |")
     return "\n".join(lines) + "\n"
