@@ -42,10 +42,12 @@ def state_of(run_dir):
     return doc
 
 
-@pytest.mark.parametrize("seed", ["5", "0", "3", "7", "9"])
-def test_resumed_run_equals_uninterrupted(tmp_path, capsys, seed):
-    """Seeds 0, 3, 7 and 9 have members with equal fitness on the front (ties)."""
-    small = [*SMALL[:-1], seed, "--population", "4"]
+@pytest.mark.parametrize("seed, extra", [("5", []), ("0", []), ("3", []), ("7", []), ("9", []),
+                                         ("5", ["--rank-misses", "shortfall"])])
+def test_resumed_run_equals_uninterrupted(tmp_path, capsys, seed, extra):
+    """Seeds 0, 3, 7 and 9 have members with equal fitness on the front (ties); the last
+    case ranks misses by shortfall, which the resumed run must read back from its config."""
+    small = [*SMALL[:-1], seed, "--population", "4", *extra]
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert run_cli("run", *small, "--generations", "6", "--out", str(whole)) == 0
     assert run_cli("run", *small, "--generations", "3", "--out", str(split)) == 0
@@ -53,6 +55,7 @@ def test_resumed_run_equals_uninterrupted(tmp_path, capsys, seed):
     capsys.readouterr()
     a, b = state_of(whole), state_of(split)
     assert a["generation"] == b["generation"] == 5
+    assert checkpoint.load(split)["config"]["rank_misses"] == ("shortfall" if extra else "size")
     assert sorted(p.name for p in (whole / "front").iterdir()) == sorted(p.name for p in (split / "front").iterdir())
     for key in ("encoders", "brains", "archive", "cache", "finals", "best", "random"):
         assert a[key] == b[key], key
@@ -313,6 +316,8 @@ def test_front_keeps_only_generalizers_once_one_exists():
 
 
 def test_shortfall_ranking_keeps_the_better_miss_whatever_its_size():
+    from deap import tools
+
     from evo import population as popmod
     from evo.individuals import boxed
     from evo.pair import Pair
@@ -328,27 +333,8 @@ def test_shortfall_ranking_keeps_the_better_miss_whatever_its_size():
         best.add(Pair(EncoderGene(), big), miss(params=50_000, best=0.3))
         pop = [boxed("brain", tiny), boxed("brain", big)]
         popmod.refresh(pop, best)
-        ranks = tools_ranks(pop)
+        fronts = [[ind.gene for ind in front] for front in tools.sortNondominated(pop, len(pop))]
         if survivor is None:
-            assert ranks == [0, 0]   # by size, the tiny near-chance net is not dominated
+            assert fronts == [[tiny, big]]   # by size, the tiny near-chance net is not dominated
         else:
-            assert [ind.gene for ind in popmod.best(pop, 1)] == [survivor] and ranks == [1, 0]
-
-
-def tools_ranks(pop):
-    from deap import tools
-    fronts = tools.sortNondominated(pop, len(pop))
-    return [next(i for i, f in enumerate(fronts) if any(ind is g for g in f)) for ind in pop]
-
-
-def test_shortfall_ranking_resumes_exactly(tmp_path, capsys):
-    small = [*SMALL, "--rank-misses", "shortfall"]
-    whole, split = tmp_path / "whole", tmp_path / "split"
-    assert run_cli("run", *small, "--generations", "4", "--out", str(whole)) == 0
-    assert run_cli("run", *small, "--generations", "2", "--out", str(split)) == 0
-    assert run_cli("run", "--out", str(split), "--resume", "--generations", "4", "--no-dashboard") == 0
-    capsys.readouterr()
-    a, b = state_of(whole), state_of(split)
-    assert checkpoint.load(whole)["config"]["rank_misses"] == "shortfall"
-    for key in ("encoders", "brains", "archive", "cache", "best"):
-        assert a[key] == b[key], key
+            assert [ind.gene for ind in popmod.best(pop, 1)] == [survivor] and fronts == [[big], [tiny]]
