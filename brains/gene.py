@@ -86,7 +86,7 @@ class BrainGene:
                                            "every step (Omnigrok, Liu et al. 2022)")
     grad_clip: float = gene_field(0.0, "float", lo=0.1, hi=100.0, off=0.0, log=True, p_on=0.2,
                                    doc="gradient norm clip; 0 = off")
-    # curriculum (evo.curriculum): train on earlier operations first, then stack new layers.
+    # curriculum (evo.execution.curriculum): train on earlier operations first, then stack new layers.
     # The operations are indices into the run's --curriculum-pool (taken modulo its length),
     # so a gene stays valid for any pool; runs without a pool hold these fields fixed.
     curriculum: tuple[int, ...] = gene_field((), "ints", lo=0, hi=15, min_len=0, max_len=2, draw_len=(0, 2),
@@ -104,7 +104,7 @@ class BrainGene:
     def __post_init__(self) -> None:
         genome.validate(self)
         if self.curriculum and self.family != "mlp":
-            raise genome.GeneError("BrainGene.curriculum: only the mlp family stacks layers (evo.curriculum)")
+            raise genome.GeneError("BrainGene.curriculum: only the mlp family stacks layers (evo.execution.curriculum)")
         if self.family == "transformer" and self.d_model % self.n_heads:
             raise genome.GeneError(
                 f"BrainGene.n_heads: {self.n_heads} does not divide d_model {self.d_model}")

@@ -17,17 +17,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from evo.evaluate import evaluate
+from evo.execution.evaluate import evaluate
 from evo.machine import describe
 from evo.recipes import RECIPES
 from evo.tasks import TaskSpec
+from evo.settings import RunSettings
 
 
 def run(name: str, flush: bool, seed: int) -> dict:
     recipe = RECIPES[name]
     torch.set_flush_denormal(flush)
     try:
-        r = evaluate(recipe.pair, TaskSpec(**recipe.task), seed=seed, budget=recipe.budget, report_holdout=True)
+        r = evaluate(recipe.pair, RunSettings(task=TaskSpec(**recipe.task), seed=seed, budget=recipe.budget), report_holdout=True)
     finally:
         torch.set_flush_denormal(False)
     return {"recipe": name, "flush_denormal": flush, "seed": seed, "steps_run": r["steps_run"],

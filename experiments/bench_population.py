@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo.evaluate import evaluate, evaluate_group
+from evo.execution.evaluate import evaluate, evaluate_group
 from evo.machine import describe
 from evo.pair import Pair
 from evo.tasks import TaskSpec
+from evo.settings import RunSettings
 
 SHAPES = {
     "small-minibatch": BrainGene(hidden=(32,), lr=3e-3, weight_decay=1.0, batch_size=256, warmup=0),
@@ -58,11 +59,13 @@ def jobs(brain: BrainGene, size: int) -> list[tuple[Pair, TaskSpec, int]]:
 def measure(shape: str, size: int, peak: float) -> dict:
     group = jobs(SHAPES[shape], size)
     start = time.perf_counter()
-    alone = [evaluate(pair, task, seed=seed, budget=BUDGET, threshold=1.01, eval_every=EVAL_EVERY)
+    alone = [evaluate(pair, RunSettings(task=task, seed=seed, budget=BUDGET, threshold=1.01, eval_every=EVAL_EVERY))
              for pair, task, seed in group]
     loop_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    together = evaluate_group(group, budget=BUDGET, threshold=1.01, eval_every=EVAL_EVERY)
+    together = evaluate_group([pair for pair, _, _ in group],
+                              [RunSettings(task=task, seed=seed, budget=BUDGET, threshold=1.01, eval_every=EVAL_EVERY)
+                               for _, task, seed in group])
     batched_seconds = time.perf_counter() - start
     assert all(r["group_size"] == size for r in together)
     flops = sum(r["flops_per_step"] * r["steps_run"] for r in alone)
@@ -86,8 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     peak = peak_matmul_flops()
     warm = jobs(SHAPES["small-minibatch"], 2)  # first calls pay for imports and JIT: not timed
-    evaluate_group(warm, budget=20)
-    evaluate(*warm[0][:2], seed=0, budget=20)
+    evaluate_group([pair for pair, _, _ in warm], [RunSettings(task=task, seed=seed, budget=20) for _, task, seed in warm])
+    evaluate(warm[0][0], RunSettings(task=warm[0][1], budget=20))
     rows = []
     for shape in args.shapes.split(","):
         for size in map(int, args.sizes.split(",")):

@@ -20,19 +20,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from evo.evaluate import evaluate
+from evo.execution.evaluate import evaluate
 from evo.machine import describe
 from evo.recipes import RECIPES
 from evo.tasks import TaskSpec
+from evo.settings import RunSettings
 
 
 def bench(name: str, seed: int, timing_steps: int, eval_every: int) -> dict:
     recipe = RECIPES[name]
     task = TaskSpec(**{"op": "add", "p": 97, "split": "random", "train_frac": 0.5, **recipe.task})
-    timed = evaluate(recipe.pair, task, seed=seed, budget=timing_steps, threshold=1.01,
-                     eval_every=timing_steps)
-    run = evaluate(recipe.pair, task, seed=seed, budget=recipe.budget, eval_every=eval_every,
-                   report_holdout=True)
+    timed = evaluate(recipe.pair, RunSettings(task=task, seed=seed, budget=timing_steps, threshold=1.01, eval_every=timing_steps))
+    run = evaluate(recipe.pair, RunSettings(task=task, seed=seed, budget=recipe.budget, eval_every=eval_every), report_holdout=True)
     return {
         "recipe": name, "seed": seed, "task": run["task"], "budget": recipe.budget,
         "step_seconds": timed["seconds"] / timing_steps, "timing_steps": timing_steps,

@@ -19,10 +19,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evo.evaluate import evaluate  # noqa: E402
+from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
 from evo.tasks import TaskSpec  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
 
 VARIANTS = [  # (waveform, period_min, period_max, combine_k)
     ("cosine", 2.0, 100.0, 1 / 3), ("sawtooth", 2.0, 100.0, 1 / 3),
@@ -45,8 +46,7 @@ def main() -> None:
     for waveform, lo, hi, k in VARIANTS:
         encoder = replace(recipe.pair.encoder, waveform=waveform, period_min=lo, period_max=hi, combine_k=k)
         for seed in (int(s) for s in args.seeds.split(",")):
-            record = evaluate(replace(recipe.pair, encoder=encoder), task, seed=seed, budget=args.steps,
-                              eval_every=100, report_holdout=True)
+            record = evaluate(replace(recipe.pair, encoder=encoder), RunSettings(task=task, seed=seed, budget=args.steps, eval_every=100), report_holdout=True)
             best = max(c["select_acc"] for c in record["curve"])
             rows.append({"waveform": waveform, "period_min": lo, "period_max": hi, "combine_k": k,
                          "seed": seed, "steps_to_threshold": record["steps_to_threshold"],

@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from evo.evaluate import prepare
+from evo.execution.evaluate import prepare
 from evo.machine import describe
 from evo.recipes import RECIPES
 from evo.tasks import TaskSpec

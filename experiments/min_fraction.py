@@ -23,11 +23,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from evo.evaluate import evaluate  # noqa: E402
+from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
 from evo.pair import Pair, load_pair  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
 from evo.tasks import TaskSpec  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
 
 TARGET = 0.99
 
@@ -35,8 +36,7 @@ TARGET = 0.99
 def trial(pair: Pair, task: dict, fraction: float, seeds: list[int], cap: int, eval_every: int) -> dict:
     runs = []
     for seed in seeds:
-        record = evaluate(pair, TaskSpec(**{**task, "train_frac": fraction}), seed=seed, budget=cap,
-                          eval_every=eval_every, report_holdout=True)
+        record = evaluate(pair, RunSettings(task=TaskSpec(**{**task, "train_frac": fraction}), seed=seed, budget=cap, eval_every=eval_every), report_holdout=True)
         runs.append({k: record[k] for k in ("seed", "steps_to_threshold", "select_acc", "holdout_acc",
                                             "holdout_acc_at_threshold", "steps_run", "seconds", "diverged")})
     return {"fraction": fraction, "ok": all((r["holdout_acc"] or 0) >= TARGET for r in runs), "runs": runs}

@@ -26,12 +26,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from encoders.gene import EncoderGene  # noqa: E402
-from evo.evaluate import evaluate  # noqa: E402
+from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
 from evo.pair import Pair  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
-from evo.summary import encoder as encoder_summary  # noqa: E402
+from evo.views.summary import encoder as encoder_summary  # noqa: E402
 from evo.tasks import TaskSpec, make_split  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
 
 BRAIN = RECIPES["onehot-quad"].pair.brain
 ENCODERS = {
@@ -72,7 +73,7 @@ def main() -> None:
     rows = []
     for name, (pair, cap, eval_every) in candidates.items():
         for seed in (int(s) for s in args.seeds.split(",")):
-            record = evaluate(pair, task, seed=seed, budget=cap, eval_every=eval_every, report_holdout=True)
+            record = evaluate(pair, RunSettings(task=task, seed=seed, budget=cap, eval_every=eval_every), report_holdout=True)
             rows.append({"name": name, "encoder": encoder_summary(pair.encoder), "seed": seed, "cap": cap,
                          "steps_to_threshold": record["steps_to_threshold"], "train_acc": record["train_acc"],
                          "select_acc": record["select_acc"], "holdout_acc": record["holdout_acc"],

@@ -29,12 +29,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from evo.curriculum import evaluate_curriculum  # noqa: E402
-from evo.evaluate import evaluate  # noqa: E402
+from evo.execution.curriculum import evaluate_curriculum  # noqa: E402
+from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
 from reproduce import machine_line  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
 from evo.tasks import TaskSpec  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
 
 TARGET = "x^3+x*y^2+y"
 CHAIN = ["x*y^2", "x*y^2+y", TARGET]
@@ -51,9 +52,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def run_arm(arm: dict[str, Any], seed: int, budget: int) -> dict[str, Any]:
     pair, task = RECIPES["onehot-quad"].pair, TaskSpec(op=TARGET, p=97)
     if len(arm["ops"]) == 1:
-        return evaluate(pair, task, seed=seed, budget=budget, report_holdout=True)
-    return evaluate_curriculum(pair, arm["ops"], task, seed=seed, budget=budget,
-                               freeze=arm.get("freeze", False), read=arm.get("read", "answer"))
+        return evaluate(pair, RunSettings(task=task, seed=seed, budget=budget), report_holdout=True)
+    return evaluate_curriculum(pair, arm["ops"], RunSettings(task=task, seed=seed, budget=budget), freeze=arm.get("freeze", False), read=arm.get("read", "answer"))
 
 
 def table(doc: dict[str, Any]) -> str:

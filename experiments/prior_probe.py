@@ -29,14 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 import genome
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo import variation
-from evo.config import RunConfig
+from evo.search import variation
+from evo.search.config import RunConfig
 from evo.machine import describe
 from evo.pair import Pair
-from evo.parallel import Scorer
-from evo.population import encoder_valid
-from evo.scoring import best_select
-from evo.search import job
+from evo.execution.parallel import Scorer
+from evo.search.population import encoder_valid
+from evo.records import best_select
+from evo.settings import Job
 
 FIELDS = {"encoder": ["family", "combiner", "waveform"],
           "brain": ["activation", "optimizer", "loss", "bias", "stablemax", "orthograd", "norm_constraint",
@@ -79,7 +79,7 @@ def breakdown(pairs: list[Pair], records: list[dict]) -> dict:
 def probe(pairs: list[Pair], config: RunConfig, workers: int) -> tuple[list[dict], float]:
     start = time.perf_counter()
     with Scorer(workers) as scorer:
-        records = scorer.map([job(pair, config) for pair in pairs])
+        records = scorer.map([Job(pair, config.run_settings()) for pair in pairs])
     return records, time.perf_counter() - start
 
 

@@ -25,11 +25,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evo.evaluate import evaluate  # noqa: E402
+from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
 from evo.pair import Pair, load_pair  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
 from evo.tasks import TaskSpec  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEARCH = "search-best"
@@ -73,8 +74,7 @@ def entries(names: list[str], run: str | None, pair_file: str | None, search_bud
 
 def run_one(entry: Entry, task: TaskSpec, seed: int, cap: int, device: str) -> dict[str, Any]:
     spec = TaskSpec(**{**task.to_dict(), **entry.task})
-    record = evaluate(entry.pair, spec, seed=seed, budget=cap, eval_every=entry.eval_every,
-                      device=device, report_holdout=True, run_on=False)  # holdout at the crossing
+    record = evaluate(entry.pair, RunSettings(task=spec, seed=seed, budget=cap, eval_every=entry.eval_every, device=device), report_holdout=True, run_on=False)  # holdout at the crossing
     return {"name": entry.name, "seed": seed, "cap": cap, "source": entry.source, **record}
 
 

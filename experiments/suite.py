@@ -30,16 +30,16 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from bench_run import best_key  # noqa: E402
-from evo.evaluate import evaluate  # noqa: E402
-from evo.final import median  # noqa: E402
+from evo.execution.evaluate import evaluate  # noqa: E402
+from evo.rundir.final import median  # noqa: E402
 from evo.machine import describe  # noqa: E402
 from reproduce import machine_line  # noqa: E402
 from evo.pair import Pair  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
-from evo.scoring import run_key  # noqa: E402
-from evo.search import run_settings  # noqa: E402
-from evo.config import RunConfig  # noqa: E402
+from evo.search.scoring import run_key  # noqa: E402
+from evo.search.config import RunConfig  # noqa: E402
 from evo.tasks import OPERATIONS, TaskSpec  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET = 0.99
@@ -70,7 +70,7 @@ def search_row(op: str, p: int, generations: int, extra: list[str]) -> dict[str,
     config = RunConfig.from_dict(state["config"])
     best = min(front["members"], key=best_key)
     pair = Pair.from_dict(best)
-    records = [state["finals"][run_key(pair, {**run_settings(config), "seed": s, "holdout": True})]
+    records = [state["finals"][run_key(pair, config.run_settings().with_seed(s), holdout=True)]
                for s in best["seeds"]]
     hits = [to_holdout(r) for r in records]
     return {"command": " ".join(["python -m evo run", *command[4:]]).replace(str(run_dir), "RUN_DIR"),
@@ -87,7 +87,7 @@ def search_row(op: str, p: int, generations: int, extra: list[str]) -> dict[str,
 
 
 def power_row(op: str, p: int, cap: int, seed: int) -> dict[str, Any]:
-    record = evaluate(RECIPES["power"].pair, TaskSpec(op=op, p=p), seed=seed, budget=cap, report_holdout=True)
+    record = evaluate(RECIPES["power"].pair, RunSettings(task=TaskSpec(op=op, p=p), seed=seed, budget=cap), report_holdout=True)
     step, seconds = to_holdout(record)
     return {"seed": seed, "cap": cap, "steps_to_holdout": step, "seconds_to_holdout": seconds,
             "steps_to_threshold": record["steps_to_threshold"], "holdout_acc": record["holdout_acc"],

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from evo import checkpoint
+from evo.rundir import checkpoint
 from evo.cli import main
 
 

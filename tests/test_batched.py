@@ -5,9 +5,10 @@ import pytest
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo.evaluate import evaluate, evaluate_group
+from evo.execution.evaluate import evaluate, evaluate_group
 from evo.pair import Pair
 from evo.tasks import TaskSpec
+from evo.settings import Job, RunSettings
 
 TASK = TaskSpec(p=11, train_frac=0.6)
 
@@ -18,7 +19,7 @@ def members(brain: BrainGene) -> list[tuple[Pair, TaskSpec, int]]:
                 EncoderGene(family="random", dim=16, code_seed=2), EncoderGene(family="scalar", dim=16)]
     tweaks = [{}, {"lr": brain.lr * 3, "weight_decay": 0.1}, {"beta1": 0.8, "momentum": 0.5},
               {"lr": brain.lr / 2, "init_scale": 0.5}]
-    return [(Pair(e, dataclasses.replace(brain, **t)), TASK, seed)
+    return [(Pair(e, dataclasses.replace(brain, **t)), RunSettings(task=TASK, seed=seed, budget=60))
             for seed, (e, t) in enumerate(zip(encoders, tweaks))]
 
 
@@ -33,10 +34,10 @@ BRAINS = [
 @pytest.mark.parametrize("brain", BRAINS)
 def test_group_member_matches_alone(brain):
     jobs = members(brain)
-    together = evaluate_group(jobs, budget=60, eval_every=10, report_holdout=True)
+    together = evaluate_group([p for p, _ in jobs], [s for _, s in jobs], report_holdout=True)
     assert [r["group_size"] for r in together] == [4, 4, 4, 4]
-    for (pair, task, seed), grouped in zip(jobs, together):
-        alone = evaluate(pair, task, seed=seed, budget=60, eval_every=10, report_holdout=True)
+    for (pair, settings), grouped in zip(jobs, together):
+        alone = evaluate(pair, settings, report_holdout=True)
         assert grouped["steps_run"] == alone["steps_run"] and grouped["stopped"] == alone["stopped"]
         assert grouped["params"] == alone["params"] and grouped["flops_per_step"] == alone["flops_per_step"]
         assert len(grouped["curve"]) == len(alone["curve"])
@@ -54,33 +55,32 @@ def test_members_stop_on_their_own():
                                          lr=1e-2, warmup=0))
     slow = Pair(EncoderGene(), dataclasses.replace(fast.brain, lr=1e-5))
     task = TaskSpec(p=23, train_frac=0.7)
-    jobs = [(fast, task, 0), (slow, task, 0), (fast, task, 1)]
-    records = evaluate_group(jobs, budget=300, eval_every=10)
+    settings = RunSettings(task=task, budget=300)
+    records = evaluate_group([fast, slow, fast], [settings, settings, settings.with_seed(1)])
     assert records[0]["stopped"] == "threshold" and records[2]["stopped"] == "threshold"
     assert records[1]["stopped"] == "budget" and records[1]["steps_run"] == 300
-    alone = evaluate(fast, task, seed=0, budget=300, eval_every=10)
+    alone = evaluate(fast, RunSettings(task=task, seed=0, budget=300, eval_every=10))
     assert records[0]["steps_to_threshold"] == alone["steps_to_threshold"]
 
 
 def test_transformers_and_odd_shapes_train_alone():
     tf = Pair(EncoderGene(), BrainGene(family="transformer", n_layers=1, d_model=16, n_heads=2, d_mlp=16))
     mlp = Pair(EncoderGene(), BrainGene(hidden=(8,)))
-    records = evaluate_group([(tf, TASK, 0), (tf, TASK, 1), (mlp, TASK, 0)], budget=10)
+    settings = RunSettings(task=TASK, budget=10)
+    records = evaluate_group([tf, tf, mlp], [settings, settings.with_seed(1), settings])
     assert [r["group_size"] for r in records] == [1, 1, 1]
 
 
 def test_scorer_groups_same_shape_jobs():
     """With batched on, the scorer trains same-shape jobs as one group (the records say so),
     leaves other shapes alone, keeps job order, and gets the lone runs' figures."""
-    from evo.config import RunConfig
-    from evo.parallel import Scorer, plan_groups
-    from evo.search import job
-
+    from evo.search.config import RunConfig
+    from evo.execution.parallel import Scorer, plan_groups
     config = RunConfig(p=11, train_frac=0.6, budget=40, workers=1)
-    pairs = [pair for pair, _, _ in members(BRAINS[0])]
+    pairs = [pair for pair, _ in members(BRAINS[0])]
     odd = Pair(EncoderGene(family="random", dim=8), BRAINS[0])           # another input width
     tf = Pair(EncoderGene(), BrainGene(family="transformer", n_layers=1, d_model=16, n_heads=2, d_mlp=16))
-    jobs = [job(p, config) for p in (pairs[0], odd, *pairs[1:], tf)]
+    jobs = [Job(p, config.run_settings()) for p in (pairs[0], odd, *pairs[1:], tf)]
     assert plan_groups(jobs, True) == [[0, 2, 3, 4], [1], [5]]
     assert plan_groups(jobs, False) == [[i] for i in range(6)]
     with Scorer(1, batched=True) as scorer:
@@ -98,8 +98,6 @@ def test_scorer_groups_same_shape_jobs():
 
 def test_batched_run_keys_differ_from_unbatched():
     """A batched run's figures are not bit for bit a lone run's: its cache keys say batched."""
-    from evo.config import RunConfig
-    from evo.search import run_settings
-
-    assert "batched" not in run_settings(RunConfig(p=11))
-    assert run_settings(RunConfig(p=11, batched=True))["batched"] is True
+    from evo.search.config import RunConfig
+    assert "batched" not in RunConfig(p=11).run_settings().to_dict()
+    assert RunConfig(p=11, batched=True).run_settings().to_dict()["batched"] is True

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from brains.gene import BrainGene
-from evo import expr, variation
+from evo.tasks import expr
+from evo.search import variation
 from evo.cli import main
 from evo.pair import Pair
-from evo.search import CURRICULUM_FIELDS
+from evo.search.loop import CURRICULUM_FIELDS
 from evo.tasks import TaskSpec
+from evo.settings import RunSettings
 
 
 def test_quiet_fields_stay_out_of_json_at_their_defaults():
@@ -51,7 +53,7 @@ def test_frozen_fields_are_never_drawn_mutated_or_crossed():
 
 
 def test_a_searched_curriculum_equals_the_direct_one(tmp_path, capsys):
-    from evo.curriculum import evaluate_curriculum
+    from evo.execution.curriculum import evaluate_curriculum
 
     out = tmp_path / "run"
     assert main(["run", "--p", "11", "--task", "x^2+y^2", "--curriculum-pool", "auto", "--population", "3",
@@ -66,9 +68,7 @@ def test_a_searched_curriculum_equals_the_direct_one(tmp_path, capsys):
     pair = Pair.from_dict(record)
     ops = [["x^2", "y^2"][i % 2] for i in pair.brain.curriculum] + ["x^2+y^2"]
     assert record["curriculum"]["ops"] == ops
-    direct = evaluate_curriculum(pair, ops, TaskSpec(op="x^2+y^2", p=11), seed=state["config"]["seed"], budget=20,
-                                 max_flops=1e11, patience=5, new_hidden=pair.brain.stack_hidden,
-                                 freeze=pair.brain.stack_freeze, read=pair.brain.stack_read, report_holdout=False)
+    direct = evaluate_curriculum(pair, ops, RunSettings(task=TaskSpec(op="x^2+y^2", p=11), seed=state["config"]["seed"], budget=20, max_flops=1e11, patience=5), new_hidden=pair.brain.stack_hidden, freeze=pair.brain.stack_freeze, read=pair.brain.stack_read, report_holdout=False)
     assert [s["select_acc"] for s in direct["curriculum"]["stages"]] == \
         [s["select_acc"] for s in record["curriculum"]["stages"]]
     assert direct["steps_run"] == record["steps_run"] and direct["params"] == record["params"]

@@ -6,7 +6,7 @@ from rich.console import Console
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo.dashboard import Dashboard, PlainLog, jump, text_scatter
+from evo.views.dashboard import Dashboard, PlainLog, jump, text_scatter
 from evo.pair import Pair
 
 

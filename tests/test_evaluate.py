@@ -5,13 +5,14 @@ import math
 import numpy as np
 import pytest
 
-import evo.evaluate as evaluate_module
+import evo.execution.evaluate as evaluate_module
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo.evaluate import evaluate
+from evo.execution.evaluate import evaluate
 from evo.pair import Pair
 from evo.recipes import RECIPES
 from evo.tasks import TaskSpec, make_split
+from evo.settings import RunSettings
 
 CONTRACT = {"task", "encoder", "brain", "seed", "steps_to_threshold", "seconds_to_threshold",
             "flops_to_threshold", "params", "train_acc", "select_acc", "holdout_acc",
@@ -21,8 +22,7 @@ TINY = Pair(EncoderGene(), BrainGene(hidden=(16,)))
 
 def test_a_pair_that_must_generalize_does():
     task = TaskSpec(p=23, train_frac=0.6)
-    record = evaluate(RECIPES["onehot-quad"].pair, task, seed=0, budget=1000, threshold=1.0,
-                      report_holdout=True)
+    record = evaluate(RECIPES["onehot-quad"].pair, RunSettings(task=task, seed=0, budget=1000, threshold=1.0), report_holdout=True)
     assert record["steps_to_threshold"] is not None
     assert record["holdout_acc"] >= 0.95 and record["holdout_acc_unseen_mirror"] >= 0.95
     # It grokked: early in training select accuracy was near chance while train rose.
@@ -33,12 +33,12 @@ def test_a_pair_that_cannot_generalize_does_not():
     """Control for the test above: a linear brain on concatenated one-hots cannot represent
     (a + b) mod p, so it must not reach the threshold."""
     pair = Pair(EncoderGene(), BrainGene(hidden=(), lr=1e-2))
-    record = evaluate(pair, TaskSpec(p=23, train_frac=0.6), seed=0, budget=300, report_holdout=True)
+    record = evaluate(pair, RunSettings(task=TaskSpec(p=23, train_frac=0.6), seed=0, budget=300), report_holdout=True)
     assert record["steps_to_threshold"] is None and record["holdout_acc"] < 0.5
 
 
 def test_record_contract_and_consistency():
-    record = evaluate(TINY, TaskSpec(p=11), seed=1, budget=30, eval_every=10, report_holdout=True)
+    record = evaluate(TINY, RunSettings(task=TaskSpec(p=11), seed=1, budget=30, eval_every=10), report_holdout=True)
     assert CONTRACT <= set(record)
     assert [pt["step"] for pt in record["curve"]] == [10, 20, 30]
     assert record["curve"][-1]["select_acc"] == record["select_acc"]
@@ -47,15 +47,14 @@ def test_record_contract_and_consistency():
 
 
 def test_flops_to_threshold_is_steps_times_step_flops():
-    record = evaluate(RECIPES["onehot-quad"].pair, TaskSpec(p=23, train_frac=0.6), seed=0,
-                      budget=1000, threshold=1.0)
+    record = evaluate(RECIPES["onehot-quad"].pair, RunSettings(task=TaskSpec(p=23, train_frac=0.6), seed=0, budget=1000, threshold=1.0))
     assert record["flops_to_threshold"] == record["steps_to_threshold"] * record["flops_per_step"] > 0
 
 
 def test_deterministic_given_seed():
-    a = evaluate(TINY, TaskSpec(p=11), seed=3, budget=40)
-    b = evaluate(TINY, TaskSpec(p=11), seed=3, budget=40)
-    c = evaluate(TINY, TaskSpec(p=11), seed=4, budget=40)
+    a = evaluate(TINY, RunSettings(task=TaskSpec(p=11), seed=3, budget=40))
+    b = evaluate(TINY, RunSettings(task=TaskSpec(p=11), seed=3, budget=40))
+    c = evaluate(TINY, RunSettings(task=TaskSpec(p=11), seed=4, budget=40))
     assert a["curve"] == b["curve"]
     assert a["curve"] != c["curve"]
 
@@ -66,8 +65,7 @@ def test_deterministic_given_seed():
     BrainGene(family="transformer", n_layers=1, d_model=16, n_heads=2, d_mlp=32, batch_size=64),
 ])
 def test_every_recipe_option_trains(brain):
-    record = evaluate(Pair(EncoderGene(family="cyclic", dim=32, combiner="sum"), brain),
-                      TaskSpec(p=11), seed=0, budget=20, report_holdout=True)
+    record = evaluate(Pair(EncoderGene(family="cyclic", dim=32, combiner="sum"), brain), RunSettings(task=TaskSpec(p=11), seed=0, budget=20), report_holdout=True)
     assert record["steps_run"] == 20 and not record["diverged"]
     assert 0.0 <= record["holdout_acc"] <= 1.0
 
@@ -75,7 +73,7 @@ def test_every_recipe_option_trains(brain):
 def test_divergence_is_recorded_not_raised():
     brain = BrainGene(hidden=(64,), optimizer="sgd", lr=1.0, momentum=0.99, init_scale=10.0,
                       weight_decay=0.0, warmup=0, loss="mse", activation="quadratic")
-    record = evaluate(Pair(EncoderGene(), brain), TaskSpec(p=11), seed=0, budget=200)
+    record = evaluate(Pair(EncoderGene(), brain), RunSettings(task=TaskSpec(p=11), seed=0, budget=200))
     assert record["diverged"] is True
     assert record["steps_run"] < 200 and record["steps_to_threshold"] is None
     assert not math.isfinite(record["train_loss"]) or abs(record["train_loss"]) > 1e6
@@ -91,16 +89,16 @@ def test_holdout_untouched_unless_reported(monkeypatch):
         seen.append(set(np.asarray(idx).tolist()))
         return real(pair, table, split, idx, device)
     monkeypatch.setattr(evaluate_module, "features", spy)
-    record = evaluate(TINY, task, seed=0, budget=10)
+    record = evaluate(TINY, RunSettings(task=task, seed=0, budget=10))
     assert record["holdout_acc"] is None and record["holdout_acc_unseen_mirror"] is None
     assert all(not (ids & holdout) for ids in seen)
-    evaluate(TINY, task, seed=0, budget=10, report_holdout=True)
+    evaluate(TINY, RunSettings(task=task, seed=0, budget=10), report_holdout=True)
     assert any(ids == holdout for ids in seen)
 
 
 def test_hopeless_run_stops_on_plateau_and_says_so():
     pair = Pair(EncoderGene(), BrainGene(hidden=(), lr=1e-2))
-    record = evaluate(pair, TaskSpec(p=23, train_frac=0.6), seed=0, budget=300, patience=3)
+    record = evaluate(pair, RunSettings(task=TaskSpec(p=23, train_frac=0.6), seed=0, budget=300, patience=3))
     assert record["stopped"] == "plateau" and record["steps_run"] < 300
     assert record["steps_to_threshold"] is None and len(record["curve"]) == record["steps_run"] // 10
 
@@ -110,9 +108,9 @@ def test_holdout_runs_go_on_to_the_cap_and_keep_the_first_crossing():
     holdout is not read at the crossing select picked; its figure stays the first crossing,
     the same step a search run (which stops there) records."""
     pair, task = RECIPES["onehot-quad"].pair, TaskSpec(p=23, train_frac=0.6)
-    search = evaluate(pair, task, seed=0, budget=200, threshold=0.9)
-    report = evaluate(pair, task, seed=0, budget=200, threshold=0.9, report_holdout=True)
-    early = evaluate(pair, task, seed=0, budget=200, threshold=0.9, report_holdout=True, run_on=False)
+    search = evaluate(pair, RunSettings(task=task, seed=0, budget=200, threshold=0.9))
+    report = evaluate(pair, RunSettings(task=task, seed=0, budget=200, threshold=0.9), report_holdout=True)
+    early = evaluate(pair, RunSettings(task=task, seed=0, budget=200, threshold=0.9), report_holdout=True, run_on=False)
     assert search["stopped"] == report["stopped"] == early["stopped"] == "threshold"
     assert search["steps_to_threshold"] == report["steps_to_threshold"] == early["steps_to_threshold"] < 200
     assert search["steps_run"] == early["steps_run"] == search["steps_to_threshold"]
@@ -125,14 +123,14 @@ def test_curriculum_stacks_layers_and_counts_every_stage():
     curriculum's cost adds the first stage's steps and FLOPs; frozen old layers stay unchanged."""
     import torch
 
-    from evo.curriculum import evaluate_curriculum
+    from evo.execution.curriculum import evaluate_curriculum
 
     pair, task = RECIPES["onehot-quad"].pair, TaskSpec(p=23, train_frac=0.7)
     # the new linear layer reads the raw scores, so the old brain keeps learning through it
-    record = evaluate_curriculum(pair, ["add", "mul"], task, seed=0, budget=500, new_hidden=(), read="scores")
+    record = evaluate_curriculum(pair, ["add", "mul"], RunSettings(task=task, seed=0, budget=500), new_hidden=(), read="scores")
     first, second = record["curriculum"]["stages"]
     assert first["op"] == "add" and second["op"] == "mul" and record["task"]["op"] == "mul"
-    assert second["params"] > first["params"] == evaluate(pair, task, seed=0, budget=1)["params"]
+    assert second["params"] > first["params"] == evaluate(pair, RunSettings(task=task, seed=0, budget=1))["params"]
     assert record["last_stage_steps_to_threshold"] is not None  # so that the totals below are checked
     if record["last_stage_steps_to_threshold"] is not None:
         assert record["steps_to_threshold"] == first["steps_run"] + record["last_stage_steps_to_threshold"]
@@ -140,8 +138,9 @@ def test_curriculum_stacks_layers_and_counts_every_stage():
                                                 + record["last_stage_steps_to_threshold"] * second["flops_per_step"])
     assert record["holdout_acc"] is not None
     # frozen: the base trained alone on add for the same steps ends with the same weights
-    from evo.curriculum import Stacked, stage_data
-    from evo.evaluate import prepare
+    from brains.stacked import Stacked
+    from evo.execution.curriculum import stage_data
+    from evo.execution.evaluate import prepare
     from brains.train import train
     prep = prepare(pair, TaskSpec(p=11, train_frac=0.6, op="mul"), 0, torch.device("cpu"))
     train(prep.model, stage_data(prep, "add"), pair.brain, seed=0, budget=200)
@@ -156,7 +155,7 @@ def test_stacked_layers_read_the_answer_as_a_one_hot_and_send_no_gradient_back()
     features (checked against a hand-built input), and the old brain gets no gradient."""
     import torch
 
-    from evo.curriculum import Stacked
+    from brains.stacked import Stacked
 
     torch.manual_seed(0)
     base = torch.nn.Linear(6, 5)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from evo import checkpoint
+from evo.rundir import checkpoint
 from evo.cli import main
 
 from test_search import state_of
@@ -80,23 +80,23 @@ def test_a_worker_that_dies_is_retried_once_then_recorded_as_failed():
     """A job that kills its worker process (as an out-of-memory kill would) costs only
     itself: it is retried once in a fresh worker, then recorded as failed; the other jobs
     of the batch come back with their figures."""
-    from evo.config import RunConfig
+    from evo.search.config import RunConfig
     from evo.pair import Pair
-    from evo.parallel import Scorer
+    from evo.execution.parallel import Scorer
     from evo.recipes import RECIPES
-    from evo.search import job
+    from evo.settings import Job
 
     def dies_on_seed_13(jobs):  # nested: cloudpickle ships it by value to the workers
         import os
 
-        from evo.parallel import score_group
-        if any(j["seed"] == 13 for j in jobs):
+        from evo.execution.parallel import score_group
+        if any(j.seed == 13 for j in jobs):
             os._exit(1)
         return score_group(jobs)
 
     config = RunConfig(p=11, budget=10)
     pair = Pair.from_dict(RECIPES["onehot-quad"].pair.to_dict())
-    jobs = [job(pair, config, seed=s) for s in (1, 13, 2, 3)]
+    jobs = [Job(pair, config.run_settings().with_seed(s)) for s in (1, 13, 2, 3)]
     seen = []
     with Scorer(2, work=dies_on_seed_13) as scorer:
         records = scorer.map(jobs, lambda i, r: seen.append(i))

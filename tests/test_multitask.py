@@ -5,12 +5,13 @@ import math
 
 import pytest
 
-from evo import multitask
+from evo.execution import multitask
 from evo.cli import main
-from evo.evaluate import evaluate
+from evo.execution.evaluate import evaluate
 from evo.pair import Pair
-from evo.scoring import cost
+from evo.search.scoring import cost
 from evo.tasks import TaskSpec
+from evo.settings import RunSettings
 
 
 def rec(steps, flops_per_step=10.0, select=0.995, curve_best=None, **extra):
@@ -73,8 +74,7 @@ def test_a_multi_task_search_scores_each_task_as_a_lone_run_would(tmp_path, caps
     record = next(iter(state["cache"].values()))
     pair = Pair.from_dict(record)
     for op in ("add", "mul"):  # the oracle: the same pair trained alone on the task
-        alone = evaluate(pair, TaskSpec(op=op, p=11), seed=state["config"]["seed"], budget=20, max_flops=1e11,
-                         patience=5)
+        alone = evaluate(pair, RunSettings(task=TaskSpec(op=op, p=11), seed=state["config"]["seed"], budget=20, max_flops=1e11, patience=5))
         assert record["per_task"][op]["select_acc"] == alone["select_acc"]
         assert record["per_task"][op]["steps_run"] == alone["steps_run"]
     assert record["select_acc"] == min(record["per_task"][op]["select_acc"] for op in ("add", "mul"))
@@ -86,7 +86,7 @@ def test_a_multi_task_search_scores_each_task_as_a_lone_run_would(tmp_path, caps
 
 
 def test_transfer_counts_reached_tasks_by_family_and_encoder():
-    from evo import transfer
+    from evo.views import transfer
 
     def record(family, dim, add, mul):
         return {"encoder": {"family": family, "dim": dim},

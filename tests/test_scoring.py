@@ -1,7 +1,7 @@
 """Objectives from records: the cost of a miss, and what a failed run scores."""
 import math
 
-from evo.scoring import WORST, cost, objectives
+from evo.search.scoring import WORST, cost, objectives
 
 
 def record(steps=None, params=1000, best=0.5, diverged=False, failed=False):

@@ -1,24 +1,32 @@
-"""`python -m evo run` and `python -m evo show`: drive the search, checkpoint every
-generation, resume, and finish with the re-checked front."""
+"""`python -m evo run`: drive the search, checkpoint every generation, resume, and finish
+with the re-checked front."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
-from evo import checkpoint
-from evo.config import RunConfig, check_resume, read_toml
 from evo.errors import UserError
+from evo.execution.parallel import Scorer
+from evo.recipes import get_recipe
+from evo.rundir import checkpoint
+from evo.rundir.events import EventLog
+from evo.rundir.final import final_jobs, store_rechecks, write_front
+from evo.search.config import RunConfig, check_resume, read_toml
+from evo.search.loop import Search
+from evo.search.state import from_json, new_state, to_json
+from evo.views.dashboard import Dashboard, PlainLog
+from evo.views.tables import print_front
 
 CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
                 "threshold", "eval_every", "patience", "seed", "final_seeds", "workers", "device", "backend",
                 "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost", "curriculum_pool",
                 "rank_misses")
-EVENTS = "events.jsonl"
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
@@ -39,7 +47,6 @@ def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
 
 
 def _check_seed_with(config: RunConfig) -> None:
-    from evo.recipes import get_recipe
     for name in config.seed_with:
         get_recipe(name, "--seed-with")
 
@@ -58,39 +65,7 @@ def prepare_dir(run_dir: Path) -> None:
         raise UserError(f"--out: cannot write to {run_dir}: {exc.strerror or exc}") from None
 
 
-class EventLog:
-    """Appends every event but per-evaluation noise to RUN_DIR/events.jsonl, then passes it on."""
-
-    def __init__(self, run_dir: Path, inner: Any):
-        self.path, self.inner = run_dir / EVENTS, inner
-
-    def emit(self, event: str, **data: Any) -> None:
-        self.inner.emit(event, **data)
-        if event in ("evaluated", "scoring"):
-            record = data.get("record", {})
-            if not (record.get("diverged") or record.get("failed")):
-                return
-            data = {"generation_event": "evaluated", "diverged": record.get("diverged"),
-                    "failed": record.get("failed"), "error": record.get("error"),
-                    "encoder": record.get("encoder"), "brain": record.get("brain")}
-        elif event == "generation_end":
-            data = {"generation": data["generation"], "phase": data["phase"], "stats": data["stats"]}
-        elif event == "front_member":
-            data = {"generation": data["generation"], "pair": data["pair"].to_dict(),
-                    "values": list(data["values"])}
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps({"event": event, **data}, default=str) + "\n")
-
-
 def run(args: argparse.Namespace) -> int:
-    from evo.final import final_jobs, store_rechecks, write_front
-    from evo.machine import resolve_device
-    from evo.parallel import Scorer
-    from evo.search import Search
-    from evo.state_io import from_json, new_state, to_json
-
-    import warnings
-
     # loky warns when Ctrl-C stops its workers mid-job; the run says what happened itself.
     warnings.filterwarnings("ignore", message="A worker stopped while some jobs")
     config, explicit = config_from_args(args)
@@ -105,11 +80,11 @@ def run(args: argparse.Namespace) -> int:
         if config.generations - 1 < doc["generation"]:
             raise UserError(f"--generations: {config.generations} is fewer than the "
                             f"{doc['generation'] + 1} generations the run has completed")
-        resolve_device(config.device)
+        config.run_settings()  # the device: cuda asked for and absent is a user error now
         state = from_json(doc, config)
     else:
         _check_seed_with(config)
-        resolve_device(config.device)
+        config.run_settings()
         prepare_dir(run_dir)
         state = new_state(config)
     saved = state.generation
@@ -123,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     tasks = f"{'+'.join(config.tasks)} ({config.task_cost} of costs)" if config.tasks else config.task
     title = f"{tasks} mod {config.p}, {config.split} split {config.train_frac:g}, {config.schedule}"
     use_dashboard = not args.no_dashboard and sys.stdout.isatty()
-    from evo.dashboard import Dashboard, PlainLog
     listener = (Dashboard(config.generations, state.generation + 1, title) if use_dashboard
                 else PlainLog(config.generations, state.generation + 1))
     log = EventLog(run_dir, listener)
@@ -150,48 +124,4 @@ def run(args: argparse.Namespace) -> int:
     print_front(doc)
     print(f"front: {run_dir / 'front.json'}   reproduce a member: python -m evo train --pair "
           f"{run_dir}/<pair_file>")
-    return 0
-
-
-def print_front(doc: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    task = doc["task"]
-    table = Table(title=f"front after generation {doc['generation']}: {task['op']} mod {task['p']} "
-                        f"(medians over seeds; holdout first seen here)")
-    table.add_column("id", no_wrap=True, min_width=12)
-    for name in ("encoder", "brain", "steps", "flops", "params", "select", "holdout", "unseen mirror"):
-        table.add_column(name)
-    for m in doc["members"]:
-        table.add_row(m["id"], m["encoder_summary"], m["brain_summary"],
-                      "did not reach" if m["steps_to_threshold"] is None else str(m["steps_to_threshold"]),
-                      "-" if m["flops_to_threshold"] is None else f"{m['flops_to_threshold']:.3g}",
-                      str(m["params"]), _pct(m["select_acc"]), _pct(m["holdout_acc"]),
-                      _pct(m["holdout_acc_unseen_mirror"]))
-    Console().print(table)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
-
-def show(args: argparse.Namespace) -> int:
-    from evo.final import FRONT
-    path = Path(args.run_dir) / FRONT
-    if not Path(args.run_dir).is_dir():
-        raise UserError(f"{args.run_dir}: no such run directory")
-    if not path.exists():
-        raise UserError(f"{args.run_dir}: no front.json yet (the run has not finished; "
-                        f"resume it with python -m evo run --out {args.run_dir} --resume)")
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: unreadable ({exc})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("members"), list) or "task" not in doc:
-        raise UserError(f"{path}: not a grokevo front document")
-    if args.json:
-        print(json.dumps(doc, indent=1))
-    else:
-        print_front(doc)
     return 0

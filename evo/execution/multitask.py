@@ -13,11 +13,12 @@ Every task's own figures stay in `per_task`, for the report of which spectacles 
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
-from evo.scoring import best_select, reached
+from evo.records import Record, best_select, reached
+from evo.settings import TASK_COSTS, RunSettings
 
-TASK_COSTS = ("sum", "max")
 SUMMED = ("steps_to_threshold", "flops_to_threshold", "seconds_to_threshold")
 WORST_OF = ("train_acc", "select_acc", "holdout_acc", "holdout_acc_unseen_mirror", "holdout_acc_at_threshold")
 PER_TASK = (*SUMMED, *WORST_OF, "steps_run", "seconds", "stopped", "diverged", "failed", "error")
@@ -64,12 +65,13 @@ def merge(ops: list[str], records: list[dict[str, Any]], rule: str) -> dict[str,
     return merged
 
 
-def evaluate_tasks(run_one: Callable[[dict[str, Any]], dict[str, Any]], specs: list[dict[str, Any]],
-                   rule: str) -> dict[str, Any]:
-    """Train on each task spec in turn (`run_one(spec)` gives its record) and merge. A
-    re-check's weights are those of the first task (the run's `task`, which `inspect` uses)."""
-    records = [run_one(spec) for spec in specs]
-    merged = merge([spec["op"] for spec in specs], records, rule)
+def evaluate_tasks(run_one: Callable[[RunSettings], Record], settings: RunSettings) -> Record:
+    """Train on each of the settings' tasks in turn (`run_one(single-task settings)` gives
+    its record) and merge. A re-check's weights are those of the first task (the run's
+    `task`, which `inspect` uses)."""
+    specs = settings.task_specs()
+    records = [run_one(dataclasses.replace(settings, task=spec, tasks=())) for spec in specs]
+    merged = merge([spec.op for spec in specs], records, settings.task_cost)
     if "weights" in records[0]:
         merged["weights"] = records[0]["weights"]
     return merged

@@ -5,89 +5,36 @@ encoder with `partners` brains. Then, with the `alternate` schedule, even genera
 encoders and score every child with the current top brains; odd generations do the same
 for brains against the top encoders. `joint` varies whole pairs. Survival is NSGA-II on
 (log10 cost, log10 size); every scored pair enters an archive (ParetoFront) and a cache, so
-no pair is trained twice. The loop emits events and never draws.
+no pair is trained twice. The loop emits events; it never renders anything.
 """
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-import torch
 from deap import tools
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo import population as popmod
-from evo import variation
-from evo.config import RunConfig
-from evo.individuals import GeneBox, boxed
-from evo.machine import resolve_device
+from evo.search import population as popmod
+from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
-from evo.scoring import pair_key, reached, run_key
+from evo.records import Record, reached
+from evo.search.individuals import GeneBox, boxed
+from evo.search.scoring import pair_key, run_key
+from evo.search.state import SearchState
+from evo.settings import Job, RunSettings
 
 Emit = Callable[..., None]
 CURRICULUM_FIELDS = frozenset({"curriculum", "stack_hidden", "stack_freeze", "stack_read"})
-
-
-@dataclass
-class SearchState:
-    config: RunConfig
-    generation: int = -1                       # last completed generation; -1 = none yet
-    encoders: list[GeneBox] = field(default_factory=list)
-    brains: list[GeneBox] = field(default_factory=list)
-    pairs: list[GeneBox] = field(default_factory=list)   # the joint schedule's population
-    archive: tools.ParetoFront = field(default_factory=lambda: tools.ParetoFront(
-        lambda a, b: pair_key(a.gene) == pair_key(b.gene)))
-    logbook: tools.Logbook = field(default_factory=tools.Logbook)
-    cache: dict[str, dict[str, Any]] = field(default_factory=dict)
-    finals: dict[str, dict[str, Any]] = field(default_factory=dict)  # holdout re-checks of the front
-    rng: random.Random = field(default_factory=random.Random)
-    best: popmod.BestPairs | None = None
-
-    def __post_init__(self) -> None:
-        if self.best is None:
-            self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses)
-
-
-def run_settings(config: RunConfig) -> dict[str, Any]:
-    """What, besides the pair, fixes a run's figures (the cache key's other half)."""
-    settings = {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
-                "max_flops": config.max_flops, "threshold": config.threshold,
-                "eval_every": config.eval_every, "patience": config.patience,
-                # float results differ between devices: a resume on another device retrains
-                "device": resolve_device(config.device).type}
-    if config.batched:  # named only when on, so that the keys of unbatched runs stay as they were
-        settings["batched"] = True
-    if config.tasks:  # multi-task fitness, likewise named only when on
-        settings["tasks"], settings["task_cost"] = list(config.tasks), config.task_cost
-    if config.curriculum_pool:
-        settings["curriculum_pool"] = list(config.curriculum_pool)
-    return settings
-
-
-def job(pair: Pair, config: RunConfig, *, seed: int | None = None, holdout: bool = False) -> dict[str, Any]:
-    """A training job; a holdout re-check also sends its trained weights back (for inspect)."""
-    out = {"pair": pair.to_dict(), "task": config.task_spec().to_dict(), "seed": config.seed if seed is None else seed,
-           "budget": config.budget, "threshold": config.threshold, "eval_every": config.eval_every,
-           "max_flops": config.max_flops, "patience": config.patience, "device": config.device,
-           "report_holdout": holdout}
-    if holdout:
-        out["weights"] = True
-    if config.curriculum_pool and pair.brain.curriculum:
-        out["curriculum_pool"] = list(config.curriculum_pool)
-    if config.tasks:
-        out["tasks"] = [spec.to_dict() for spec in config.task_specs()]
-        out["task_cost"] = config.task_cost
-    return out
 
 
 class Search:
     def __init__(self, state: SearchState, scorer: Any, emit: Emit):
         self.state, self.scorer, self.emit = state, scorer, emit
         self.config = state.config
+        self.settings = state.config.run_settings()
         self.encoder_ok = popmod.encoder_valid(self.config.p)
         families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
                                                       for n in self.config.seed_with}
@@ -98,7 +45,7 @@ class Search:
     # -- scoring -------------------------------------------------------------------------
     def score(self, pairs: list[Pair]) -> list[GeneBox]:
         """Train the pairs not in the cache (in parallel), and return all as scored PairInds."""
-        state, settings = self.state, run_settings(self.config)
+        state, settings = self.state, self.settings
         keys = [run_key(pair, settings) for pair in pairs]
         todo: dict[str, Pair] = {}
         for key, pair in zip(keys, pairs):
@@ -108,7 +55,7 @@ class Search:
 
         def arrived(i: int, record: dict[str, Any]) -> None:
             self.emit("evaluated", index=i, total=len(todo), record=record)
-        records = self.scorer.map([job(pair, self.config) for pair in todo.values()], arrived)
+        records = self.scorer.map([Job(pair, settings) for pair in todo.values()], arrived)
         for key, record in zip(todo, records):
             state.cache[key] = {**record, "generation": state.generation + 1}  # for the report's fronts
         scored = []
@@ -211,7 +158,7 @@ class Search:
         else:
             scored = self.vary_side("encoder" if phase == "encoders" else "brain")
         state.archive.update(scored)
-        keep_generalizers(state.archive, state.cache, run_settings(self.config))
+        keep_generalizers(state.archive, state.cache, self.settings)
         for ind in state.archive:
             if pair_key(ind.gene) not in before:
                 self.emit("front_member", generation=g, pair=ind.gene, values=ind.fitness.values)
@@ -221,9 +168,8 @@ class Search:
                   stats=dict(state.logbook[-1]))
 
     def front_rows(self) -> list[dict[str, Any]]:
-        settings = run_settings(self.config)
         return [{"pair": ind.gene, "values": ind.fitness.values,
-                 "record": self.state.cache[run_key(ind.gene, settings)]} for ind in self.state.archive]
+                 "record": self.state.cache[run_key(ind.gene, self.settings)]} for ind in self.state.archive]
 
     def record(self, g: int, phase: str, n_pairs: int) -> None:
         state, config = self.state, self.config
@@ -231,7 +177,7 @@ class Search:
         stats = tools.Statistics(key=lambda ind: ind.fitness.values)
         stats.register("min", lambda v: [float(x) for x in np.min(v, axis=0)])
         stats.register("median", lambda v: [float(x) for x in np.median(v, axis=0)])
-        ref = popmod.reference_point(run_settings(config), config.speed_metric)
+        ref = popmod.reference_point(self.settings, config.speed_metric)
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
                              families=family_counts(pop), **stats.compile(pop))
@@ -250,31 +196,15 @@ def family_counts(population: list[GeneBox]) -> list[list[Any]]:
     return [[side, family, n] for (side, family), n in sorted(counts.items())]
 
 
-def keep_generalizers(archive: tools.ParetoFront, cache: dict[str, dict[str, Any]],
-                      settings: dict[str, Any]) -> None:
+def keep_generalizers(archive: tools.ParetoFront, cache: dict[str, Record], settings: RunSettings) -> None:
     """Once any pair has reached the threshold, the front holds only pairs that did: a pair
     that never generalized has no generalization speed, and a near-chance network that is
     merely small is no point of the speed/size trade-off (it would also cost a holdout
     re-check). Before then, the front is over all pairs, so that it shows the search's best
-    tries. Survival still ranks misses by select accuracy and size (see evo.scoring)."""
+    tries. Survival still ranks misses by select accuracy and size (see evo.search.scoring)."""
     def ok(ind: Any) -> bool:
         return reached(cache[run_key(ind.gene, settings)])
     if any(ok(ind) for ind in archive):
         for i in reversed(range(len(archive))):
             if not ok(archive[i]):
                 archive.remove(i)
-
-
-def random_states() -> dict[str, Any]:
-    """numpy's and torch's global generators: the loop does not draw from them (it uses its
-    own seeded `random.Random`, and every training run seeds itself), but they are saved and
-    restored so that nothing outside the loop can make a resumed run differ."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {"numpy": [kind, keys.tolist(), pos, has_gauss, gauss],
-            "torch": torch.get_rng_state().tolist()}
-
-
-def set_random_states(states: dict[str, Any]) -> None:
-    kind, keys, pos, has_gauss, gauss = states["numpy"]
-    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(torch.tensor(states["torch"], dtype=torch.uint8))

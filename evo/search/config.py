@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from brains.gene import FAMILIES
 from evo.errors import UserError, read_text
-from evo.expr import ExprError, partial_sums
-from evo.scoring import MISS_RANKS
+from evo.machine import resolve_device
+from evo.search.scoring import MISS_RANKS
+from evo.settings import TASK_COSTS, RunSettings
 from evo.tasks import NAMED, SEED_LIMIT, TaskError, TaskSpec, canonical_op, make_split
+from evo.tasks.expr import ExprError, partial_sums
 
 SCHEDULES = ("alternate", "joint")
 SPEED_METRICS = ("flops", "steps", "seconds")
@@ -60,11 +63,11 @@ class RunConfig:
     # Off by default: a member's figures then match a lone run within float tolerance, not bit
     # for bit, and on the 2-core CPU it did not pay (README, Performance).
     batched: bool = False
-    # Multi-task fitness (evo.multitask): the operations every pair is scored on, the first
+    # Multi-task fitness (evo.execution.multitask): the operations every pair is scored on, the first
     # standing in for `task`; their costs summed or the worst taken.
     tasks: tuple[str, ...] = ()
     task_cost: str = "sum"
-    # Curriculum genes (evo.curriculum) vary only when a pool of earlier operations is given;
+    # Curriculum genes (evo.execution.curriculum) vary only when a pool of earlier operations is given;
     # ("auto",) stands for the partial sums of the task's expression (evo.expr.partial_sums).
     curriculum_pool: tuple[str, ...] = ()
     # How survival ranks pairs that missed the threshold (evo.scoring.objectives): by cost
@@ -106,7 +109,6 @@ class RunConfig:
         if isinstance(self.seed_with, str) or not all(isinstance(n, str) for n in self.seed_with):
             raise UserError(f"--seed-with: expected recipe names, got {self.seed_with!r}")
         object.__setattr__(self, "seed_with", tuple(self.seed_with))
-        from brains.gene import FAMILIES
         if isinstance(self.brain_families, str) or not self.brain_families or \
                 any(f not in FAMILIES for f in self.brain_families):
             raise UserError(f"--brain-families: expected a comma list of {', '.join(FAMILIES)}, "
@@ -118,7 +120,6 @@ class RunConfig:
             make_split(spec)  # raises TaskError naming the field, before any training
 
     def _check_tasks(self) -> None:
-        from evo.multitask import TASK_COSTS
         if self.task_cost not in TASK_COSTS:
             raise UserError(f"--task-cost: {self.task_cost!r} is not one of {', '.join(TASK_COSTS)}")
         if isinstance(self.tasks, str) or not all(isinstance(t, str) for t in self.tasks):
@@ -155,6 +156,15 @@ class RunConfig:
     def task_specs(self) -> list[TaskSpec]:
         """One spec per operation scored: the `tasks`, or the one `task`."""
         return [dataclasses.replace(self.task_spec(), op=op) for op in self.tasks or (self.task,)]
+
+    def run_settings(self) -> RunSettings:
+        """What, besides the pair, fixes each of the search's training runs. The device is
+        resolved here, in the driver: float results differ between devices, so it is part
+        of the cache key."""
+        return RunSettings(task=self.task_spec(), seed=self.seed, budget=self.budget, max_flops=self.max_flops,
+                           threshold=self.threshold, eval_every=self.eval_every, patience=self.patience,
+                           device=resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
+                           task_cost=self.task_cost, curriculum_pool=self.curriculum_pool)
 
     def task_spec(self) -> TaskSpec:
         return TaskSpec(op=self.task, p=self.p, split=self.split, train_frac=self.train_frac,

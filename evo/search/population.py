@@ -5,17 +5,18 @@ import math
 import random
 from typing import Any, Callable, Iterable
 
+import moocore
 import numpy as np
 from deap import tools
 
 from encoders import feature_dim
 from encoders.gene import EncoderGene
-from evo import variation
-from evo.individuals import GeneBox, boxed
+from evo.search import variation
+from evo.search.individuals import GeneBox, boxed
 from evo.pair import Pair
-from evo.scoring import DIVERGED_SHORTFALL, WORST, cap, gene_key, objectives, pair_key
+from evo.settings import RunSettings
+from evo.search.scoring import DIVERGED_SHORTFALL, WORST, cap, gene_key, objectives, pair_key
 from genome import GeneError
-
 
 
 def encoder_valid(p: int) -> Callable[[EncoderGene], bool]:
@@ -66,7 +67,7 @@ def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
               is_valid: Callable[[Any], bool], cx_prob: float = 0.3,
               frozen: frozenset[str] = frozenset()) -> list[GeneBox]:
     """n new genes, none behaving like a current member or like each other; `frozen`
-    fields are left as they are (evo.variation)."""
+    fields are left as they are (evo.search.variation)."""
     seen = {gene_key(ind.gene) for ind in pop}
     children: list[GeneBox] = []
     for _ in range(n * variation.TRIES):
@@ -85,14 +86,12 @@ def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
 
 def hypervolume(front: Iterable[GeneBox], ref: tuple[float, float]) -> float:
     """Area dominated by the front up to `ref`, in the log10 objective space."""
-    import moocore
-
     points = np.array([ind.fitness.values for ind in front if all(
         v < r for v, r in zip(ind.fitness.values, ref))], dtype=float)
     return float(moocore.hypervolume(points, ref=np.array(ref))) if len(points) else 0.0
 
 
-def reference_point(settings: dict[str, Any], metric: str) -> tuple[float, float]:
+def reference_point(settings: RunSettings, metric: str) -> tuple[float, float]:
     """A fixed corner (beyond the worst cost of any run, 10^8 parameters), so that
     hypervolumes of different generations compare."""
-    return (math.log10(cap(settings, metric)) + DIVERGED_SHORTFALL + 0.1, 8.0)
+    return (math.log10(cap(settings.max_flops, settings.budget, metric)) + DIVERGED_SHORTFALL + 0.1, 8.0)

@@ -9,8 +9,17 @@ import time
 from collections import deque
 from typing import Any
 
-from evo import summary
-from evo.scoring import best_select
+from rich.console import Console
+from rich.layout import Layout
+from rich.live import Live
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from brains.gene import BrainGene
+from evo.views import summary
+from evo.records import best_select
 
 BARS = "▁▂▃▄▅▆▇█"
 SPARK = 40  # sparkline width
@@ -156,7 +165,6 @@ class PlainLog:
 
 
 def _brain(record: dict[str, Any]):
-    from brains.gene import BrainGene
     return BrainGene.from_dict(record["brain"])
 
 
@@ -165,9 +173,6 @@ class Dashboard(PlainLog):
 
     def __init__(self, generations: int, first: int, title: str):
         super().__init__(generations, first)
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
         self.title = title
         self.console = Console()
         self.events: deque[str] = deque(maxlen=5)
@@ -177,7 +182,6 @@ class Dashboard(PlainLog):
         self.live = None
 
     def __enter__(self) -> "Dashboard":
-        from rich.live import Live
         self.live = Live(self.render(), console=self.console, refresh_per_second=4, screen=False,
                          get_renderable=self.render)
         self.live.__enter__()
@@ -211,11 +215,6 @@ class Dashboard(PlainLog):
             self.say(data["text"])
 
     def render(self):
-        from rich.layout import Layout
-        from rich.panel import Panel
-        from rich.table import Table
-        from rich.text import Text
-
         t = self.tracker
         head = Text(f"{self.title}\ngen {t.generation}/{t.generations - 1} [{t.phase}]  "
                     f"elapsed {_clock(t.elapsed())}  eta {_clock(t.eta())}  {t.rate():.2f} evals/s  "

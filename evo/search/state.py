@@ -1,4 +1,4 @@
-"""SearchState <-> the JSON document stored in a checkpoint.
+"""The search's state, and its JSON document stored in a checkpoint.
 
 Populations are stored as genes only: their fitness is derived from the evaluation cache
 (each gene's best pair), so the cache is the one source of every figure.
@@ -6,6 +6,7 @@ Populations are stored as genes only: their fitness is derived from the evaluati
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,12 +15,47 @@ from deap import tools
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo.config import RunConfig
-from evo.individuals import boxed
 from evo.pair import Pair
-from evo.population import refresh
-from evo.scoring import objectives, run_key
-from evo.search import SearchState, random_states, run_settings, set_random_states
+from evo.records import Record
+from evo.search import population as popmod
+from evo.search.config import RunConfig
+from evo.search.individuals import GeneBox, boxed
+from evo.search.scoring import objectives, pair_key, run_key
+
+
+@dataclass
+class SearchState:
+    config: RunConfig
+    generation: int = -1                       # last completed generation; -1 = none yet
+    encoders: list[GeneBox] = field(default_factory=list)
+    brains: list[GeneBox] = field(default_factory=list)
+    pairs: list[GeneBox] = field(default_factory=list)   # the joint schedule's population
+    archive: tools.ParetoFront = field(default_factory=lambda: tools.ParetoFront(
+        lambda a, b: pair_key(a.gene) == pair_key(b.gene)))
+    logbook: tools.Logbook = field(default_factory=tools.Logbook)
+    cache: dict[str, Record] = field(default_factory=dict)
+    finals: dict[str, Record] = field(default_factory=dict)  # holdout re-checks of the front
+    rng: random.Random = field(default_factory=random.Random)
+    best: popmod.BestPairs | None = None
+
+    def __post_init__(self) -> None:
+        if self.best is None:
+            self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses)
+
+
+def random_states() -> dict[str, Any]:
+    """numpy's and torch's global generators: the loop does not draw from them (it uses its
+    own seeded `random.Random`, and every training run seeds itself), but they are saved and
+    restored so that nothing outside the loop can make a resumed run differ."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"numpy": [kind, keys.tolist(), pos, has_gauss, gauss],
+            "torch": torch.get_rng_state().tolist()}
+
+
+def set_random_states(states: dict[str, Any]) -> None:
+    kind, keys, pos, has_gauss, gauss = states["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(torch.tensor(states["torch"], dtype=torch.uint8))
 
 
 def new_state(config: RunConfig) -> SearchState:
@@ -59,8 +95,8 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None) -> SearchSta
     state.best.best = {key: tuple(entry) for key, entry in doc["best"].items()}
     state.encoders = [boxed("encoder", EncoderGene.from_dict(g)) for g in doc["encoders"]]
     state.brains = [boxed("brain", BrainGene.from_dict(g)) for g in doc["brains"]]
-    refresh(state.encoders + state.brains, state.best)
-    settings = run_settings(config)
+    popmod.refresh(state.encoders + state.brains, state.best)
+    settings = config.run_settings()
 
     def scored(data: dict[str, Any]):
         pair = Pair.from_dict(data)

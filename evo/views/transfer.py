@@ -1,6 +1,6 @@
 """Which spectacles transfer: per-task results of a multi-task run, grouped by encoder.
 
-A multi-task record (evo.multitask) keeps every task's figures in `per_task`. Grouping the
+A multi-task record (evo.execution.multitask) keeps every task's figures in `per_task`. Grouping the
 scored pairs by encoder family, and by encoder, and counting on which tasks they reached
 the threshold shows whether an encoding helps one operation or several. Select accuracy
 only: these are the search's own runs.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from encoders.gene import EncoderGene
-from evo.summary import encoder as encoder_summary
+from evo.views.summary import encoder as encoder_summary
 
 MAX_ENCODERS = 10
 

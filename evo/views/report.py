@@ -1,7 +1,7 @@
 """`python -m evo report RUN_DIR`: RUN_DIR/report.md and the pictures beside it.
 
 Reads only the checkpoint (and front.json when the run has finished), so it works on a
-run that is still going or was interrupted. The pictures are drawn by evo.report_plots;
+run that is still going or was interrupted. The pictures are drawn by evo.views.plots;
 this module gathers what they show and writes the Markdown.
 """
 from __future__ import annotations
@@ -13,16 +13,18 @@ from typing import Any
 
 from deap import tools
 
-from evo import checkpoint
 from evo.errors import UserError
-from evo.final import FRONT, final_keys, median, member_id
+from evo.rundir import checkpoint
+from evo.rundir.final import FRONT, final_keys, median, member_id
 from evo.pair import Pair
 from evo.recipes import RECIPES
-from evo.scoring import objectives, pair_key, reached, run_key
-from evo.search import SearchState, run_settings
-from evo.state_io import from_json
-from evo.summary import brain as brain_summary
-from evo.summary import encoder as encoder_summary
+from evo.records import reached
+from evo.search.scoring import objectives, pair_key, run_key
+from evo.search.individuals import boxed
+from evo.search.state import SearchState, from_json
+from evo.views.summary import brain as brain_summary
+from evo.views import plots, transfer
+from evo.views.summary import encoder as encoder_summary
 
 REPORT = "report.md"
 MAX_CURVES = 12        # front pairs whose learning curves are drawn
@@ -76,9 +78,7 @@ def points(state: SearchState) -> list[Point]:
 
 def front_at(pts: list[Point], generation: int) -> list[Point]:
     """The front the run held after `generation`: DEAP's ParetoFront over the pairs scored
-    by then, and only those that reached the threshold once any had (evo.search)."""
-    from evo.individuals import boxed
-
+    by then, and only those that reached the threshold once any had (evo.search.loop)."""
     front = tools.ParetoFront(lambda a, b: pair_key(a.gene) == pair_key(b.gene))
     by_key = {}
     for pt in pts:
@@ -91,7 +91,7 @@ def front_at(pts: list[Point], generation: int) -> list[Point]:
 
 
 def members(state: SearchState) -> list[Member]:
-    settings = run_settings(state.config)
+    settings = state.config.run_settings()
     rechecks: dict[str, list[dict[str, Any]]] = {}
     for key, pair, _ in final_keys(state):
         if key in state.finals:
@@ -103,7 +103,7 @@ def members(state: SearchState) -> list[Member]:
 
 def recipes_in_run(state: SearchState) -> dict[str, Point]:
     """Named recipes the run scored (seeded with --seed-with, or met by chance)."""
-    settings, metric = run_settings(state.config), state.config.speed_metric
+    settings, metric = state.config.run_settings(), state.config.speed_metric
     out = {}
     for name, recipe in RECIPES.items():
         record = state.cache.get(run_key(recipe.pair, settings))
@@ -113,8 +113,6 @@ def recipes_in_run(state: SearchState) -> dict[str, Point]:
 
 
 def write_report(run_dir: Path) -> Path:
-    from evo import report_plots as plots
-
     run_dir = Path(run_dir)
     state = load_state(run_dir)
     if state.generation < 0:
@@ -183,7 +181,6 @@ def markdown(run_dir: Path, state: SearchState, front: list[Member], pictures: d
             f"{_fmt(med('select_acc') if m.rechecks else m.search.get('select_acc'))} | {_fmt(med('holdout_acc'))} | "
             f"`python -m evo train --pair {run_dir}/front/{m.id}.json` |")
     if config.tasks:
-        from evo import transfer
         lines += ["", "Per task (re-check medians: steps to the threshold on select / holdout at the end):", "",
                   "| id | " + " | ".join(config.tasks) + " |", "|---|" + "---|" * len(config.tasks)]
         for m in front:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from evo import expr
+from evo.tasks import expr
 
 P_MIN, P_MAX = 5, 1009
 SPLITS = ("random", "ordered")
@@ -22,7 +22,7 @@ class TaskError(ValueError):
     """A task or split that cannot be built (not a prime, an empty set, an unknown name)."""
 
 
-# Power et al. (2022)'s binary operations mod p, by name: each an expression of evo.expr,
+# Power et al. (2022)'s binary operations mod p, by name: each an expression of evo.tasks.expr,
 # except the conditional, which the grammar does not express.
 NAMED = {
     "add": "x+y", "sub": "x-y", "mul": "x*y", "div": "x/y",

@@ -8,11 +8,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import torch
 
 from brains import introspect
+from brains.train import loss_function, measure, train
+from evo.cli.pair_args import resolve
 from evo.errors import UserError
+from evo.execution.evaluate import features, labels, prepare, train_options
+from evo.rundir.final import weights_file
+from evo.views.summary import brain as brain_summary
+from evo.views.summary import encoder as encoder_summary
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only back end)
 
 
 def saved_weights(args: argparse.Namespace, pair: Any, seed: int) -> Path | None:
@@ -24,7 +34,6 @@ def saved_weights(args: argparse.Namespace, pair: Any, seed: int) -> Path | None
             raise UserError(f"--weights: {path}: no such file")
         return path
     if args.pair:
-        from evo.final import weights_file
         candidate = Path(args.pair).parent.parent / weights_file(pair, seed)
         return candidate if candidate.is_file() else None
     return None
@@ -40,8 +49,6 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
 
 
 def analyse(prep: Any, share: float) -> dict[str, Any]:
-    from brains.train import loss_function, measure
-    from evo.evaluate import features, labels
 
     pair, split = prep.pair, prep.split
     maps = introspect.input_maps(prep.model, prep.table, pair.combiner)
@@ -65,9 +72,6 @@ def analyse(prep: Any, share: float) -> dict[str, Any]:
 
 
 def picture(path: Path, result: dict[str, Any], title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, (name, op) in zip(axes, result["operands"].items()):
@@ -85,29 +89,20 @@ def picture(path: Path, result: dict[str, Any], title: str) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from brains.train import train
-    from evo.evaluate import prepare
-    from evo.machine import resolve_device
-    from evo.summary import brain as brain_summary
-    from evo.summary import encoder as encoder_summary
-    from evo.train_command import resolve
-
-    pair, task, run = resolve(args)
+    pair, settings = resolve(args)
     if pair.brain.curriculum:
         raise UserError("inspect: a pair with a curriculum gene stacks layers on its brain; inspect reads a "
                         "single brain's input side and does not take it (train it with `train --pair`)")
-    device = resolve_device(args.device)
+    task, seed = settings.task, settings.seed
     png = Path(args.png or f"inspect-{args.recipe or Path(args.pair).stem}.png")
-    prep = prepare(pair, task, run["seed"], device)
-    weights = saved_weights(args, pair, run["seed"])
+    prep = prepare(pair, task, seed, torch.device(settings.device))
+    weights = saved_weights(args, pair, seed)
     if weights is not None:
         load_weights(prep.model, weights)
         source = f"weights {weights}"
     else:
-        result = train(prep.model, prep.data, pair.brain, seed=run["seed"], budget=run["budget"],
-                       threshold=run["threshold"], eval_every=run["eval_every"], max_flops=run["max_flops"],
-                       patience=run["patience"], run_on=args.run_on)
-        source = (f"trained {result.steps_run} steps (seed {run['seed']}); threshold "
+        result = train(prep.model, prep.data, pair.brain, **train_options(settings), run_on=args.run_on)
+        source = (f"trained {result.steps_run} steps (seed {seed}); threshold "
                   f"{'reached at step ' + str(result.steps_to_threshold) if result.steps_to_threshold else 'not reached'}")
     prep.model.eval()
     out = analyse(prep, args.share)

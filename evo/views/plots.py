@@ -12,7 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from evo.summary import encoder as encoder_summary  # noqa: E402
+from encoders import build_table  # noqa: E402
+from evo.search.scoring import gene_key, objectives  # noqa: E402
+from evo.views.summary import encoder as encoder_summary  # noqa: E402
 
 
 def _save(fig: Any, path: Path) -> str:
@@ -32,7 +34,6 @@ def front_picture(path: Path, pts: list, front: list, recipes: dict, config: Any
         chosen = [p for p in pts if p.reached == done]
         if chosen:
             ax.scatter([p.size for p in chosen], [p.cost for p in chosen], s=10, c=colour, label=label)
-    from evo.scoring import objectives
     values = sorted(objectives(m.search, config.speed_metric) for m in front)
     if values:
         ax.scatter([v[1] for v in values], [v[0] for v in values], s=70, facecolors="none",
@@ -124,9 +125,6 @@ def diversity_picture(path: Path, state: Any) -> str | None:
 
 
 def encoder_picture(path: Path, front: list, p: int) -> str | None:
-    from encoders import build_table
-    from evo.scoring import gene_key
-
     genes, seen = [], set()
     for m in front:
         if gene_key(m.pair.encoder) not in seen:

@@ -7,6 +7,8 @@ from typing import Any
 
 import genome
 from evo.pair import Pair
+from evo.records import best_select, reached
+from evo.settings import RunSettings
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
 SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
@@ -14,21 +16,11 @@ WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never 
 MISS_RANKS = ("size", "shortfall")
 
 
-def best_select(record: dict[str, Any]) -> float:
-    return max((point["select_acc"] for point in record.get("curve", ())), default=0.0)
-
-
-def cap(settings: dict[str, Any], metric: str) -> float:
+def cap(max_flops: float, budget: int, metric: str) -> float:
     """What a run that misses the threshold costs before its shortfall penalty: the run
     cap shared by all pairs (not the pair's own, or a tiny network that never generalizes
     would look cheap)."""
-    return {"flops": settings["max_flops"], "steps": settings["budget"], "seconds": SECONDS_CAP}[metric]
-
-
-def reached(record: dict[str, Any]) -> bool:
-    """The run reached the threshold (and neither failed nor diverged)."""
-    return not record.get("failed") and record.get("steps_to_threshold") is not None \
-        and not record.get("diverged")
+    return {"flops": max_flops, "steps": budget, "seconds": SECONDS_CAP}[metric]
 
 
 def cost(record: dict[str, Any], metric: str) -> float:
@@ -46,10 +38,9 @@ def cost(record: dict[str, Any], metric: str) -> float:
     else:
         shortfall = max(0.0, record["threshold"] - best_select(record)) / record["threshold"]
     own_cap = record["steps_cap"] * record["flops_per_step"]
-    settings = {"max_flops": record.get("max_flops") or own_cap, "budget": record["budget"]}
     # multi-task, summed cost: a miss is priced at every task's cap, so a reached pair still beats it
     tasks = record.get("task_count", 1) if record.get("task_cost") == "sum" else 1
-    return cap(settings, metric) * tasks * 10 ** shortfall
+    return cap(record.get("max_flops") or own_cap, record["budget"], metric) * tasks * 10 ** shortfall
 
 
 def objectives(record: dict[str, Any], metric: str, misses: str = "size") -> tuple[float, float]:
@@ -83,7 +74,7 @@ def gene_key(gene: Any) -> str:
     return json.dumps(genome.active(gene), sort_keys=True)
 
 
-def run_key(pair: Pair, settings: dict[str, Any]) -> str:
-    """Cache key: the pair's behaviour plus task, seed, budget and every setting of the run
-    that changes its figures."""
-    return json.dumps({"pair": json.loads(pair_key(pair)), **settings}, sort_keys=True)
+def run_key(pair: Pair, settings: RunSettings, **extra: Any) -> str:
+    """Cache key: the pair's behaviour plus every setting of the run that changes its
+    figures (`extra`: {"holdout": True} for a re-check)."""
+    return json.dumps({"pair": json.loads(pair_key(pair)), **settings.to_dict(), **extra}, sort_keys=True)

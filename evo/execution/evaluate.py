@@ -1,4 +1,4 @@
-"""(pair, task, seed, budget) -> record: the one place an encoder meets a brain and a task.
+"""(pair, run settings) -> record: the one place an encoder meets a brain and a task.
 
 The search calls `evaluate` with `report_holdout=False`: then the holdout set is never
 encoded or looked at. Only the final report (and `python -m evo train`) asks for it, after
@@ -19,6 +19,8 @@ from brains.train import TrainData, TrainResult, loss_function, measure, train
 from encoders import build_table, operand_codes, pair_features
 from evo.machine import describe
 from evo.pair import Pair
+from evo.records import Record
+from evo.settings import RunSettings
 from evo.tasks import Split, TaskSpec, make_split
 
 
@@ -60,9 +62,8 @@ def prepare(pair: Pair, task: TaskSpec, seed: int, device: torch.device) -> Prep
     return Prepared(pair, task, split, table, data, build_model(pair.brain, in_dim, task.p).to(device), device)
 
 
-def record_of(prep: Prepared, result: TrainResult, *, seed: int, budget: int, threshold: float,
-              eval_every: int, max_flops: float | None, patience: int, report_holdout: bool,
-              group_size: int = 1) -> dict[str, Any]:
+def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, report_holdout: bool,
+              group_size: int = 1) -> Record:
     """The record of a trained pair; holdout is encoded and measured here, after training,
     and only when asked (the final report)."""
     pair, task, split, model, device = prep.pair, prep.task, prep.split, prep.model, prep.device
@@ -87,8 +88,8 @@ def record_of(prep: Prepared, result: TrainResult, *, seed: int, budget: int, th
         "encoder": pair.encoder.to_dict(),
         "brain": pair.brain.to_dict(),
         "combiner": pair.combiner,
-        "seed": seed, "budget": budget, "max_flops": max_flops, "threshold": threshold,
-        "eval_every": eval_every,
+        "seed": settings.seed, "budget": settings.budget, "max_flops": settings.max_flops,
+        "threshold": settings.threshold, "eval_every": settings.eval_every,
         "steps_to_threshold": steps,
         "seconds_to_threshold": result.seconds_to_threshold,
         "flops_to_threshold": None if steps is None else steps * result.flops_per_step,
@@ -99,7 +100,7 @@ def record_of(prep: Prepared, result: TrainResult, *, seed: int, budget: int, th
         "train_acc": result.train_acc, "select_acc": result.select_acc,
         "train_loss": result.train_loss, "select_loss": result.select_loss,
         **holdout,
-        "diverged": result.diverged, "stopped": result.stopped, "patience": patience,
+        "diverged": result.diverged, "stopped": result.stopped, "patience": settings.patience,
         "machine": describe(device),
         "curve": result.curve,
     }
@@ -120,25 +121,27 @@ def holdout_curve(prep: Prepared) -> Callable[[torch.nn.Module], dict[str, float
     return figures
 
 
-def evaluate(pair: Pair, task: TaskSpec, *, seed: int, budget: int, threshold: float = 0.99,
-             eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
-             device: torch.device | str = "cpu", report_holdout: bool = False,
+def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
              on_eval: Callable[[dict[str, float]], None] | None = None,
-             run_on: bool | None = None, weights: bool = False) -> dict[str, Any]:
+             run_on: bool | None = None, weights: bool = False) -> Record:
     """Train the pair once and return its record (see README, "Output contract"). A run that
     reports holdout goes on past the threshold to the step cap unless `run_on` is False
     (brains.train.train says why). With `weights`, the record also carries the trained
     state dict as torch.save bytes under "weights" (the caller writes and strips them)."""
-    prep = prepare(pair, task, seed, torch.device(device))
-    result = train(prep.model, prep.data, pair.brain, seed=seed, budget=budget, threshold=threshold,
-                   eval_every=eval_every, max_flops=max_flops, patience=patience, on_eval=on_eval,
+    prep = prepare(pair, settings.task, settings.seed, torch.device(settings.device))
+    result = train(prep.model, prep.data, pair.brain, **train_options(settings), on_eval=on_eval,
                    run_on=report_holdout if run_on is None else run_on,
                    extra=holdout_curve(prep) if report_holdout else None)
-    record = record_of(prep, result, seed=seed, budget=budget, threshold=threshold, eval_every=eval_every,
-                       max_flops=max_flops, patience=patience, report_holdout=report_holdout)
+    record = record_of(prep, result, settings, report_holdout=report_holdout)
     if weights:
         record["weights"] = state_bytes(prep.model)
     return record
+
+
+def train_options(settings: RunSettings) -> dict[str, Any]:
+    """The trainer's keyword arguments that come from the run settings."""
+    return {"seed": settings.seed, "budget": settings.budget, "threshold": settings.threshold,
+            "eval_every": settings.eval_every, "max_flops": settings.max_flops, "patience": settings.patience}
 
 
 def state_bytes(model: torch.nn.Module) -> bytes:
@@ -158,14 +161,13 @@ def group_key(prep: Prepared) -> tuple | None:
             prep.task.p, str(prep.device))
 
 
-def evaluate_group(jobs: list[tuple[Pair, TaskSpec, int]], *, budget: int, threshold: float = 0.99,
-                   eval_every: int = 10, max_flops: float | None = None, patience: int = 0,
-                   device: torch.device | str = "cpu", report_holdout: bool = False) -> list[dict[str, Any]]:
-    """Records of (pair, task, seed) jobs, in order; same-shape MLP pairs are trained
-    together (brains.batched), the rest one by one. Every run stops at the threshold, even
-    one that reports holdout (no `run_on` here: the scorer trains re-checks alone)."""
-    device = torch.device(device)
-    preps = [prepare(pair, task, seed, device) for pair, task, seed in jobs]
+def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
+                   report_holdout: bool = False) -> list[Record]:
+    """Records of (pair, settings) jobs that differ at most in their seed, in order;
+    same-shape MLP pairs are trained together (brains.batched), the rest one by one. Every
+    run stops at the threshold, even one that reports holdout (no `run_on` here: the scorer
+    trains re-checks alone)."""
+    preps = [prepare(pair, s.task, s.seed, torch.device(s.device)) for pair, s in zip(pairs, settings)]
     groups: dict[tuple, list[int]] = {}
     for i, prep in enumerate(preps):
         key = group_key(prep)
@@ -174,15 +176,13 @@ def evaluate_group(jobs: list[tuple[Pair, TaskSpec, int]], *, budget: int, thres
     for members in groups.values():
         if len(members) == 1:
             i = members[0]
-            results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, seed=jobs[i][2],
-                               budget=budget, threshold=threshold, eval_every=eval_every,
-                               max_flops=max_flops, patience=patience)
+            results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, **train_options(settings[i]))
             continue
-        trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, jobs[i][2])
-                               for i in members], budget=budget, threshold=threshold,
-                              eval_every=eval_every, max_flops=max_flops, patience=patience)
+        options = train_options(settings[members[0]])
+        options.pop("seed")
+        trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, settings[i].seed)
+                               for i in members], **options)
         results.update(zip(members, trained))
     size = {i: len(members) for members in groups.values() for i in members}
-    return [record_of(preps[i], results[i], seed=jobs[i][2], budget=budget, threshold=threshold,
-                      eval_every=eval_every, max_flops=max_flops, patience=patience,
-                      report_holdout=report_holdout, group_size=size[i]) for i in range(len(jobs))]
+    return [record_of(preps[i], results[i], settings[i], report_holdout=report_holdout, group_size=size[i])
+            for i in range(len(pairs))]

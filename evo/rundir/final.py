@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from evo.pair import Pair
-from evo.scoring import pair_key, run_key
-from evo.search import SearchState, job, run_settings
-from evo.summary import brain as brain_summary
-from evo.summary import encoder as encoder_summary
+from evo.records import Record
+from evo.search.scoring import pair_key, run_key
+from evo.search.state import SearchState
+from evo.settings import Job
+from evo.views.summary import brain as brain_summary
+from evo.views.summary import encoder as encoder_summary
 
 FRONT, FRONT_DIR, WEIGHTS_DIR = "front.json", "front", "weights"
 
@@ -32,15 +34,15 @@ def weights_file(pair: Pair, seed: int) -> str:
     return f"{WEIGHTS_DIR}/{pair_hash(pair)}-seed{seed}.pt"
 
 
-def store_rechecks(state: SearchState, run_dir: Path, keys: list[str], jobs: list[dict[str, Any]],
-                   records: list[dict[str, Any]]) -> None:
+def store_rechecks(state: SearchState, run_dir: Path, keys: list[str], jobs: list[Job],
+                   records: list[Record]) -> None:
     """Re-check records into state.finals; the weights they carry into RUN_DIR/weights/
     (torch.save of a state dict: `inspect` loads it with weights_only=True)."""
     (run_dir / WEIGHTS_DIR).mkdir(exist_ok=True)
-    for key, job_, record in zip(keys, jobs, records):
+    for key, job, record in zip(keys, jobs, records):
         blob = record.pop("weights", None)
         if blob is not None:
-            path = run_dir / weights_file(Pair.from_dict(job_["pair"]), job_["seed"])
+            path = run_dir / weights_file(job.pair, job.seed)
             tmp = path.with_suffix(".pt.tmp")
             tmp.write_bytes(blob)
             os.replace(tmp, path)
@@ -64,32 +66,33 @@ def final_seeds(state: SearchState) -> list[int]:
 
 def final_keys(state: SearchState) -> list[tuple[str, Pair, int]]:
     """(key, pair, seed) of every holdout re-check the current front needs."""
-    settings = run_settings(state.config)
-    return [(run_key(ind.gene, {**settings, "seed": seed, "holdout": True}), ind.gene, seed)
+    settings = state.config.run_settings()
+    return [(run_key(ind.gene, settings.with_seed(seed), holdout=True), ind.gene, seed)
             for ind in state.archive for seed in final_seeds(state)]
 
 
-def final_jobs(state: SearchState) -> tuple[list[str], list[dict[str, Any]]]:
+def final_jobs(state: SearchState) -> tuple[list[str], list[Job]]:
     """Re-training jobs of the front not yet done (kept in state.finals across a resume).
     Re-checks of pairs that have left the front are dropped, so that a run extended by a
     resume holds exactly what the same run left alone holds."""
     needed = final_keys(state)
     state.finals = {key: state.finals[key] for key, _, _ in needed if key in state.finals}
-    keys, jobs = [], []
+    settings = state.config.run_settings()
+    keys: list[str] = []
+    jobs: list[Job] = []
     for key, pair, seed in needed:
         if key not in state.finals and key not in keys:
             keys.append(key)
-            jobs.append(job(pair, state.config, seed=seed, holdout=True))
+            jobs.append(Job(pair, settings.with_seed(seed), report_holdout=True))
     return keys, jobs
 
 
 def front_document(state: SearchState) -> dict[str, Any]:
-    settings = run_settings(state.config)
+    settings = state.config.run_settings()
     members = []
     for index, ind in enumerate(state.archive):
         pair: Pair = ind.gene
-        records = [state.finals[run_key(pair, {**settings, "seed": s, "holdout": True})]
-                   for s in final_seeds(state)]
+        records = [state.finals[run_key(pair, settings.with_seed(s), holdout=True)] for s in final_seeds(state)]
         search_record = state.cache[run_key(pair, settings)]
 
         def med(key: str) -> Any:
@@ -138,12 +141,8 @@ def write_front(state: SearchState, run_dir: Path) -> dict[str, Any]:
     for stale in (run_dir / FRONT_DIR).glob("*.json"):  # former members of an extended run
         if stale.name not in current:
             stale.unlink()
+    settings = state.config.run_settings()
     for ind, member in zip(state.archive, doc["members"]):
-        _write_json(run_dir / member["pair_file"], {
-            **ind.gene.to_dict(), "task": doc["task"], "budget": state.config.budget,
-            "max_flops": state.config.max_flops, "threshold": state.config.threshold,
-            "eval_every": state.config.eval_every, "patience": state.config.patience,
-            "seed": state.config.seed,
-            **({"curriculum_pool": list(state.config.curriculum_pool)} if ind.gene.brain.curriculum else {})})
+        _write_json(run_dir / member["pair_file"], settings.pair_file(ind.gene))
     _write_json(run_dir / FRONT, doc)
     return doc

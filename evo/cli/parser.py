@@ -1,17 +1,14 @@
-"""`python -m evo` / `grokevo`: argparse subcommands. User errors end in one line on
-stderr and exit status 2, never a traceback."""
+"""The argparse parser of every command, and the flag validators that `train` also applies
+to run settings read from a pair file."""
 from __future__ import annotations
 
 import argparse
 import math
-import sys
-from typing import Callable, NoReturn, Sequence
+from typing import Callable, NoReturn
 
-from evo.config import BACKENDS, SCHEDULES, SPEED_METRICS
-from evo.scoring import MISS_RANKS
-from evo.errors import UserError
-from evo.tasks import NAMED, OPERATIONS, PAIRS, SEED_LIMIT, SPLITS, TaskError
-from genome import GeneError
+from evo.search.config import BACKENDS, SCHEDULES, SPEED_METRICS
+from evo.search.scoring import MISS_RANKS
+from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SPLITS
 
 PROG = "grokevo"
 
@@ -166,47 +163,3 @@ def build_parser() -> Parser:
     k = sub.add_parser("tasks", help="list the named operations, one per line: name, tab, expression")
     k.set_defaults(func="tasks")
     return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.func == "train":
-            from evo.train_command import run_train
-            return run_train(args)
-        if args.func == "run":
-            from evo.run_command import run
-            if args.out is None:
-                if args.resume:
-                    raise UserError("--resume: name the run to continue with --out RUN_DIR")
-                import time
-                args.out = time.strftime("runs/run-%Y%m%d-%H%M%S")
-            return run(args)
-        if args.func == "show":
-            from evo.run_command import show
-            return show(args)
-        if args.func == "inspect":
-            from evo.inspect_command import run_inspect
-            return run_inspect(args)
-        if args.func == "report":
-            from pathlib import Path
-
-            from evo.report import write_report
-            print(write_report(Path(args.run_dir)))
-            return 0
-        if args.func == "recipes":
-            from evo.recipes import RECIPES
-            for recipe in RECIPES.values():
-                print(f"{recipe.name}\t{recipe.summary}")
-            return 0
-        if args.func == "tasks":
-            for op in OPERATIONS:
-                print(f"{op}\t{NAMED[op]}")
-            return 0
-        raise AssertionError(args.func)
-    except (UserError, GeneError, TaskError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130

@@ -1,0 +1,92 @@
+"""A curriculum: train a pair on simpler operations first, then stack new layers on the
+trained brain and go on with the next operation (the forum's proposal).
+
+Every stage trains on the target task's own train pairs (labelled by the stage's
+operation) and stops on its select pairs, so the target's holdout pairs stay unseen
+through all stages. The cost of the curriculum is counted over all stages: steps, FLOPs
+and seconds of the earlier stages are added to the last stage's figures.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from brains.models import count_params
+from brains.stacked import Stacked
+from brains.train import TrainData, train
+from evo.execution.evaluate import Prepared, features, holdout_curve, prepare, record_of, state_bytes, train_options
+from evo.pair import Pair
+from evo.records import Record
+from evo.settings import RunSettings
+from evo.tasks import evaluate_op
+
+
+def stage_data(prep: Prepared, op: str) -> TrainData:
+    """The target's train and select pairs, labelled by `op` (pairs `op` cannot answer,
+    a divisor 0 mod p, are left out of this stage)."""
+    split, p = prep.split, prep.task.p
+    labels, valid = evaluate_op(op, split.pairs[:, 0], split.pairs[:, 1], p)
+
+    def part(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = idx[valid[idx]]
+        return (features(prep.pair, prep.table, split, idx, prep.device),
+                torch.from_numpy(labels[idx]).to(prep.device))
+    (x_tr, y_tr), (x_se, y_se) = part(split.train), part(split.select)
+    return TrainData(x_tr, y_tr, x_se, y_se, n_classes=p)
+
+
+def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, new_hidden: tuple[int, ...] = (128,),
+                        freeze: bool = False, read: str = "answer", report_holdout: bool = True,
+                        weights: bool = False) -> Record:
+    """Train on ops[0], ops[1], ... in turn (each stage up to the settings' budget, stopping
+    at the threshold; with `report_holdout`, the last goes on to the cap, as `train` does);
+    the record of the last stage, holdout included when asked, with the curriculum's totals."""
+    target = replace(settings, task=replace(settings.task, op=ops[-1]))
+    seed, p = settings.seed, settings.task.p
+    prep = prepare(pair, target.task, seed, torch.device(settings.device))
+    in_width = prep.data.x_train[0].numel()
+    stages: list[dict[str, Any]] = []
+    result = None
+    for k, op in enumerate(ops):
+        if k > 0:
+            torch.manual_seed(seed + k)  # the new layers' initialisation
+            prep.model = Stacked(prep.model, in_width, p, new_hidden, pair.brain.activation, pair.brain.bias,
+                                 freeze, read).to(prep.device)
+        last = k == len(ops) - 1
+        data = prep.data if op == target.task.op else stage_data(prep, op)  # the target's data is ready
+        result = train(prep.model, data, pair.brain, **train_options(target.with_seed(seed + k)),
+                       run_on=last and report_holdout,
+                       extra=holdout_curve(prep) if last and report_holdout else None)
+        stages.append({"op": op, "steps_run": result.steps_run, "steps_to_threshold": result.steps_to_threshold,
+                       "flops_per_step": result.flops_per_step, "seconds": result.seconds,
+                       "select_acc": result.select_acc, "train_acc": result.train_acc,
+                       "params": count_params(prep.model), "curve": result.curve})
+    record = record_of(prep, result, target, report_holdout=report_holdout)
+    if weights:
+        record["weights"] = state_bytes(prep.model)
+    before = stages[:-1]
+    earlier_steps = sum(s["steps_run"] for s in before)
+    earlier_flops = sum(s["steps_run"] * s["flops_per_step"] for s in before)
+    earlier_seconds = sum(s["seconds"] for s in before)
+    reached = result.steps_to_threshold
+    record.update({
+        "curriculum": {"ops": list(ops), "new_hidden": list(new_hidden), "freeze": freeze, "read": read,
+                       "stages": stages},
+        "steps_to_threshold": None if reached is None else earlier_steps + reached,
+        "flops_to_threshold": None if reached is None else earlier_flops + reached * result.flops_per_step,
+        "seconds_to_threshold": None if reached is None else earlier_seconds + result.seconds_to_threshold,
+        "last_stage_steps_to_threshold": reached,
+    })
+    return record
+
+
+def evaluate_gene_curriculum(pair: Pair, settings: RunSettings, **options: Any) -> Record:
+    """The curriculum a brain gene asks for: its indices into the run's pool (modulo its
+    length) name the earlier operations, its stack fields the new layers."""
+    brain, pool = pair.brain, settings.curriculum_pool
+    ops = [pool[i % len(pool)] for i in brain.curriculum] + [settings.task.op]
+    return evaluate_curriculum(pair, ops, settings, new_hidden=brain.stack_hidden, freeze=brain.stack_freeze,
+                               read=brain.stack_read, **options)

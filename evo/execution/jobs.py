@@ -1,0 +1,66 @@
+"""A Job into its Record: the one dispatch over plain runs, curricula and multi-task runs,
+run inside a worker. An exception becomes a record marked failed, so that one bad pair
+never stops a search."""
+from __future__ import annotations
+
+import json
+import traceback
+
+from brains.batched import shape_key, supports
+from encoders import feature_dim
+from evo.execution.curriculum import evaluate_gene_curriculum
+from evo.execution.evaluate import evaluate, evaluate_group
+from evo.execution.multitask import evaluate_tasks
+from evo.records import Record
+from evo.settings import Job, RunSettings
+
+
+def failed(job: Job, exc: BaseException, message: str | None = None) -> Record:
+    """The record of a run that raised (or whose worker died): it scores worst."""
+    return {"failed": True, "error": message or f"{type(exc).__name__}: {exc}",
+            "traceback": "" if message else traceback.format_exc(limit=5),
+            "encoder": job.pair.encoder.to_dict(), "brain": job.pair.brain.to_dict(), "seed": job.seed,
+            "params": None, "steps_to_threshold": None, "diverged": False, "curve": []}
+
+
+def run_job(job: Job) -> Record:
+    """One training run (a re-check also sends its trained weights back, for inspect)."""
+    def run_one(settings: RunSettings) -> Record:
+        if job.pair.brain.curriculum:  # earlier operations first (evo.execution.curriculum)
+            return evaluate_gene_curriculum(job.pair, settings, report_holdout=job.report_holdout,
+                                            weights=job.report_holdout)
+        return evaluate(job.pair, settings, report_holdout=job.report_holdout, weights=job.report_holdout)
+
+    try:
+        if job.settings.tasks:  # multi-task fitness: one run per task, merged (evo.execution.multitask)
+            return evaluate_tasks(run_one, job.settings)
+        return run_one(job.settings)
+    except Exception as exc:  # noqa: BLE001  (recorded, never raised: see the module docstring)
+        return failed(job, exc)
+
+
+def run_group(jobs: list[Job]) -> list[Record]:
+    """Jobs of one group key (see group_key) trained as one batched computation; a lone
+    job, or a group that fails, goes through run_job one by one."""
+    if len(jobs) == 1:
+        return [run_job(jobs[0])]
+    try:
+        return evaluate_group([job.pair for job in jobs], [job.settings for job in jobs],
+                              report_holdout=jobs[0].report_holdout)
+    except Exception:  # noqa: BLE001  (each member then fails or succeeds on its own)
+        return [run_job(job) for job in jobs]
+
+
+def group_key(job: Job) -> str | None:
+    """Jobs with equal keys can train as one batched group: same computation shape (brain
+    fields other than per-member ones, feature width) and the same run settings but the
+    seed; None = train alone. Read from the genes, without building anything."""
+    brain = job.pair.brain
+    try:
+        width = feature_dim(job.pair.encoder, job.settings.task.p)
+    except Exception:  # noqa: BLE001  (a bad gene fails in run_job, with its message)
+        return None
+    if not supports(brain) or brain.curriculum or job.report_holdout or job.settings.tasks:
+        return None  # re-checks, curricula and multi-task jobs train alone
+    settings = {k: v for k, v in job.settings.to_dict().items() if k != "seed"}
+    return json.dumps([repr(shape_key(brain, width, 0, 0)), settings], sort_keys=True, default=str)

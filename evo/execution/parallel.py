@@ -1,0 +1,131 @@
+"""Score many jobs through joblib: loky processes here, or dask/ray across machines.
+
+Jobs (evo.settings.Job) are picklable frozen dataclasses and records plain JSON objects,
+so every backend ships them the same way, and every record depends only on its job: not
+on the backend or the number of workers. With `batched`, jobs of one computation shape
+train as one group (brains.batched): a member's figures then equal its lone run's within
+float tolerance, not bit for bit.
+"""
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any, Callable, Iterator
+
+import numba
+import torch
+from joblib import Parallel, delayed, parallel_config
+from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+from evo.errors import UserError
+from evo.execution.jobs import failed, group_key, run_group
+from evo.records import Record
+from evo.settings import Job
+
+# One thread per training run, whatever the number of workers: the thread count can change
+# floating-point reduction order, and results must not depend on --workers.
+THREADS = 1
+
+
+def score_group(jobs: list[Job]) -> list[Record]:
+    """Runs in a worker: one unit of work (a lone job, or a batched group)."""
+    torch.set_num_threads(THREADS)
+    numba.set_num_threads(min(THREADS, numba.config.NUMBA_NUM_THREADS))
+    return run_group(jobs)
+
+
+def worker_death_errors() -> tuple[type[BaseException], ...]:
+    """What joblib raises when a worker process dies under it: loky's, and dask's when the
+    scheduler gives a task up after its workers died."""
+    errors: list[type[BaseException]] = [TerminatedWorkerError]
+    try:  # an extra: imported only where installed
+        from distributed.scheduler import KilledWorker
+        errors.append(KilledWorker)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def plan_groups(jobs: list[Job], batched: bool) -> list[list[int]]:
+    """Indices of the jobs, in units of work: one per job, or (batched) one per group key."""
+    if not batched:
+        return [[i] for i in range(len(jobs))]
+    units: dict[Any, list[int]] = {}
+    for i, job in enumerate(jobs):
+        key = group_key(job)
+        units.setdefault(key if key is not None else ("alone", i), []).append(i)
+    return list(units.values())
+
+
+class Scorer:
+    """A joblib pool kept open across generations (a context manager)."""
+
+    def __init__(self, workers: int, backend: str = "loky", scheduler: str = "", batched: bool = False,
+                 work: Callable[[list[Job]], list[Record]] = score_group):
+        self.workers, self.backend, self.scheduler, self.batched = workers, backend, scheduler, batched
+        self.work = work  # what a worker runs on a unit of jobs (tests inject faults here)
+        self._stack = ExitStack()
+        self._parallel = None
+
+    def __enter__(self) -> "Scorer":
+        if self.backend == "dask":
+            try:
+                from dask.distributed import Client
+            except ImportError:
+                raise UserError("--backend dask: install the extra: pip install -e '.[dask]'") from None
+            try:
+                self._stack.enter_context(Client(self.scheduler, timeout=30))
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise UserError(f"--scheduler: cannot reach {self.scheduler}: {exc}") from None
+            self._stack.enter_context(parallel_config(backend="dask"))
+        elif self.backend == "ray":
+            try:
+                from ray.util.joblib import register_ray
+            except ImportError:
+                raise UserError("--backend ray: install the extra: pip install -e '.[ray]'") from None
+            register_ray()
+            self._stack.enter_context(parallel_config(backend="ray"))
+        n_jobs = self.workers if self.backend == "loky" else -1
+        if self.backend == "loky" and self.workers == 1:
+            self._parallel = None  # in-process: no pool, no pickling
+        else:
+            self._parallel = self._stack.enter_context(
+                Parallel(n_jobs=n_jobs, backend=None if self.backend != "loky" else "loky",
+                         # ray's joblib backend cannot stream results back one by one
+                         return_as="list" if self.backend == "ray" else "generator"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def map(self, jobs: list[Job], on_result: Callable[[int, Record], None] | None = None) -> list[Record]:
+        """Results in job order; on_result(i, record) as each arrives, for progress."""
+        units = plan_groups(jobs, self.batched)
+        results: Iterator[list[Record]] = (
+            (self.work([jobs[i] for i in unit]) for unit in units) if self._parallel is None
+            else self._parallel(delayed(self.work)([jobs[i] for i in unit]) for unit in units))
+        out: list[Record | None] = [None] * len(jobs)
+
+        def deliver(unit: list[int], records: list[Record]) -> None:
+            for i, record in zip(unit, records):
+                out[i] = record
+                if on_result is not None:
+                    on_result(i, record)
+        try:
+            for unit, records in zip(units, results):
+                deliver(unit, records)
+        except worker_death_errors() as exc:
+            for unit in units:
+                if out[unit[0]] is None:
+                    deliver(unit, self._retry_alone([jobs[i] for i in unit], exc))
+        return out  # type: ignore[return-value]
+
+    def _retry_alone(self, unit: list[Job], first: BaseException) -> list[Record]:
+        """After a worker died (killed, out of memory), each unit not yet back runs once more,
+        alone in a fresh worker, so that only the unit that kills its worker again is lost:
+        it is recorded as failed and the run goes on."""
+        try:
+            n_jobs, backend = (2, "loky") if self.backend == "loky" else (-1, None)  # 2: a process, not in-line
+            return Parallel(n_jobs=n_jobs, backend=backend)([delayed(self.work)(unit)])[0]
+        except worker_death_errors() as again:
+            message = f"worker died twice ({type(first).__name__}; then {type(again).__name__}: {again})"
+            return [failed(job, again, message) for job in unit]

@@ -1,0 +1,71 @@
+"""The record of one training run: the one shape every figure travels in, from the worker
+to the cache, the checkpoint, front.json and the views.
+
+Records stay plain JSON objects (the cache and the checkpoint are JSON, and every joblib
+backend ships them as they are); these TypedDicts say what they hold, and the helpers
+below are the one place that reads a record's verdict.
+"""
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+
+class CurvePoint(TypedDict, total=False):
+    step: int
+    train_acc: float
+    select_acc: float
+    train_loss: float
+    select_loss: float
+    holdout_acc: float        # only in a re-check's curve (the report's pictures)
+
+
+class Record(TypedDict, total=False):
+    """What evo.execution.evaluate.record_of writes; multi-task and curriculum runs add
+    `per_task`, `task_cost`, `task_count`, `bottleneck` and `curriculum`; a failed run
+    holds `failed`, `error` and `traceback` with the genes; the search adds `generation`."""
+
+    task: dict[str, Any]
+    encoder: dict[str, Any]
+    brain: dict[str, Any]
+    combiner: str
+    seed: int
+    budget: int
+    max_flops: float | None
+    threshold: float
+    eval_every: int
+    patience: int
+    steps_to_threshold: int | None
+    seconds_to_threshold: float | None
+    flops_to_threshold: float | None
+    flops_per_step: int
+    params: int | None
+    steps_run: int
+    steps_cap: int
+    seconds: float
+    group_size: int
+    train_acc: float
+    select_acc: float
+    train_loss: float
+    select_loss: float
+    holdout_acc: float | None
+    holdout_loss: float | None
+    holdout_acc_unseen_mirror: float | None
+    holdout_acc_at_threshold: float | None
+    diverged: bool
+    stopped: str
+    machine: dict[str, Any]
+    curve: list[CurvePoint]
+    failed: bool
+    error: str
+    generation: int
+
+
+def best_select(record: Record) -> float:
+    """The best select accuracy the run saw at any evaluation (its last may be lower)."""
+    return max((point["select_acc"] for point in record.get("curve", ())), default=0.0)
+
+
+def reached(record: Record) -> bool:
+    """The run reached the threshold (and neither failed nor diverged)."""
+    return not record.get("failed") and record.get("steps_to_threshold") is not None \
+        and not record.get("diverged")

@@ -1,0 +1,101 @@
+"""RunSettings: everything besides the pair that fixes a training run's figures, and Job: a
+pair with its settings, the unit a worker trains.
+
+One frozen dataclass read by the search (its cache key), the scorer, the evaluator,
+`train`, pair files and the final re-checks: a new setting is added here once. Settings
+that came after the first checkpoints (batched, multi-task, curriculum pool) are named in
+the key only when on, so that the keys of runs made without them stay what they were and
+old checkpoints resume on their cache.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from evo.pair import Pair
+from evo.tasks import TaskSpec
+
+TASK_COSTS = ("sum", "max")
+# Run settings a pair file carries (with its task), so that one command reproduces it.
+PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The defaults are those of `python -m evo train`; the search's come from its config
+    (evo.search.config.RunConfig.run_settings)."""
+
+    task: TaskSpec = field(default_factory=TaskSpec)
+    seed: int = 0
+    budget: int = 1000
+    max_flops: float | None = None      # lowers the step cap of expensive models
+    threshold: float = 0.99             # select accuracy that counts as generalized
+    eval_every: int = 10
+    patience: int = 0                   # evaluations without gain before a plateau stop; 0 = never
+    device: str = "cpu"                 # resolved (cpu or cuda): float results differ between devices
+    batched: bool = False               # same-shape MLPs trained as one computation (evo.execution.parallel)
+    tasks: tuple[str, ...] = ()         # multi-task fitness: the operations, the first being task.op
+    task_cost: str = "sum"              # multi-task: costs summed or the worst
+    curriculum_pool: tuple[str, ...] = ()  # the operations a curriculum gene's indices name
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        object.__setattr__(self, "curriculum_pool", tuple(self.curriculum_pool))
+        if self.task_cost not in TASK_COSTS:
+            raise ValueError(f"task_cost: {self.task_cost!r} is not one of {', '.join(TASK_COSTS)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical form, and the cache key's other half (see the module docstring)."""
+        out: dict[str, Any] = {"task": self.task.to_dict(), "seed": self.seed, "budget": self.budget,
+                               "max_flops": self.max_flops, "threshold": self.threshold,
+                               "eval_every": self.eval_every, "patience": self.patience, "device": self.device}
+        if self.batched:
+            out["batched"] = True
+        if self.tasks:
+            out["tasks"], out["task_cost"] = list(self.tasks), self.task_cost
+        if self.curriculum_pool:
+            out["curriculum_pool"] = list(self.curriculum_pool)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunSettings":
+        data = dict(data)
+        data["task"] = TaskSpec.from_dict(data["task"])
+        return cls(**data)
+
+    def with_seed(self, seed: int) -> "RunSettings":
+        return dataclasses.replace(self, seed=seed)
+
+    def task_specs(self) -> list[TaskSpec]:
+        """One spec per operation trained: the `tasks`, or the one `task`."""
+        return [dataclasses.replace(self.task, op=op) for op in self.tasks or (self.task.op,)]
+
+    def pair_file(self, pair: Pair) -> dict[str, Any]:
+        """A pair file: the genes, the task and the run settings `train --pair` reads back
+        (not the device or the batching: a pair file reproduces anywhere, alone); the
+        curriculum pool only when the brain names operations in it."""
+        out = {**pair.to_dict(), "task": self.task.to_dict(), **{k: getattr(self, k) for k in PAIR_FILE_KEYS}}
+        if pair.brain.curriculum:
+            out["curriculum_pool"] = list(self.curriculum_pool)
+        return out
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training run for a worker: picklable as it is, so every joblib backend ships it
+    the same way, and its record depends on nothing else (not on the backend or the number
+    of workers). A re-check (`report_holdout`) measures holdout after training and sends
+    its trained weights back, for `inspect`."""
+
+    pair: Pair
+    settings: RunSettings
+    report_holdout: bool = False
+
+    @property
+    def seed(self) -> int:
+        return self.settings.seed

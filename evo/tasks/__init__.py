@@ -1,0 +1,24 @@
+"""Tasks: binary operations mod p (named, or expressions of a small grammar) and the three
+disjoint splits of their pairs (train, select, holdout)."""
+from evo.tasks.spec import (
+    ALIASES,
+    NAMED,
+    OPERATIONS,
+    P_MAX,
+    P_MIN,
+    PAIRS,
+    SEED_LIMIT,
+    SPLITS,
+    Split,
+    TaskError,
+    TaskSpec,
+    apply_op,
+    canonical_op,
+    evaluate_op,
+    is_prime,
+    make_split,
+    universe,
+)
+
+__all__ = ["ALIASES", "NAMED", "OPERATIONS", "P_MAX", "P_MIN", "PAIRS", "SEED_LIMIT", "SPLITS", "Split",
+           "TaskError", "TaskSpec", "apply_op", "canonical_op", "evaluate_op", "is_prime", "make_split", "universe"]
