@@ -16,6 +16,7 @@ from evo.recipes import get_recipe
 from evo.rundir import checkpoint
 from evo.rundir.events import EventLog
 from evo.rundir.final import final_jobs, store_rechecks, write_front
+from evo.rundir.lock import RunLock
 from evo.search.config import RunConfig, check_resume, read_toml
 from evo.search.loop import Search
 from evo.search.state import from_json, new_state, to_json
@@ -70,6 +71,16 @@ def run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="A worker stopped while some jobs")
     config, explicit = config_from_args(args)
     run_dir = Path(args.out)
+    if args.resume and not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such run directory")
+    if not args.resume:
+        _check_seed_with(config)
+        config.run_settings()  # the device: cuda asked for and absent is a user error now
+    with RunLock(run_dir):  # one writer per run directory, checked before anything is written
+        return _run(args, config, explicit, run_dir)
+
+
+def _run(args: argparse.Namespace, config: RunConfig, explicit: set[str], run_dir: Path) -> int:
     if args.resume:
         doc = checkpoint.load(run_dir)
         try:
@@ -80,11 +91,9 @@ def run(args: argparse.Namespace) -> int:
         if config.generations - 1 < doc["generation"]:
             raise UserError(f"--generations: {config.generations} is fewer than the "
                             f"{doc['generation'] + 1} generations the run has completed")
-        config.run_settings()  # the device: cuda asked for and absent is a user error now
+        config.run_settings()  # the device, as for a new run
         state = from_json(doc, config)
     else:
-        _check_seed_with(config)
-        config.run_settings()
         prepare_dir(run_dir)
         state = new_state(config)
     saved = state.generation
