@@ -1,0 +1,105 @@
+"""grokevo from Python (a notebook, a script): the same settings as the command line,
+errors raised as exceptions (evo.errors.UserError, genome.GeneError, evo.tasks.TaskError)
+instead of exit codes.
+
+    import evo
+    record = evo.train("onehot-quad", "add", p=23, budget=1000)
+    front = evo.run("runs/nb", p=23, generations=3, population=3, offspring=2, budget=30, workers=1)
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from evo.errors import UserError
+from evo.execution.curriculum import evaluate_gene_curriculum
+from evo.execution.evaluate import evaluate
+from evo.machine import resolve_device
+from evo.pair import Pair, load_pair
+from evo.records import Record
+from evo.recipes import get_recipe
+from evo.rundir import checkpoint
+from evo.runner import execute
+from evo.search.config import RunConfig
+from evo.search.scoring import run_key
+from evo.settings import RunSettings
+from evo.tasks import TaskSpec
+from evo.views.dashboard import PlainLog
+
+TASK_FIELDS = {f.name for f in dataclasses.fields(TaskSpec)} - {"op"}
+RUN_FIELDS = {f.name for f in dataclasses.fields(RunSettings)} - {"task", "device"}
+
+
+class _Quiet:
+    """A listener that shows nothing."""
+
+    def __enter__(self) -> "_Quiet":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def emit(self, event: str, **data: Any) -> None:
+        pass
+
+
+def run(out: str | Path | None = None, *, resume: bool = False, log: bool = False,
+        **settings: Any) -> list[dict[str, Any]]:
+    """The co-search, as `python -m evo run` runs it; `settings` are its options with
+    underscores (generations=50, task="mul", seed_with=("onehot-quad",), ...). Returns the
+    re-checked front: front.json's members, each with its search record (`record`) and its
+    holdout re-checks (`rechecks`), from the run directory `out` (default runs/run-TIME)."""
+    run_dir = Path(out) if out is not None else Path(time.strftime("runs/run-%Y%m%d-%H%M%S"))
+    if resume:
+        stored = checkpoint.load(run_dir)["config"] if run_dir.is_dir() else {}
+        config = RunConfig.from_dict({**stored, **settings}, "evo.run")
+    else:
+        config = RunConfig.from_dict(settings, "evo.run")
+    listener = (lambda c, first: PlainLog(c.generations, first)) if log else (lambda c, first: _Quiet())
+    doc = execute(config, run_dir, listener, resume=resume, explicit=set(settings))
+    state = checkpoint.load(run_dir)
+    settings = RunConfig.from_dict(state["config"], "checkpoint config").run_settings()
+    members = []
+    for member in doc["members"]:
+        pair = Pair.from_dict(member)
+        members.append({**member, "record": state["cache"][run_key(pair, settings)],
+                        "rechecks": [state["finals"][run_key(pair, settings.with_seed(s), holdout=True)]
+                                     for s in member["seeds"]]})
+    return members
+
+
+def train(pair: str | Path | Pair | dict[str, Any], task: str | TaskSpec = "add", *, device: str = "auto",
+          report_holdout: bool = True, **options: Any) -> Record:
+    """One training run, as `python -m evo train` runs it: `pair` is a recipe name, a pair
+    file, a Pair or a dict with 'encoder' and 'brain'; `options` are task fields (p,
+    train_frac, select_frac, split, pairs, split_seed) and run settings (seed, budget,
+    max_flops, threshold, eval_every, patience). A recipe's budget and evaluation interval
+    are its own unless given. Returns the record (holdout measured after training)."""
+    unknown = sorted(set(options) - TASK_FIELDS - RUN_FIELDS)
+    if unknown:
+        raise UserError(f"evo.train: unknown option {unknown[0]!r}")
+    run: dict[str, Any] = {}
+    task_fields: dict[str, Any] = {}
+    if isinstance(pair, str) and not Path(pair).exists():  # a name: a recipe, or an error naming them
+        recipe = get_recipe(pair)
+        pair, run = recipe.pair, {"budget": recipe.budget, "eval_every": recipe.eval_every}
+        task_fields.update(recipe.task)
+    elif isinstance(pair, (str, Path)):
+        pair, extras = load_pair(pair)
+        task_fields.update({k: v for k, v in extras.get("task", {}).items() if k in TASK_FIELDS | {"op"}})
+        run.update({k: extras[k] for k in RUN_FIELDS if extras.get(k) is not None})
+    elif isinstance(pair, dict):
+        pair = Pair.from_dict(pair)
+    if isinstance(task, TaskSpec):
+        task_fields.update(dataclasses.asdict(task))
+    else:
+        task_fields["op"] = task
+    task_fields.update({k: v for k, v in options.items() if k in TASK_FIELDS})
+    run.update({k: v for k, v in options.items() if k in RUN_FIELDS})
+    settings = RunSettings(task=TaskSpec(**task_fields), device=resolve_device(device).type, **run)
+    pair.check_buildable(settings.task.p)
+    if pair.brain.curriculum:
+        return evaluate_gene_curriculum(pair, settings, report_holdout=report_holdout)
+    return evaluate(pair, settings, report_holdout=report_holdout)

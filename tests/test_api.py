@@ -1,0 +1,57 @@
+"""The Python API: the README's example runs as written, settings are the CLI's, and user
+errors are exceptions."""
+import re
+from pathlib import Path
+
+import pytest
+
+import evo
+from evo.errors import UserError
+from evo.tasks import TaskError
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_example() -> str:
+    text = README.read_text()
+    match = re.search(r"## Python API.*?```python\n(.*?)```", text, re.S)
+    assert match, "README has a Python API section with a python block"
+    return match.group(1)
+
+
+def test_the_readme_example_runs(tmp_path, monkeypatch):
+    code = readme_example()
+    assert len(code.strip().splitlines()) <= 5
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    front = scope["front"]
+    assert front and all({"id", "holdout_acc", "record", "rechecks"} <= set(m) for m in front)
+    assert all(len(m["rechecks"]) == len(m["seeds"]) for m in front)
+    assert scope["record"]["steps_to_threshold"] is not None
+
+
+def test_train_takes_the_cli_settings_and_equals_the_cli(tmp_path, capsys):
+    import json
+
+    from evo.cli import main
+
+    record = evo.train("onehot-quad", "sub", p=11, budget=30, seed=2)
+    assert main(["train", "--recipe", "onehot-quad", "--task", "sub", "--p", "11", "--budget", "30",
+                 "--seed", "2", "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    for key in ("steps_run", "params", "train_acc", "select_acc", "holdout_acc", "flops_per_step"):
+        assert record[key] == cli[key], key
+    assert record["task"]["op"] == "sub" and record["seed"] == 2
+
+
+def test_errors_are_exceptions(tmp_path):
+    with pytest.raises(UserError, match="unknown option"):
+        evo.train("onehot-quad", budgett=3)
+    with pytest.raises(TaskError, match="not prime"):
+        evo.train("onehot-quad", p=12)
+    with pytest.raises(UserError, match="--recipe"):
+        evo.train("no-such-recipe")
+    with pytest.raises(UserError, match="population"):
+        evo.run(tmp_path / "r", population=0)
+    assert not (tmp_path / "r").exists()
