@@ -7,16 +7,18 @@
 Trains a set of pairs on p 23 that touch every branch of the lone trainer (full batch and
 minibatch; mlp, transformer and forward-forward; Grokfast EMA and MA, perpendicular gradient,
 norm constraint, SGD, Adam, StableMax, MSE, gradient clip; plateau, FLOP cap, divergence,
-run-on with a holdout curve, a curriculum) and writes their records: every figure, every
-curve point, the points `on_eval` saw, and a digest of the trained weights. The search's
-front is a function of these records, so equal records mean an unchanged front. `--compare`
-says which records differ, ignoring the wall-clock fields only.
+run-on with a holdout curve) through brains.train.train and writes what each returns: every
+TrainResult figure, every curve point, the points `on_eval` saw, and a digest of the trained
+weights. A search record is a function of these (its holdout figures of the weights), so
+equal outputs mean an unchanged front. `--compare` says which runs differ, ignoring the
+wall-clock fields only. Only `prepare` and `holdout_curve` are taken from evo, found where
+they live before and after evo's restructuring.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
-import io
 import json
 import math
 import sys
@@ -30,12 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo.curriculum import evaluate_curriculum
-from evo.evaluate import evaluate
+
+try:
+    from evo.execution.evaluate import holdout_curve, prepare   # evo restructured into rooms
+except ImportError:
+    from evo.evaluate import holdout_curve, prepare
+from brains.train import train
 from evo.pair import Pair
 from evo.tasks import TaskSpec
 
-CLOCK = {"seconds", "seconds_to_threshold", "machine"}   # wall-clock fields: not compared
+CLOCK = {"seconds", "seconds_to_threshold"}   # wall-clock fields: not compared
 TASK = TaskSpec(p=23, train_frac=0.6)
 ONEHOT, RANDOM = EncoderGene(), EncoderGene(family="random", dim=32, code_seed=3)
 FAST = BrainGene(hidden=(64,), activation="quadratic", bias=False, loss="mse", lr=1e-2, warmup=0)
@@ -79,30 +85,31 @@ CASES: dict[str, tuple[Pair, dict[str, Any]]] = {
 }
 
 
-def digest(weights: bytes) -> dict[str, str]:
-    state = torch.load(io.BytesIO(weights), weights_only=True)
-    return {k: hashlib.sha256(v.contiguous().numpy().tobytes()).hexdigest() for k, v in state.items()}
+def digest(model: torch.nn.Module) -> dict[str, str]:
+    return {k: hashlib.sha256(v.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
+            for k, v in model.state_dict().items()}
 
 
 def run_case(pair: Pair, run: dict[str, Any], seed: int) -> dict[str, Any]:
+    """As evo's evaluate trains a pair: its data and model from `prepare`, the holdout curve
+    as `extra` when the report asks for holdout, run on past the threshold then by default."""
+    run = dict(run)
+    report = run.pop("report_holdout", False)
+    run_on = run.pop("run_on", report)
+    prep = prepare(pair, TASK, seed, torch.device("cpu"))
     seen: list[dict[str, float]] = []
-    record = evaluate(pair, TASK, seed=seed, weights=True, on_eval=lambda pt: seen.append(dict(pt)), **run)
-    record["weights"] = digest(record["weights"])
-    record["on_eval"] = seen
-    return record
+    result = train(prep.model, prep.data, pair.brain, seed=seed, on_eval=lambda pt: seen.append(dict(pt)),
+                   run_on=run_on, extra=holdout_curve(prep) if report else None, **run)
+    return {**dataclasses.asdict(result), "on_eval": seen, "weights": digest(prep.model)}
 
 
 def records() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (pair, run) in CASES.items():
         for seed in (0, 1):
-            out[f"{name}/{seed}"] = run_case(pair, run, seed)
-            r = out[f"{name}/{seed}"]
+            r = out[f"{name}/{seed}"] = run_case(pair, run, seed)
             print(f"{name}/{seed}: stopped {r['stopped']} at {r['steps_run']}/{r['steps_cap']}, "
                   f"threshold at {r['steps_to_threshold']}", flush=True)
-    cur = evaluate_curriculum(Pair(ONEHOT, FAST), ["sub", "add"], TASK, seed=2, budget=150, weights=True)
-    cur["weights"] = digest(cur["weights"])
-    out["curriculum/2"] = cur
     return out
 
 
