@@ -1,18 +1,53 @@
-"""FLOPs of one training step, counted by torch rather than by a formula of ours."""
+"""FLOPs of one training step, counted by torch rather than by a formula of ours, but
+for attention: there torch's count depends on the kernel its dispatcher picks (the CPU
+kernel of scaled_dot_product_attention is not counted at all, the CUDA kernels' backward
+counts a recomputation of the scores), and a FLOP cap must be the same on every machine.
+So every attention kernel is counted as the written-out computation: softmax(q k^T) v,
+its two products forward and their four operand gradients backward (causal masking saves
+nothing in the count)."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 
+def attention_flops(query_shape: Any, key_shape: Any, value_shape: Any, *args: Any, **kwargs: Any) -> int:
+    """q [b, h, s_q, d] @ k^T -> scores [b, h, s_q, s_k]; scores @ v [b, h, s_k, d_v]."""
+    b, h, s_q, d = query_shape
+    s_k, d_v = key_shape[2], value_shape[3]
+    return 2 * b * h * s_q * s_k * (d + d_v)
+
+
+def attention_backward_flops(grad_out_shape: Any, query_shape: Any, key_shape: Any, value_shape: Any,
+                             *args: Any, **kwargs: Any) -> int:
+    """The gradients of both products with respect to both of their operands: twice forward."""
+    return 2 * attention_flops(query_shape, key_shape, value_shape)
+
+
+def _attention_mapping() -> dict[Any, Callable[..., int]]:
+    """Every scaled_dot_product_attention kernel this torch has (CPU, flash, efficient, cudnn)."""
+    forward = ["_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
+               "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention"]
+    mapping: dict[Any, Callable[..., int]] = {}
+    for name in forward:
+        for op, formula in ((name, attention_flops), (f"{name}_backward", attention_backward_flops)):
+            packet = getattr(torch.ops.aten, op, None)
+            if packet is not None:
+                mapping[packet] = formula
+    return mapping
+
+
+ATTENTION = _attention_mapping()
+
+
 def step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> int:
     """Forward plus backward FLOPs of one step on this batch (the optimizer update and
     elementwise work are not counted by torch's counter: matrix products dominate)."""
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False, custom_mapping=ATTENTION) as counter:
         if hasattr(model, "local_loss"):  # forward-forward: the layer-local objective
             model.local_loss(x, y, torch.Generator().manual_seed(0)).backward()
         else:
@@ -25,6 +60,6 @@ def step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
 def predict_flops(model: nn.Module, x: torch.Tensor, sample: int = 64) -> int:
     """FLOPs of predicting all of x, counted on its first `sample` rows and scaled: for a
     forward-forward network, which tries every answer, prediction is not cheap."""
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False, custom_mapping=ATTENTION) as counter:
         model(x[:sample])
     return int(counter.get_total_flops() * len(x) / max(1, min(sample, len(x))))

@@ -4,9 +4,8 @@ itself (so its encoder's combiner is not used); and a forward-forward network on
 features (brains.forward_forward)."""
 from __future__ import annotations
 
-import math
-
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from brains.forward_forward import ForwardForward
@@ -45,10 +44,9 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).view(n, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(d // self.heads)
-        mask = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
-        att = scores.masked_fill(mask, float("-inf")).softmax(-1)
-        x = x + self.proj((att @ v).transpose(1, 2).reshape(n, t, d))
+        # softmax(q k^T / sqrt(head width), causal mask) v, by torch's fused kernel where one applies
+        att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.proj(att.transpose(1, 2).reshape(n, t, d))
         return x + self.mlp(self.ln2(x))
 
 

@@ -1,7 +1,7 @@
 """When a training run ends: threshold reached, hopeless, or diverged.
 
-Shared by the one-model and the batched trainer so that a pair stops at the same step
-either way.
+Read by brains.loop, the one loop of the one-model and the batched trainer, so that a pair
+stops at the same step either way.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Brain genes, models, FLOP counting and the Grokfast filter, each against an oracle."""
 import json
+import math
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from brains.flops import step_flops
 from brains.gene import BrainGene
-from brains.models import build_model, count_params
+from brains.models import Block, build_model, count_params
 from brains.optim import grokfast_ema
 from brains.train import loss_function
 from genome import GeneError
@@ -70,7 +71,6 @@ def test_transformer_reads_the_answer_at_equals(layer_norm):
 
 
 def test_attention_is_causal():
-    from brains.models import Block
     torch.manual_seed(0)
     block = Block(BrainGene(family="transformer", d_model=16, n_heads=4, d_mlp=32))
     x = torch.randn(2, 3, 16)
@@ -78,6 +78,45 @@ def test_attention_is_causal():
     later[:, 1:] += 1.0
     assert torch.allclose(block(x)[:, 0], block(later)[:, 0])      # position 0 sees only itself
     assert not torch.allclose(block(x)[:, 2], block(later)[:, 2])
+
+
+def block_oracle(block, x: torch.Tensor) -> torch.Tensor:
+    """The Block written out by hand, as it computed attention before it called
+    scaled_dot_product_attention: scores over sqrt(head width), future masked to -inf."""
+    n, t, d = x.shape
+    q, k, v = block.qkv(block.ln1(x)).view(n, t, 3, block.heads, d // block.heads).permute(2, 0, 3, 1, 4)
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(d // block.heads)
+    mask = torch.ones(t, t, dtype=torch.bool).triu(1)
+    att = scores.masked_fill(mask, float("-inf")).softmax(-1)
+    x = x + block.proj((att @ v).transpose(1, 2).reshape(n, t, d))
+    return x + block.mlp(block.ln2(x))
+
+
+@pytest.mark.parametrize("d_model, n_heads, layer_norm, bias, t", [
+    (16, 4, True, True, 3), (32, 1, False, False, 3), (24, 8, True, False, 7), (8, 2, False, True, 1)])
+def test_block_attention_matches_hand_written_oracle(d_model, n_heads, layer_norm, bias, t):
+    torch.manual_seed(d_model + n_heads + t)
+    block = Block(BrainGene(family="transformer", d_model=d_model, n_heads=n_heads, d_mlp=2 * d_model,
+                            layer_norm=layer_norm, bias=bias, activation="gelu"))
+    with torch.no_grad():  # random weights of unit-variance outputs, layer norms and biases included
+        for param in block.parameters():
+            param.copy_(torch.randn_like(param) / math.sqrt(param.shape[-1] if param.dim() > 1 else 4))
+    x = torch.randn(5, t, d_model)
+    with torch.no_grad():
+        assert torch.allclose(block(x), block_oracle(block, x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_layers, n_heads", [(1, 4), (2, 2)])
+def test_attention_flops_are_the_written_out_computations(monkeypatch, n_layers, n_heads):
+    """Whatever kernel scaled_dot_product_attention runs on (on CPU torch counts none of
+    it), a step costs what the hand-written attention's products cost."""
+    gene = BrainGene(family="transformer", n_layers=n_layers, d_model=16, n_heads=n_heads, d_mlp=32)
+    torch.manual_seed(0)
+    model = build_model(gene, 11, 11)
+    codes, y = torch.randn(20, 2, 11), torch.randint(0, 11, (20,))
+    fused = step_flops(model, codes, y, loss_function(gene, 11))
+    monkeypatch.setattr(Block, "forward", block_oracle)
+    assert fused == step_flops(model, codes, y, loss_function(gene, 11))
 
 
 def test_init_scale_multiplies_weights():

@@ -1,0 +1,224 @@
+"""The training loop, one for every trainer: a lone model (brains.train) and a group of
+same-shape models trained as one batched computation (brains.batched).
+
+The loop owns what must not differ between the two, so that a pair stops at the same step
+and gets the same figures either way: the step cap (lowered by a FLOP budget), the
+evaluation cadence, the stop rule (brains.stopping), the divergence checks, the train
+figures and the TrainResult. A back end owns only the computation: a step of every live
+member, an evaluation of every live member, and dropping members that have finished.
+
+Members are numbered 0..n-1 by the caller; the back end's rows are the live members in
+that order (a dropped member's row goes, the rest close up).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, NamedTuple, Protocol
+
+import torch
+
+from brains.stopping import StopRule, decide, diverged
+
+
+@dataclass
+class TrainData:
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_select: torch.Tensor
+    y_select: torch.Tensor
+    n_classes: int
+
+
+@dataclass
+class TrainResult:
+    steps_to_threshold: int | None
+    seconds_to_threshold: float | None
+    steps_run: int
+    steps_cap: int
+    seconds: float
+    flops_per_step: int
+    diverged: bool
+    stopped: str  # "threshold", "budget", "plateau" or "diverged"
+    train_acc: float
+    select_acc: float
+    train_loss: float
+    select_loss: float
+    curve: list[dict[str, float]] = field(default_factory=list)
+
+
+class StepOut(NamedTuple):
+    """What one training step of the live members gives back, one entry per row."""
+
+    losses: torch.Tensor            # [rows] each member's batch loss, detached, on the device
+    correct: torch.Tensor | None    # [rows] right answers in the batch; None: no logits (forward-forward)
+    rows: int                       # batch rows per member
+
+
+class Evaluation(NamedTuple):
+    """One live member measured at an evaluation."""
+
+    select_acc: float
+    select_loss: float
+    train_acc: float | None = None  # set by a back end whose steps give no right answers (forward-forward)
+
+
+class Backend(Protocol):
+    """The computation under the loop. `step_flops` is a member's FLOPs per training step;
+    `eval_flops` the FLOPs of one evaluation that a step is charged for (spread over the
+    steps between evaluations: forward-forward prediction tries every answer)."""
+
+    step_flops: int
+    eval_flops: int
+    device: torch.device
+
+    def step(self) -> StepOut: ...
+
+    def evaluate(self) -> list[Evaluation]: ...
+
+    def drop(self, rows: list[int]) -> None:
+        """These rows have finished: leave their trained weights in their modules and stop
+        training them."""
+
+
+def batches(n: int, batch_size: int, generator: torch.Generator,
+            device: torch.device) -> Iterator[torch.Tensor | None]:
+    """Endless minibatch indices: a fresh seeded permutation every epoch; None = full batch."""
+    if batch_size <= 0 or batch_size >= n:
+        while True:
+            yield None
+    while True:
+        perm = torch.randperm(n, generator=generator).to(device)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield perm[start:start + batch_size]
+
+
+def steps_cap(budget: int, flops_per_step: int, max_flops: float | None) -> int:
+    """The step cap: `budget`, lowered so that no run costs more than `max_flops` training
+    FLOPs (a bound that, unlike a time limit, is the same on every machine)."""
+    if max_flops is None:
+        return budget
+    return max(1, min(budget, int(max_flops // max(1, flops_per_step))))
+
+
+class Clock:
+    """Seconds since the start, less the time spent in `paused` (the report's extra figures)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.start
+
+    def pause(self, since: float) -> None:
+        self.start += time.perf_counter() - since
+
+
+def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | None, step: int, cap: int,
+           seconds: float, flops: int, stopped: str, batch_loss: float | None = None) -> TrainResult:
+    """A member's TrainResult: the figures of its last evaluation (none yet: zero accuracy,
+    NaN losses), its train loss replaced by the batch loss that blew up, if one did."""
+    last = curve[-1] if curve else {"train_acc": 0.0, "select_acc": 0.0, "train_loss": math.nan,
+                                    "select_loss": math.nan}
+    return TrainResult(steps_to_threshold=reached[0] if reached else None,
+                       seconds_to_threshold=reached[1] if reached else None, steps_run=step, steps_cap=cap,
+                       seconds=seconds, flops_per_step=flops, diverged=stopped == "diverged", stopped=stopped,
+                       train_acc=last["train_acc"], select_acc=last["select_acc"],
+                       train_loss=last["train_loss"] if batch_loss is None else batch_loss,
+                       select_loss=last["select_loss"], curve=curve)
+
+
+def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
+        max_flops: float | None = None, patience: int = 0, run_on: bool = False,
+        on_eval: Callable[[int, dict[str, float]], None] | None = None,
+        extra: Callable[[int], dict[str, float]] | None = None) -> list[TrainResult]:
+    """Train `members` members on `backend`; their results, in member order.
+
+    Evaluates at steps eval_every, 2*eval_every, ... and at the last step: select accuracy
+    and loss over the whole select set; train accuracy and loss over the training batches of
+    the steps since the previous evaluation, from their own forward passes (no second pass
+    over the training set; summed on the device and read at evaluations only, so no per-step
+    sync). A member stops at the first evaluation with select accuracy >= threshold, on a
+    plateau (brains.stopping.StopRule; patience 0 = never), or when its loss diverges; the
+    others go on. With `run_on`, a member that reached the threshold goes on to the step cap
+    (the first crossing stays its figure; brains.train.train says why).
+
+    `on_eval(member, point)` sees each evaluation point; `extra(member)` adds figures to it
+    (the report's holdout curve) and its time is left out of the clock. Nothing decides on
+    either. `extra` reads the member's module, so it needs a back end that trains in place.
+    """
+    flops = backend.step_flops + backend.eval_flops // eval_every
+    cap = steps_cap(budget, flops, max_flops)
+    rule = StopRule(threshold=threshold, patience=patience)
+    live = list(range(members))         # the member of each back-end row
+    curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
+    reached: list[tuple[int, float] | None] = [None] * members   # (step, seconds) of the first crossing
+    results: list[TrainResult | None] = [None] * members
+    correct = torch.zeros(members, dtype=torch.long, device=backend.device)
+    loss_sum = torch.zeros(members, device=backend.device)
+    seen = steps_seen = 0
+    clock = Clock()
+    step = 0
+    while step < cap and live:
+        out = backend.step()
+        if out.correct is not None:
+            correct += out.correct
+            seen += out.rows
+        loss_sum += out.losses
+        steps_seen += 1
+        step += 1
+        if step % eval_every and step != cap:
+            continue
+
+        # Evaluate: the train figures since the last evaluation, then the select set.
+        batch_losses = out.losses.tolist()
+        train_correct, train_loss_sum = correct.tolist(), loss_sum.tolist()
+        blew_up = [diverged(loss) for loss in batch_losses]
+        evals = [] if all(blew_up) else backend.evaluate()
+        done: list[int] = []
+        for row, i in enumerate(live):
+            if blew_up[row]:  # its last batch loss: no evaluation point for this member
+                results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, "diverged",
+                                           batch_loss=batch_losses[row])
+                done.append(row)
+                continue
+            ev = evals[row]
+            point = {"step": step,
+                     "train_acc": train_correct[row] / seen if ev.train_acc is None else ev.train_acc,
+                     "select_acc": ev.select_acc,
+                     "train_loss": train_loss_sum[row] / steps_seen,
+                     "select_loss": ev.select_loss}
+            if extra is not None:
+                paused = time.perf_counter()
+                point.update(extra(i))
+                clock.pause(paused)
+            curves[i].append(point)
+            if on_eval is not None:
+                on_eval(i, point)
+
+            # Decide: stop this member, or let it go on.
+            verdict = "diverged" if diverged(point["train_loss"]) else decide(curves[i], rule)
+            if verdict == "threshold" and reached[i] is None:
+                reached[i] = (step, clock())
+            if verdict == "diverged" or (verdict is not None and not (run_on and reached[i])):
+                stopped = verdict
+            elif step == cap:
+                stopped = "threshold" if reached[i] else "budget"
+            else:
+                continue
+            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, stopped)
+            done.append(row)
+        if done:
+            backend.drop(done)
+            live = [i for row, i in enumerate(live) if row not in done]
+        correct = torch.zeros(len(live), dtype=torch.long, device=backend.device)
+        loss_sum = torch.zeros(len(live), device=backend.device)
+        seen = steps_seen = 0
+
+    if live:  # a step cap of 0: nothing trained, nothing measured
+        for i in live:
+            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, "budget")
+        backend.drop(list(range(len(live))))
+    assert all(r is not None for r in results), "every member ends with a result"
+    return results  # type: ignore[return-value]
