@@ -20,7 +20,7 @@ class BrainGene:
 
     Random draws land in each field's `draw` range and switch mechanisms on with `p_on`:
     under the full ranges and even odds, none of 200 random MLP pairs learned anything in
-    300 steps (experiments/prior_probe.py, README "Performance")."""
+    300 steps (experiments/prior_probe.py, README "What the main job does, measured")."""
 
     family: str = gene_field("mlp", "choice", choices=FAMILIES, doc="network family")
     # mlp

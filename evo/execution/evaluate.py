@@ -124,7 +124,7 @@ def holdout_curve(prep: Prepared) -> Callable[[torch.nn.Module], dict[str, float
 def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
              on_eval: Callable[[dict[str, float]], None] | None = None,
              run_on: bool | None = None, weights: bool = False) -> Record:
-    """Train the pair once and return its record (see README, "Output contract"). A run that
+    """Train the pair once and return its record (its fields: evo.records.Record). A run that
     reports holdout goes on past the threshold to the step cap unless `run_on` is False
     (brains.train.train says why). With `weights`, the record also carries the trained
     state dict as torch.save bytes under "weights" (the caller writes and strips them)."""

@@ -61,7 +61,7 @@ class RunConfig:
     brain_families: tuple[str, ...] = ("mlp",)
     # Same-shape MLP pairs of a generation trained as one batched computation (brains.batched).
     # Off by default: a member's figures then match a lone run within float tolerance, not bit
-    # for bit, and on the 2-core CPU it did not pay (README, Performance).
+    # for bit, and on the 2-core CPU it did not pay (experiments/results/bench_population.json).
     batched: bool = False
     # Multi-task fitness (evo.execution.multitask): the operations every pair is scored on, the first
     # standing in for `task`; their costs summed or the worst taken.

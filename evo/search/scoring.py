@@ -50,7 +50,7 @@ def objectives(record: dict[str, Any], metric: str, misses: str = "size") -> tup
     `misses="shortfall"` gives a run that missed the threshold the worst size, so that
     misses are ranked by their shortfall alone: a near-chance network that is merely small
     has no generalization speed to trade against its size, and under `size` a search where
-    nothing reaches drifts to the smallest networks (x^3+x*y^2+y: README)."""
+    nothing reaches drifts to the smallest networks (x^3+x*y^2+y: README "Harder problems, measured")."""
     if record.get("failed"):
         return WORST  # never dominating anything, never a partner of choice
     if misses not in MISS_RANKS:
