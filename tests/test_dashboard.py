@@ -53,3 +53,14 @@ def test_plain_log_says_when_the_best_select_jumps():
     log.emit("generation_end", generation=0, phase="initial", front=front_rows([0.1]), stats={})
     log.emit("generation_end", generation=1, phase="brains", front=front_rows([0.1, 0.9]), stats={})
     assert "jumped 0.100 -> 0.900" in out.getvalue()
+
+
+def test_every_brain_family_is_named_as_itself():
+    """A forward-forward brain was summarised as a transformer ("tf L2 d128 ...") in the
+    dashboard, front.json and the report."""
+    from brains.gene import BrainGene
+    from evo.views.summary import brain
+
+    assert brain(BrainGene(family="ff", hidden=(64, 32), ff_k=0.2)).startswith("ff[64, 32] relu k0.2")
+    assert brain(BrainGene(family="transformer")).startswith("tf L2 d128 h4")
+    assert brain(BrainGene(hidden=(16,))).startswith("mlp[16] relu")

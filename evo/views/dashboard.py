@@ -121,7 +121,7 @@ def describe_record(record: dict[str, Any]) -> str:
     if record.get("diverged"):
         return "diverged"
     steps = record.get("steps_to_threshold")
-    best = max((p["select_acc"] for p in record.get("curve", ())), default=0.0)
+    best = best_select(record)
     return f"reached at step {steps}" if steps is not None else f"missed (best select {best:.3f})"
 
 

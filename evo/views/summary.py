@@ -5,6 +5,7 @@ from typing import Any
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
+from evo.records import Record, best_select
 
 
 def encoder(gene: EncoderGene) -> str:
@@ -28,6 +29,8 @@ def encoder(gene: EncoderGene) -> str:
 def brain(gene: BrainGene) -> str:
     if gene.family == "mlp":
         body = f"mlp{list(gene.hidden)} {gene.activation}"
+    elif gene.family == "ff":
+        body = f"ff{list(gene.hidden)} {gene.activation} k{gene.ff_k:.2g} theta{gene.ff_theta:.2g}"
     else:
         body = f"tf L{gene.n_layers} d{gene.d_model} h{gene.n_heads}" + ("" if gene.layer_norm else " noLN")
     opt = f"{gene.optimizer} lr{gene.lr:.1e} wd{gene.weight_decay:.2g}"
@@ -42,9 +45,9 @@ def brain(gene: BrainGene) -> str:
     return " ".join([body, gene.loss, opt, *extra])
 
 
-def figures(record: dict[str, Any]) -> dict[str, Any]:
+def figures(record: Record) -> dict[str, Any]:
     """The figures a table row shows of one record."""
     return {"steps": record.get("steps_to_threshold"), "flops": record.get("flops_to_threshold"),
             "seconds": record.get("seconds_to_threshold"), "params": record.get("params"),
-            "select_acc": max((p["select_acc"] for p in record.get("curve", ())), default=0.0),
+            "select_acc": best_select(record),
             "diverged": record.get("diverged", False), "failed": record.get("failed", False)}
