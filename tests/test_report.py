@@ -94,3 +94,20 @@ def test_inspect_refuses_a_planted_pickle(finished, capsys, tmp_path):
     captured = capsys.readouterr()
     assert "pickle executed" not in captured.out + captured.err
     assert captured.err.count("\n") == 1 and "--weights" in captured.err
+
+
+def test_report_fronts_follow_the_runs_rank_misses(tmp_path, capsys):
+    """Under --rank-misses shortfall the report rebuilt its history fronts with size-ranked
+    objectives, so they differed from the run's; now the last one is the run's archive."""
+    from evo.cli import main
+    from evo.search.scoring import pair_key
+    from evo.views.report import front_at, load_state, points
+
+    run_dir = tmp_path / "run"
+    assert main(["run", "--p", "11", "--population", "4", "--offspring", "2", "--partners", "1", "--budget", "10",
+                 "--final-seeds", "1", "--no-dashboard", "--workers", "1", "--seed", "3", "--generations", "3",
+                 "--rank-misses", "shortfall", "--out", str(run_dir)]) == 0
+    capsys.readouterr()
+    state = load_state(run_dir)
+    rebuilt = {pair_key(pt.pair) for pt in front_at(points(state), state.generation)}
+    assert rebuilt == {pair_key(ind.gene) for ind in state.archive}

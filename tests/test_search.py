@@ -303,7 +303,7 @@ def test_front_keeps_only_generalizers_once_one_exists():
     from evo.search.individuals import boxed
     from evo.pair import Pair
     from evo.search.scoring import pair_key, run_key
-    from evo.search.loop import keep_generalizers
+    from evo.search.archive import keep_generalizers
 
     settings_ = RunSettings(task=TaskSpec(p=11))
     small = Pair(EncoderGene(), BrainGene(hidden=(4,)))
@@ -314,13 +314,13 @@ def test_front_keeps_only_generalizers_once_one_exists():
              run_key(big, settings_): {"steps_to_threshold": 50, "diverged": False}}
     archive = tools.ParetoFront(lambda a, b: pair_key(a.gene) == pair_key(b.gene))
     archive.update([boxed("pair", small, (11.9, 2.0))])
-    keep_generalizers(archive, cache, settings_)
+    keep_generalizers(archive, lambda ind: cache[run_key(ind.gene, settings_)]["steps_to_threshold"] is not None)
     assert [ind.gene for ind in archive] == [small]          # nothing reached yet: kept
     archive.update([boxed("pair", big, (9.0, 4.0))])
-    keep_generalizers(archive, cache, settings_)
+    keep_generalizers(archive, lambda ind: cache[run_key(ind.gene, settings_)]["steps_to_threshold"] is not None)
     assert [ind.gene for ind in archive] == [big]
     archive.update([boxed("pair", later, (11.5, 1.5))])
-    keep_generalizers(archive, cache, settings_)
+    keep_generalizers(archive, lambda ind: cache[run_key(ind.gene, settings_)]["steps_to_threshold"] is not None)
     assert [ind.gene for ind in archive] == [big]
 
 

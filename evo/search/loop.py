@@ -21,6 +21,7 @@ from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.records import Record, reached
+from evo.search.archive import keep_generalizers
 from evo.search.individuals import GeneBox, boxed
 from evo.search.scoring import pair_key, run_key
 from evo.search.state import SearchState
@@ -158,7 +159,7 @@ class Search:
         else:
             scored = self.vary_side("encoder" if phase == "encoders" else "brain")
         state.archive.update(scored)
-        keep_generalizers(state.archive, state.cache, self.settings)
+        keep_generalizers(state.archive, lambda ind: reached(state.cache[run_key(ind.gene, self.settings)]))
         for ind in state.archive:
             if pair_key(ind.gene) not in before:
                 self.emit("front_member", generation=g, pair=ind.gene, values=ind.fitness.values)
@@ -194,17 +195,3 @@ def family_counts(population: list[GeneBox]) -> list[list[Any]]:
         for side, gene in genes:
             counts[side, gene.family] = counts.get((side, gene.family), 0) + 1
     return [[side, family, n] for (side, family), n in sorted(counts.items())]
-
-
-def keep_generalizers(archive: tools.ParetoFront, cache: dict[str, Record], settings: RunSettings) -> None:
-    """Once any pair has reached the threshold, the front holds only pairs that did: a pair
-    that never generalized has no generalization speed, and a near-chance network that is
-    merely small is no point of the speed/size trade-off (it would also cost a holdout
-    re-check). Before then, the front is over all pairs, so that it shows the search's best
-    tries. Survival still ranks misses by select accuracy and size (see evo.search.scoring)."""
-    def ok(ind: Any) -> bool:
-        return reached(cache[run_key(ind.gene, settings)])
-    if any(ok(ind) for ind in archive):
-        for i in reversed(range(len(archive))):
-            if not ok(archive[i]):
-                archive.remove(i)

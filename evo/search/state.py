@@ -18,6 +18,7 @@ from encoders.gene import EncoderGene
 from evo.pair import Pair
 from evo.records import Record
 from evo.search import population as popmod
+from evo.search.archive import new_archive
 from evo.search.config import RunConfig
 from evo.search.individuals import GeneBox, boxed
 from evo.search.scoring import objectives, pair_key, run_key
@@ -30,8 +31,7 @@ class SearchState:
     encoders: list[GeneBox] = field(default_factory=list)
     brains: list[GeneBox] = field(default_factory=list)
     pairs: list[GeneBox] = field(default_factory=list)   # the joint schedule's population
-    archive: tools.ParetoFront = field(default_factory=lambda: tools.ParetoFront(
-        lambda a, b: pair_key(a.gene) == pair_key(b.gene)))
+    archive: tools.ParetoFront = field(default_factory=new_archive)
     logbook: tools.Logbook = field(default_factory=tools.Logbook)
     cache: dict[str, Record] = field(default_factory=dict)
     finals: dict[str, Record] = field(default_factory=dict)  # holdout re-checks of the front

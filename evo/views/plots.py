@@ -34,7 +34,7 @@ def front_picture(path: Path, pts: list, front: list, recipes: dict, config: Any
         chosen = [p for p in pts if p.reached == done]
         if chosen:
             ax.scatter([p.size for p in chosen], [p.cost for p in chosen], s=10, c=colour, label=label)
-    values = sorted(objectives(m.search, config.speed_metric) for m in front)
+    values = sorted(objectives(m.search, config.speed_metric, config.rank_misses) for m in front)
     if values:
         ax.scatter([v[1] for v in values], [v[0] for v in values], s=70, facecolors="none",
                    edgecolors="tab:red", linewidths=1.5, label="front")

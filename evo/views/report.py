@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deap import tools
 
 from evo.errors import UserError
 from evo.rundir import checkpoint
@@ -20,6 +19,7 @@ from evo.pair import Pair
 from evo.recipes import RECIPES
 from evo.records import reached
 from evo.search.scoring import objectives, pair_key, run_key
+from evo.search.archive import keep_generalizers, new_archive
 from evo.search.individuals import boxed
 from evo.search.state import SearchState, from_json
 from evo.views.summary import brain as brain_summary
@@ -71,7 +71,7 @@ def points(state: SearchState) -> list[Point]:
         if record.get("failed"):
             continue
         pair = Pair.from_dict({"encoder": record["encoder"], "brain": record["brain"]})
-        cost, size = objectives(record, metric)
+        cost, size = objectives(record, metric, state.config.rank_misses)
         out.append(Point(pair, cost, size, reached(record), record.get("generation")))
     return out
 
@@ -79,15 +79,14 @@ def points(state: SearchState) -> list[Point]:
 def front_at(pts: list[Point], generation: int) -> list[Point]:
     """The front the run held after `generation`: DEAP's ParetoFront over the pairs scored
     by then, and only those that reached the threshold once any had (evo.search.loop)."""
-    front = tools.ParetoFront(lambda a, b: pair_key(a.gene) == pair_key(b.gene))
+    front = new_archive()
     by_key = {}
     for pt in pts:
         if pt.generation is not None and pt.generation <= generation:
             by_key[pair_key(pt.pair)] = pt
             front.update([boxed("pair", pt.pair, (pt.cost, pt.size))])
-    chosen = [by_key[pair_key(ind.gene)] for ind in front]
-    # a miss costs more than the cap, a reached pair less: no miss dominates a reached pair
-    return [pt for pt in chosen if pt.reached] if any(pt.reached for pt in chosen) else chosen
+    keep_generalizers(front, lambda ind: by_key[pair_key(ind.gene)].reached)
+    return [by_key[pair_key(ind.gene)] for ind in front]
 
 
 def members(state: SearchState) -> list[Member]:
@@ -108,7 +107,8 @@ def recipes_in_run(state: SearchState) -> dict[str, Point]:
     for name, recipe in RECIPES.items():
         record = state.cache.get(run_key(recipe.pair, settings))
         if record is not None and not record.get("failed"):
-            out[name] = Point(recipe.pair, *objectives(record, metric), reached(record), record.get("generation"))
+            out[name] = Point(recipe.pair, *objectives(record, metric, state.config.rank_misses), reached(record),
+                              record.get("generation"))
     return out
 
 
