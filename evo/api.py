@@ -24,6 +24,7 @@ from evo.rundir import checkpoint
 from evo.runner import execute
 from evo.search.config import RunConfig
 from evo.search.scoring import run_key
+from evo.search.state import stored_device
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec
 from evo.views.dashboard import PlainLog
@@ -60,7 +61,7 @@ def run(out: str | Path | None = None, *, resume: bool = False, log: bool = Fals
     listener = (lambda c, first: PlainLog(c.generations, first)) if log else (lambda c, first: _Quiet())
     doc = execute(config, run_dir, listener, resume=resume, explicit=set(settings))
     state = checkpoint.load(run_dir)
-    settings = RunConfig.from_dict(state["config"], "checkpoint config").run_settings()
+    settings = RunConfig.from_dict(state["config"], "checkpoint config").run_settings(stored_device(state))
     members = []
     for member in doc["members"]:
         pair = Pair.from_dict(member)

@@ -97,6 +97,7 @@ def _drive(state: SearchState, run_dir: Path, listener: Any) -> dict[str, Any]:
     try:
         with Scorer(config.workers, config.backend, config.scheduler, config.batched) as scorer, listener:
             search = Search(state, scorer, log.emit)
+            search.retrain_stale()  # a resume on another device
             while state.generation < config.generations - 1:
                 search.generation()
                 save()

@@ -66,7 +66,7 @@ def final_seeds(state: SearchState) -> list[int]:
 
 def final_keys(state: SearchState) -> list[tuple[str, Pair, int]]:
     """(key, pair, seed) of every holdout re-check the current front needs."""
-    settings = state.config.run_settings()
+    settings = state.settings
     return [(run_key(ind.gene, settings.with_seed(seed), holdout=True), ind.gene, seed)
             for ind in state.archive for seed in final_seeds(state)]
 
@@ -77,7 +77,7 @@ def final_jobs(state: SearchState) -> tuple[list[str], list[Job]]:
     resume holds exactly what the same run left alone holds."""
     needed = final_keys(state)
     state.finals = {key: state.finals[key] for key, _, _ in needed if key in state.finals}
-    settings = state.config.run_settings()
+    settings = state.settings
     keys: list[str] = []
     jobs: list[Job] = []
     for key, pair, seed in needed:
@@ -88,7 +88,7 @@ def final_jobs(state: SearchState) -> tuple[list[str], list[Job]]:
 
 
 def front_document(state: SearchState) -> dict[str, Any]:
-    settings = state.config.run_settings()
+    settings = state.settings
     members = []
     for index, ind in enumerate(state.archive):
         pair: Pair = ind.gene
@@ -141,7 +141,7 @@ def write_front(state: SearchState, run_dir: Path) -> dict[str, Any]:
     for stale in (run_dir / FRONT_DIR).glob("*.json"):  # former members of an extended run
         if stale.name not in current:
             stale.unlink()
-    settings = state.config.run_settings()
+    settings = state.settings
     for ind, member in zip(state.archive, doc["members"]):
         _write_json(run_dir / member["pair_file"], settings.pair_file(ind.gene))
     _write_json(run_dir / FRONT, doc)

@@ -68,9 +68,9 @@ class RunConfig:
     tasks: tuple[str, ...] = ()
     task_cost: str = "sum"
     # Curriculum genes (evo.execution.curriculum) vary only when a pool of earlier operations is given;
-    # ("auto",) stands for the partial sums of the task's expression (evo.expr.partial_sums).
+    # ("auto",) stands for the partial sums of the task's expression (evo.tasks.expr.partial_sums).
     curriculum_pool: tuple[str, ...] = ()
-    # How survival ranks pairs that missed the threshold (evo.scoring.objectives): by cost
+    # How survival ranks pairs that missed the threshold (evo.search.scoring.objectives): by cost
     # and size like any pair, or by their shortfall alone.
     rank_misses: str = "size"
 
@@ -157,13 +157,14 @@ class RunConfig:
         """One spec per operation scored: the `tasks`, or the one `task`."""
         return [dataclasses.replace(self.task_spec(), op=op) for op in self.tasks or (self.task,)]
 
-    def run_settings(self) -> RunSettings:
+    def run_settings(self, device: str | None = None) -> RunSettings:
         """What, besides the pair, fixes each of the search's training runs. The device is
-        resolved here, in the driver: float results differ between devices, so it is part
-        of the cache key."""
+        resolved here, in the driver (float results differ between devices, so it is part of
+        the cache key), unless given: a report reads a run on the device it ran on, which
+        this machine need not have."""
         return RunSettings(task=self.task_spec(), seed=self.seed, budget=self.budget, max_flops=self.max_flops,
                            threshold=self.threshold, eval_every=self.eval_every, patience=self.patience,
-                           device=resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
+                           device=device or resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
                            task_cost=self.task_cost, curriculum_pool=self.curriculum_pool)
 
     def task_spec(self) -> TaskSpec:

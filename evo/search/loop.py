@@ -21,7 +21,7 @@ from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.records import Record, reached
-from evo.search.archive import keep_generalizers
+from evo.search.archive import keep_generalizers, new_archive
 from evo.search.individuals import GeneBox, boxed
 from evo.search.scoring import pair_key, run_key
 from evo.search.state import SearchState
@@ -35,7 +35,7 @@ class Search:
     def __init__(self, state: SearchState, scorer: Any, emit: Emit):
         self.state, self.scorer, self.emit = state, scorer, emit
         self.config = state.config
-        self.settings = state.config.run_settings()
+        self.settings = state.settings
         self.encoder_ok = popmod.encoder_valid(self.config.p)
         families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
                                                       for n in self.config.seed_with}
@@ -64,6 +64,24 @@ class Search:
             values = state.best.add(pair, state.cache[key])
             scored.append(boxed("pair", pair, values))
         return scored
+
+    def retrain_stale(self) -> None:
+        """After a resume on another device, the archive's and the joint population's pairs
+        train again here, so that survival, the front and its re-checks read records of this
+        device (float results differ between devices; records made on the other stay in the
+        cache, and in each gene's best so far)."""
+        state = self.state
+        if not state.stale:
+            return
+        self.emit("message", text=f"resumed on {self.settings.device}: training {len(state.stale)} pairs again")
+        fresh = {pair_key(ind.gene): ind for ind in self.score(state.stale)}
+        archive = new_archive()
+        archive.update([fresh[pair_key(ind.gene)] for ind in state.archive])
+        keep_generalizers(archive, lambda ind: reached(state.record(ind.gene)))
+        state.archive = archive
+        state.pairs = [fresh[pair_key(ind.gene)] for ind in state.pairs]
+        state.stale = []
+        self.refresh()
 
     def refresh(self) -> None:
         for pop in (self.state.encoders, self.state.brains):

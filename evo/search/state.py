@@ -5,6 +5,7 @@ Populations are stored as genes only: their fitness is derived from the evaluati
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,8 @@ from evo.search import population as popmod
 from evo.search.archive import new_archive
 from evo.search.config import RunConfig
 from evo.search.individuals import GeneBox, boxed
-from evo.search.scoring import objectives, pair_key, run_key
+from evo.search.scoring import objectives, run_key
+from evo.settings import RunSettings
 
 
 @dataclass
@@ -37,10 +39,19 @@ class SearchState:
     finals: dict[str, Record] = field(default_factory=dict)  # holdout re-checks of the front
     rng: random.Random = field(default_factory=random.Random)
     best: popmod.BestPairs | None = None
+    settings: RunSettings | None = None    # of every training run; default: the config's, on this machine
+    # Pairs of the populations and archive whose records were made on another device (a
+    # resume with another --device): the search trains them again before it goes on.
+    stale: list[Pair] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.best is None:
             self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses)
+        if self.settings is None:
+            self.settings = self.config.run_settings()
+
+    def record(self, pair: Pair) -> Record:
+        return self.cache[run_key(pair, self.settings)]
 
 
 def random_states() -> dict[str, Any]:
@@ -71,6 +82,7 @@ def to_json(state: SearchState) -> dict[str, Any]:
     version, internal, gauss = state.rng.getstate()
     return {
         "config": state.config.to_dict(),
+        "device": state.settings.device,
         "generation": state.generation,
         "encoders": [ind.gene.to_dict() for ind in state.encoders],
         "brains": [ind.gene.to_dict() for ind in state.brains],
@@ -84,24 +96,42 @@ def to_json(state: SearchState) -> dict[str, Any]:
     }
 
 
-def from_json(doc: dict[str, Any], config: RunConfig | None = None) -> SearchState:
+def stored_device(doc: dict[str, Any]) -> str:
+    """The device a checkpoint's records were made on: saved since the restructuring; for an
+    older checkpoint, read from its records (each names its machine)."""
+    if "device" in doc:
+        return doc["device"]
+    for record in doc["cache"].values():
+        if "machine" in record:
+            return torch.device(record["machine"]["device"]).type
+    return "cpu"
+
+
+def from_json(doc: dict[str, Any], config: RunConfig | None = None, resolve: bool = True) -> SearchState:
     """Rebuild a state; `config` replaces the stored one (a resume may change a few
-    settings, see evo.config.check_resume)."""
+    settings, see evo.search.config.check_resume). With `resolve`, the runs to come are on
+    this machine's device, and pairs scored on another are marked stale; without it (a
+    report), the state reads the run as it was made, whatever this machine has."""
     config = config or RunConfig.from_dict(doc["config"], "checkpoint config")
+    made_on = stored_device(doc)
     state = SearchState(config=config, generation=doc["generation"], cache=doc["cache"],
-                        finals=doc["finals"])
+                        finals=doc["finals"], settings=config.run_settings(None if resolve else made_on))
     # Saved, not rebuilt from the cache: pairs that behave alike share one record, which
     # names only the first of their genes.
     state.best.best = {key: tuple(entry) for key, entry in doc["best"].items()}
     state.encoders = [boxed("encoder", EncoderGene.from_dict(g)) for g in doc["encoders"]]
     state.brains = [boxed("brain", BrainGene.from_dict(g)) for g in doc["brains"]]
     popmod.refresh(state.encoders + state.brains, state.best)
-    settings = config.run_settings()
+    before = dataclasses.replace(state.settings, device=made_on)
 
-    def scored(data: dict[str, Any]):
+    def scored(data: dict[str, Any]) -> GeneBox:
         pair = Pair.from_dict(data)
-        return boxed("pair", pair, objectives(state.cache[run_key(pair, settings)], config.speed_metric,
-                                             config.rank_misses))
+        key = run_key(pair, state.settings)
+        if key not in state.cache:  # made on another device: scored by that record until retrained
+            key = run_key(pair, before)
+            if pair not in state.stale:
+                state.stale.append(pair)
+        return boxed("pair", pair, objectives(state.cache[key], config.speed_metric, config.rank_misses))
     state.pairs = [scored(p) for p in doc["pairs"]]
     # HallOfFame keeps items in the reverse order of its sorted keys; set both as saved,
     # since re-inserting would flip the order of members with equal fitness.

@@ -59,7 +59,7 @@ def load_state(run_dir: Path) -> SearchState:
         raise UserError(f"{run_dir}: no checkpoint (not a grokevo run directory, or nothing saved yet)")
     doc = checkpoint.load(run_dir)
     try:
-        return from_json(doc)
+        return from_json(doc, resolve=False)  # a report needs no device
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{run_dir}: checkpoint does not describe a run ({type(exc).__name__}: {exc})") from None
 
@@ -90,7 +90,7 @@ def front_at(pts: list[Point], generation: int) -> list[Point]:
 
 
 def members(state: SearchState) -> list[Member]:
-    settings = state.config.run_settings()
+    settings = state.settings
     rechecks: dict[str, list[dict[str, Any]]] = {}
     for key, pair, _ in final_keys(state):
         if key in state.finals:
@@ -102,7 +102,7 @@ def members(state: SearchState) -> list[Member]:
 
 def recipes_in_run(state: SearchState) -> dict[str, Point]:
     """Named recipes the run scored (seeded with --seed-with, or met by chance)."""
-    settings, metric = state.config.run_settings(), state.config.speed_metric
+    settings, metric = state.settings, state.config.speed_metric
     out = {}
     for name, recipe in RECIPES.items():
         record = state.cache.get(run_key(recipe.pair, settings))
