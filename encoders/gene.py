@@ -1,6 +1,7 @@
 """The encoder gene: how one operand is seen ("the spectacles"), and how two meet."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,22 @@ class EncoderGene:
         if self.period_min > self.period_max:
             raise genome.GeneError(
                 f"EncoderGene.period_min: {self.period_min} exceeds period_max {self.period_max}")
+
+    def canonical(self, p: int) -> "EncoderGene":
+        """The same code under one name: Fourier frequencies reduced mod p, folded (k and
+        p - k give the same code up to the sign of its sine column) and listed once, in the
+        order they first appear; a multiple of p (a constant code) is written p. A run
+        (whose p is fixed) keeps its genes canonical, so that genes with one code have one
+        key and the front holds no twins that differ only in how a frequency is written."""
+        if self.family != "fourier" or not self.freqs:
+            return self
+        canon: list[int] = []
+        for k in self.freqs:
+            r = k % p
+            c = min(r, p - r) or p
+            if c not in canon:
+                canon.append(c)
+        return dataclasses.replace(self, freqs=tuple(canon))
 
     def to_dict(self) -> dict[str, Any]:
         return genome.to_dict(self)

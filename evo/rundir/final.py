@@ -11,6 +11,7 @@ from typing import Any
 
 from evo.pair import Pair
 from evo.records import Record
+from evo.search.archive import twins
 from evo.search.scoring import pair_key, run_key
 from evo.search.state import SearchState
 from evo.settings import Job
@@ -106,6 +107,8 @@ def front_document(state: SearchState) -> dict[str, Any]:
             "select_acc": med("select_acc"), "holdout_acc": med("holdout_acc"),
             "holdout_acc_unseen_mirror": med("holdout_acc_unseen_mirror"),
             "holdout_acc_at_threshold": med("holdout_acc_at_threshold"),
+            "twins": twins(search_record, list(state.cache.values()), state.config.speed_metric,
+                           state.config.rank_misses),
             "diverged_seeds": sum(bool(r.get("diverged")) for r in records),
             "failed_seeds": sum(bool(r.get("failed")) for r in records),
             "search_objectives": list(ind.fitness.values),

@@ -3,17 +3,36 @@ the run reports as its front. One definition, read by the search as it goes and 
 report when it rebuilds the front the run held after any generation."""
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 from deap import tools
 
+from evo.records import Record
 from evo.search.individuals import GeneBox
-from evo.search.scoring import pair_key
+from evo.search.scoring import objectives, pair_key
+
+
+def behaviour(record: Record) -> str:
+    """What a run did, step by step: its curve (every evaluation's accuracies and losses)."""
+    return json.dumps(record.get("curve", []), sort_keys=True)
 
 
 def similar(a: GeneBox, b: GeneBox) -> bool:
-    """Members of equal fitness that count as one: the same behaviour (pair_key)."""
-    return pair_key(a.gene) == pair_key(b.gene)
+    """Members of equal fitness that count as one (DEAP asks only when the fitnesses are
+    equal): the same genes in effect (pair_key), or twins, whose runs did the same thing at
+    every evaluation (genes that differ where training never looks, such as a gradient
+    clip the gradients never reach). The front keeps the first of a set of twins."""
+    if pair_key(a.gene) == pair_key(b.gene):
+        return True
+    return a.behaviour is not None and a.behaviour == b.behaviour
+
+
+def twins(record: Record, records: list[Record], metric: str, misses: str) -> int:
+    """How many other scored pairs a front member stands for: records with its objectives
+    and its curve."""
+    mine = (objectives(record, metric, misses), behaviour(record))
+    return sum((objectives(r, metric, misses), behaviour(r)) == mine for r in records if not r.get("failed")) - 1
 
 
 def new_archive() -> tools.ParetoFront:

@@ -15,6 +15,7 @@ class GeneBox:
 
     def __init__(self, gene: Any):
         self.gene = gene
+        self.behaviour: str | None = None  # a scored pair's curve (evo.search.archive.similar)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GeneBox) and self.gene == other.gene
@@ -37,10 +38,13 @@ if not hasattr(creator, "PairInd"):
     creator.create("PairInd", GeneBox, fitness=creator.CostSize)
 
 
-def boxed(kind: str, gene: Any, values: tuple[float, float] | None = None) -> GeneBox:
-    """A new individual of kind "encoder", "brain" or "pair", with fitness if given."""
+def boxed(kind: str, gene: Any, values: tuple[float, float] | None = None,
+          behaviour: str | None = None) -> GeneBox:
+    """A new individual of kind "encoder", "brain" or "pair", with fitness if given, and a
+    scored pair's behaviour (its curve, see evo.search.archive.behaviour)."""
     cls = {"encoder": creator.EncoderInd, "brain": creator.BrainInd, "pair": creator.PairInd}[kind]
     ind = cls(gene)
     if values is not None:
         ind.fitness.values = values
+    ind.behaviour = behaviour
     return ind

@@ -21,7 +21,7 @@ from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.records import Record, reached
-from evo.search.archive import keep_generalizers, new_archive
+from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.individuals import GeneBox, boxed
 from evo.search.scoring import pair_key, run_key
 from evo.search.state import SearchState
@@ -37,6 +37,7 @@ class Search:
         self.config = state.config
         self.settings = state.settings
         self.encoder_ok = popmod.encoder_valid(self.config.p)
+        self.canon = lambda gene: gene.canonical(self.config.p)  # encoders: one name per code
         families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
                                                       for n in self.config.seed_with}
         self.brain_ok = lambda gene: gene.family in families
@@ -62,7 +63,7 @@ class Search:
         scored = []
         for key, pair in zip(keys, pairs):
             values = state.best.add(pair, state.cache[key])
-            scored.append(boxed("pair", pair, values))
+            scored.append(boxed("pair", pair, values, behaviour(state.cache[key])))
         return scored
 
     def retrain_stale(self) -> None:
@@ -94,10 +95,10 @@ class Search:
         brains: list[BrainGene] = []
         for name in config.seed_with:
             recipe = get_recipe(name).pair
-            encoders.append(recipe.encoder)
+            encoders.append(self.canon(recipe.encoder))
             brains.append(recipe.brain)
         while len(encoders) < config.population:
-            encoders.append(variation.random_gene(EncoderGene, rng, self.encoder_ok))
+            encoders.append(self.canon(variation.random_gene(EncoderGene, rng, self.encoder_ok)))
         while len(brains) < config.population:
             brains.append(variation.random_gene(BrainGene, rng, self.brain_ok, frozen=self.brain_frozen))
         self.state.encoders = [boxed("encoder", g) for g in encoders[:config.population]]
@@ -120,8 +121,10 @@ class Search:
         mine = state.encoders if kind == "encoder" else state.brains
         other = state.brains if kind == "encoder" else state.encoders
         ok = self.encoder_ok if kind == "encoder" else self.brain_ok
-        children = popmod.offspring(kind, mine, config.offspring, state.rng, ok,
-                                    frozen=self.brain_frozen if kind == "brain" else frozenset())
+        if kind == "encoder":
+            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, canon=self.canon)
+        else:
+            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, frozen=self.brain_frozen)
         partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
                  for c in children for p in partners]
@@ -145,7 +148,8 @@ class Search:
                 break
             parent = rng.choice(state.pairs).gene
             side = rng.choice(("encoder", "brain", "both"))
-            encoder = variation.mutate(parent.encoder, rng, self.encoder_ok) if side != "brain" else parent.encoder
+            encoder = self.canon(variation.mutate(parent.encoder, rng, self.encoder_ok)) \
+                if side != "brain" else parent.encoder
             brain = variation.mutate(parent.brain, rng, self.brain_ok, frozen=self.brain_frozen) \
                 if side != "encoder" else parent.brain
             child = Pair(encoder, brain)

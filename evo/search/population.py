@@ -65,9 +65,10 @@ def best(pop: list[GeneBox], k: int) -> list[GeneBox]:
 
 def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
               is_valid: Callable[[Any], bool], cx_prob: float = 0.3,
-              frozen: frozenset[str] = frozenset()) -> list[GeneBox]:
+              frozen: frozenset[str] = frozenset(), canon: Callable[[Any], Any] = lambda g: g) -> list[GeneBox]:
     """n new genes, none behaving like a current member or like each other; `frozen`
-    fields are left as they are (evo.search.variation)."""
+    fields are left as they are (evo.search.variation); `canon` writes a gene in its
+    canonical form (EncoderGene.canonical) before it is compared."""
     seen = {gene_key(ind.gene) for ind in pop}
     children: list[GeneBox] = []
     for _ in range(n * variation.TRIES):
@@ -77,7 +78,7 @@ def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
         gene = a.gene
         if rng.random() < cx_prob and a is not b:
             gene = variation.crossover(a.gene, b.gene, rng, is_valid, frozen)
-        gene = variation.mutate(gene, rng, is_valid, frozen=frozen)
+        gene = canon(variation.mutate(gene, rng, is_valid, frozen=frozen))
         if gene_key(gene) not in seen:
             seen.add(gene_key(gene))
             children.append(boxed(kind, gene))

@@ -19,7 +19,7 @@ from encoders.gene import EncoderGene
 from evo.pair import Pair
 from evo.records import Record
 from evo.search import population as popmod
-from evo.search.archive import new_archive
+from evo.search.archive import behaviour, new_archive
 from evo.search.config import RunConfig
 from evo.search.individuals import GeneBox, boxed
 from evo.search.scoring import objectives, run_key
@@ -131,7 +131,8 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None, resolve: boo
             key = run_key(pair, before)
             if pair not in state.stale:
                 state.stale.append(pair)
-        return boxed("pair", pair, objectives(state.cache[key], config.speed_metric, config.rank_misses))
+        record = state.cache[key]
+        return boxed("pair", pair, objectives(record, config.speed_metric, config.rank_misses), behaviour(record))
     state.pairs = [scored(p) for p in doc["pairs"]]
     # HallOfFame keeps items in the reverse order of its sorted keys; set both as saved,
     # since re-inserting would flip the order of members with equal fitness.

@@ -19,7 +19,7 @@ from evo.pair import Pair
 from evo.recipes import RECIPES
 from evo.records import reached
 from evo.search.scoring import objectives, pair_key, run_key
-from evo.search.archive import keep_generalizers, new_archive
+from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.individuals import boxed
 from evo.search.state import SearchState, from_json
 from evo.views.summary import brain as brain_summary
@@ -40,6 +40,7 @@ class Point:
     size: float          # log10 parameters
     reached: bool
     generation: int | None
+    behaviour: str | None = None   # its curve (evo.search.archive.behaviour): twins count once
 
 
 @dataclass
@@ -72,7 +73,7 @@ def points(state: SearchState) -> list[Point]:
             continue
         pair = Pair.from_dict({"encoder": record["encoder"], "brain": record["brain"]})
         cost, size = objectives(record, metric, state.config.rank_misses)
-        out.append(Point(pair, cost, size, reached(record), record.get("generation")))
+        out.append(Point(pair, cost, size, reached(record), record.get("generation"), behaviour(record)))
     return out
 
 
@@ -84,7 +85,7 @@ def front_at(pts: list[Point], generation: int) -> list[Point]:
     for pt in pts:
         if pt.generation is not None and pt.generation <= generation:
             by_key[pair_key(pt.pair)] = pt
-            front.update([boxed("pair", pt.pair, (pt.cost, pt.size))])
+            front.update([boxed("pair", pt.pair, (pt.cost, pt.size), pt.behaviour)])
     keep_generalizers(front, lambda ind: by_key[pair_key(ind.gene)].reached)
     return [by_key[pair_key(ind.gene)] for ind in front]
 
