@@ -16,9 +16,12 @@ from evo.rundir import checkpoint
 from evo.search import variation
 from evo.cli import main
 from evo.execution.jobs import run_job
+from evo.pair import Pair
+from evo.records import reached
 from evo.search.config import RunConfig
 from evo.search.population import encoder_valid
 from evo.search.loop import Search
+from evo.search.scoring import objectives, pair_key
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec
 from evo.search.state import new_state
@@ -116,14 +119,34 @@ def test_cached_pair_is_not_retrained():
     assert len(scorer.jobs) == trained
 
 
-def test_front_is_non_dominated(tmp_path, capsys):
-    assert run_cli("run", *SMALL, "--generations", "3", "--out", str(tmp_path / "r")) == 0
+def brute_force_front(cache, metric, misses):
+    """O(n^2) over every cached record: the pair keys no other record dominates, and the keys
+    of the pairs that reached the threshold."""
+    points = {pair_key(Pair.from_dict(r)): objectives(r, metric, misses) for r in cache.values()}
+    front = {k for k, v in points.items()
+             if not any(w[0] <= v[0] and w[1] <= v[1] and w != v for w in points.values())}
+    return front, {pair_key(Pair.from_dict(r)) for r in cache.values() if reached(r)}
+
+
+@pytest.mark.parametrize("reaches", [False, True])
+def test_front_is_the_non_dominated_set_of_the_whole_cache(tmp_path, capsys, reaches):
+    """The reported front is what brute force finds over every trained pair; once a pair has
+    reached the threshold, only such pairs (keep_generalizers). The second run seeds a recipe
+    that reaches an easy threshold, while smaller misses would be non-dominated."""
+    easy = ["--seed-with", "onehot-quad", "--population", "4", "--train-frac", "0.7", "--budget", "150",
+            "--threshold", "0.5"] if reaches else []
+    assert run_cli("run", *SMALL, "--generations", "3", *easy, "--out", str(tmp_path / "r")) == 0
     capsys.readouterr()
-    values = [m["search_objectives"] for m in json.loads((tmp_path / "r" / "front.json").read_text())["members"]]
-    assert values
-    for a in values:
-        for b in values:
-            assert not (b[0] <= a[0] and b[1] <= a[1] and b != a)
+    doc = checkpoint.load(tmp_path / "r")
+    members = json.loads((tmp_path / "r" / "front.json").read_text())["members"]
+    front, generalizers = brute_force_front(doc["cache"], doc["config"]["speed_metric"], doc["config"]["rank_misses"])
+    assert bool(generalizers) == reaches and (not reaches or front - generalizers)  # the rule is exercised
+    expected = front & generalizers if generalizers else front
+    assert sorted(pair_key(Pair.from_dict(m)) for m in members) == sorted(expected)
+    records = {pair_key(Pair.from_dict(r)): r for r in doc["cache"].values()}
+    for m in members:
+        assert tuple(m["search_objectives"]) == objectives(records[pair_key(Pair.from_dict(m))],
+                                                           doc["config"]["speed_metric"], doc["config"]["rank_misses"])
 
 
 def test_front_pair_file_reproduces_with_train(tmp_path, capsys):
@@ -297,8 +320,7 @@ def test_front_keeps_only_generalizers_once_one_exists():
     from deap import tools
 
     from evo.search.individuals import boxed
-    from evo.pair import Pair
-    from evo.search.scoring import pair_key, run_key
+    from evo.search.scoring import run_key
     from evo.search.loop import keep_generalizers
 
     settings_ = RunSettings(task=TaskSpec(p=11))
@@ -325,7 +347,6 @@ def test_shortfall_ranking_keeps_the_better_miss_whatever_its_size():
 
     from evo.search import population as popmod
     from evo.search.individuals import boxed
-    from evo.pair import Pair
 
     def miss(params, best):
         return {"steps_to_threshold": None, "diverged": False, "threshold": 0.99, "params": params,
