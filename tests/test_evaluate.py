@@ -29,6 +29,7 @@ def grokked():
                     report_holdout=True)
 
 
+@pytest.mark.slow
 def test_a_pair_that_must_generalize_does(grokked):
     record = grokked
     assert record["steps_to_threshold"] is not None
@@ -54,6 +55,7 @@ def test_record_contract_and_consistency():
     assert record["combiner"] == "concat" and record["params"] == 22 * 16 + 16 + 16 * 11 + 11
 
 
+@pytest.mark.slow
 def test_flops_to_threshold_is_steps_times_step_flops(grokked):
     record = grokked
     assert record["flops_to_threshold"] == record["steps_to_threshold"] * record["flops_per_step"] > 0
@@ -126,6 +128,7 @@ def test_holdout_runs_go_on_to_the_cap_and_keep_the_first_crossing():
     assert report["flops_to_threshold"] == search["flops_to_threshold"]
 
 
+@pytest.mark.slow
 def test_curriculum_stacks_layers_and_counts_every_stage():
     """add, then mul: the second stage trains a brain with a new layer on top, and the
     curriculum's cost adds the first stage's steps and FLOPs; frozen old layers stay unchanged."""

@@ -53,6 +53,7 @@ def state_of(run_dir):
 
 @pytest.mark.parametrize("seed, extra", [("5", []), ("0", []), ("3", []), ("7", []), ("9", []),
                                          ("5", ["--rank-misses", "shortfall"])])
+@pytest.mark.slow
 def test_resumed_run_equals_uninterrupted(tmp_path, capsys, seed, extra):
     """Seeds 0, 3, 7 and 9 have members with equal fitness on the front (ties); the last
     case ranks misses by shortfall, which the resumed run must read back from its config."""
@@ -275,6 +276,7 @@ def test_config_file_and_flags(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_resumes(tmp_path):
     import signal
     import subprocess
