@@ -11,6 +11,7 @@ SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1"
          "--final-seeds", "1", "--no-dashboard", "--seed", "2", "--generations", "3"]
 
 
+@pytest.mark.slow
 def test_dask_backend_matches_local(tmp_path, capsys):
     distributed = pytest.importorskip("dask.distributed")  # the dask extra; CI installs it
     local, remote = tmp_path / "local", tmp_path / "dask"
@@ -24,6 +25,7 @@ def test_dask_backend_matches_local(tmp_path, capsys):
     assert a["archive"] == b["archive"] and a["encoders"] == b["encoders"] and a["brains"] == b["brains"]
 
 
+@pytest.mark.slow
 def test_ray_backend_matches_local(tmp_path, capsys):
     ray = pytest.importorskip("ray")
     local, remote = tmp_path / "local", tmp_path / "ray"
@@ -38,6 +40,7 @@ def test_ray_backend_matches_local(tmp_path, capsys):
     assert a["archive"] == b["archive"] and a["encoders"] == b["encoders"] and a["brains"] == b["brains"]
 
 
+@pytest.mark.slow
 def test_real_dask_cluster_survives_a_lost_worker(tmp_path, capsys):
     """A dask scheduler and two workers as separate processes on 127.0.0.1; one worker is
     killed mid-run; dask moves its work to the other, and the front equals a local run's."""

@@ -49,6 +49,7 @@ def test_group_member_matches_alone(brain):
         assert abs(grouped["holdout_acc"] - alone["holdout_acc"]) <= 0.03
 
 
+@pytest.mark.slow
 def test_members_stop_on_their_own():
     """One member reaches the threshold early, the others run on; each is recorded as such."""
     fast = Pair(EncoderGene(), BrainGene(hidden=(64,), activation="quadratic", bias=False, loss="mse",

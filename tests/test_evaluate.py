@@ -20,9 +20,18 @@ CONTRACT = {"task", "encoder", "brain", "seed", "steps_to_threshold", "seconds_t
 TINY = Pair(EncoderGene(), BrainGene(hidden=(16,)))
 
 
-def test_a_pair_that_must_generalize_does():
+@pytest.fixture(scope="module")
+def grokked():
+    """onehot-quad on p 23 trained once (1000 steps, holdout reported) for the two tests that
+    read it: a holdout run trains on to the cap but keeps the first crossing's figures."""
     task = TaskSpec(p=23, train_frac=0.6)
-    record = evaluate(RECIPES["onehot-quad"].pair, RunSettings(task=task, seed=0, budget=1000, threshold=1.0), report_holdout=True)
+    return evaluate(RECIPES["onehot-quad"].pair, RunSettings(task=task, seed=0, budget=1000, threshold=1.0),
+                    report_holdout=True)
+
+
+@pytest.mark.slow
+def test_a_pair_that_must_generalize_does(grokked):
+    record = grokked
     assert record["steps_to_threshold"] is not None
     assert record["holdout_acc"] >= 0.95 and record["holdout_acc_unseen_mirror"] >= 0.95
     # It grokked: early in training select accuracy was near chance while train rose.
@@ -46,8 +55,9 @@ def test_record_contract_and_consistency():
     assert record["combiner"] == "concat" and record["params"] == 22 * 16 + 16 + 16 * 11 + 11
 
 
-def test_flops_to_threshold_is_steps_times_step_flops():
-    record = evaluate(RECIPES["onehot-quad"].pair, RunSettings(task=TaskSpec(p=23, train_frac=0.6), seed=0, budget=1000, threshold=1.0))
+@pytest.mark.slow
+def test_flops_to_threshold_is_steps_times_step_flops(grokked):
+    record = grokked
     assert record["flops_to_threshold"] == record["steps_to_threshold"] * record["flops_per_step"] > 0
 
 
@@ -118,6 +128,7 @@ def test_holdout_runs_go_on_to_the_cap_and_keep_the_first_crossing():
     assert report["flops_to_threshold"] == search["flops_to_threshold"]
 
 
+@pytest.mark.slow
 def test_curriculum_stacks_layers_and_counts_every_stage():
     """add, then mul: the second stage trains a brain with a new layer on top, and the
     curriculum's cost adds the first stage's steps and FLOPs; frozen old layers stay unchanged."""

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from evo.rundir import checkpoint
 from evo.cli import main
 
@@ -26,6 +28,7 @@ def writing(run_dir, since_ns):
         return False
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert main(["run", *SMALL, "--out", str(whole)]) == 0
@@ -76,6 +79,7 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
     assert strip(fa) == strip(fb)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_is_retried_once_then_recorded_as_failed():
     """A job that kills its worker process (as an out-of-memory kill would) costs only
     itself: it is retried once in a fresh worker, then recorded as failed; the other jobs

@@ -1,9 +1,9 @@
 """The co-search: resume equals an uninterrupted run, workers do not change results, the
 cache is honoured, the front is non-dominated, variation always yields valid genes."""
 import json
+import random
 import shutil
 from pathlib import Path
-import random
 
 import pytest
 from hypothesis import given, settings
@@ -12,16 +12,19 @@ from hypothesis import strategies as st
 from brains.gene import BrainGene
 from encoders import feature_dim
 from encoders.gene import EncoderGene
-from evo.rundir import checkpoint
-from evo.search import variation
 from evo.cli import main
 from evo.execution.jobs import run_job
+from evo.pair import Pair
+from evo.records import reached
+from evo.rundir import checkpoint
+from evo.search import variation
 from evo.search.config import RunConfig
-from evo.search.population import encoder_valid
 from evo.search.loop import Search
+from evo.search.population import encoder_valid
+from evo.search.scoring import objectives, pair_key
+from evo.search.state import new_state
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec
-from evo.search.state import new_state
 
 SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1", "--budget", "20",
          "--final-seeds", "2", "--no-dashboard", "--seed", "5"]
@@ -50,6 +53,7 @@ def state_of(run_dir):
 
 @pytest.mark.parametrize("seed, extra", [("5", []), ("0", []), ("3", []), ("7", []), ("9", []),
                                          ("5", ["--rank-misses", "shortfall"])])
+@pytest.mark.slow
 def test_resumed_run_equals_uninterrupted(tmp_path, capsys, seed, extra):
     """Seeds 0, 3, 7 and 9 have members with equal fitness on the front (ties); the last
     case ranks misses by shortfall, which the resumed run must read back from its config."""
@@ -116,14 +120,39 @@ def test_cached_pair_is_not_retrained():
     assert len(scorer.jobs) == trained
 
 
-def test_front_is_non_dominated(tmp_path, capsys):
-    assert run_cli("run", *SMALL, "--generations", "3", "--out", str(tmp_path / "r")) == 0
+def brute_force_front(cache, metric, misses):
+    """O(n^2) over every cached record: the pair keys no other record dominates, and the keys
+    of the pairs that reached the threshold; a set of twins counts once."""
+    points, seen = {}, set()
+    for r in cache.values():  # in the order they were trained: of twins (equal figures and curve), the first
+        twin = (objectives(r, metric, misses), json.dumps(r["curve"], sort_keys=True))
+        if twin not in seen:
+            seen.add(twin)
+            points[pair_key(Pair.from_dict(r))] = twin[0]
+    front = {k for k, v in points.items()
+             if not any(w[0] <= v[0] and w[1] <= v[1] and w != v for w in points.values())}
+    return front, {pair_key(Pair.from_dict(r)) for r in cache.values() if reached(r)}
+
+
+@pytest.mark.parametrize("reaches", [False, True])
+def test_front_is_the_non_dominated_set_of_the_whole_cache(tmp_path, capsys, reaches):
+    """The reported front is what brute force finds over every trained pair; once a pair has
+    reached the threshold, only such pairs (keep_generalizers). The second run seeds a recipe
+    that reaches an easy threshold, while smaller misses would be non-dominated."""
+    easy = ["--seed-with", "onehot-quad", "--population", "4", "--train-frac", "0.7", "--budget", "150",
+            "--threshold", "0.5"] if reaches else []
+    assert run_cli("run", *SMALL, "--generations", "3", *easy, "--out", str(tmp_path / "r")) == 0
     capsys.readouterr()
-    values = [m["search_objectives"] for m in json.loads((tmp_path / "r" / "front.json").read_text())["members"]]
-    assert values
-    for a in values:
-        for b in values:
-            assert not (b[0] <= a[0] and b[1] <= a[1] and b != a)
+    doc = checkpoint.load(tmp_path / "r")
+    members = json.loads((tmp_path / "r" / "front.json").read_text())["members"]
+    front, generalizers = brute_force_front(doc["cache"], doc["config"]["speed_metric"], doc["config"]["rank_misses"])
+    assert bool(generalizers) == reaches and (not reaches or front - generalizers)  # the rule is exercised
+    expected = front & generalizers if generalizers else front
+    assert sorted(pair_key(Pair.from_dict(m)) for m in members) == sorted(expected)
+    records = {pair_key(Pair.from_dict(r)): r for r in doc["cache"].values()}
+    for m in members:
+        assert tuple(m["search_objectives"]) == objectives(records[pair_key(Pair.from_dict(m))],
+                                                           doc["config"]["speed_metric"], doc["config"]["rank_misses"])
 
 
 def test_front_pair_file_reproduces_with_train(tmp_path, capsys):
@@ -256,6 +285,7 @@ def test_config_file_and_flags(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_resumes(tmp_path):
     import signal
     import subprocess
@@ -301,9 +331,8 @@ def test_front_keeps_only_generalizers_once_one_exists():
     from deap import tools
 
     from evo.search.individuals import boxed
-    from evo.pair import Pair
-    from evo.search.scoring import pair_key, run_key
     from evo.search.archive import keep_generalizers
+    from evo.search.scoring import run_key
 
     settings_ = RunSettings(task=TaskSpec(p=11))
     small = Pair(EncoderGene(), BrainGene(hidden=(4,)))
@@ -329,7 +358,6 @@ def test_shortfall_ranking_keeps_the_better_miss_whatever_its_size():
 
     from evo.search import population as popmod
     from evo.search.individuals import boxed
-    from evo.pair import Pair
 
     def miss(params, best):
         return {"steps_to_threshold": None, "diverged": False, "threshold": 0.99, "params": params,
