@@ -7,6 +7,7 @@ training has ended, so it cannot steer anything.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -16,7 +17,7 @@ import torch
 from brains.models import build_model, count_params
 from brains.batched import Member, shape_key, supports, train_group
 from brains.train import TrainData, TrainResult, loss_function, measure, train
-from encoders import build_table, operand_codes, pair_features
+from encoders import build_table, feature_dim, operand_codes, pair_features
 from evo.machine import describe
 from evo.pair import Pair
 from evo.records import Record
@@ -151,14 +152,22 @@ def state_bytes(model: torch.nn.Module) -> bytes:
     return buffer.getvalue()
 
 
-def group_key(prep: Prepared) -> tuple | None:
-    """Pairs with equal keys train as one batched group; None = train alone (what
-    brains.batched does not implement: transformers, forward-forward, some gradient rules)."""
-    if not supports(prep.pair.brain):
+def batch_key(pair: Pair, settings: RunSettings) -> str | None:
+    """Pairs with equal keys can train as one batched computation: the same computation
+    shape (brain fields other than per-member ones, feature width) and the same run
+    settings but the seed (so the same task, data sizes and device); None = train alone
+    (what brains.batched does not implement: transformers, forward-forward, some gradient
+    rules; and curricula and multi-task runs). Read from the genes, without building
+    anything, so that the scorer can plan units of work before any worker starts."""
+    brain = pair.brain
+    if not supports(brain) or brain.curriculum or settings.tasks:
         return None
-    return (shape_key(prep.pair.brain, prep.data.x_train.shape[1], len(prep.data.x_train),
-                      len(prep.data.x_select)),
-            prep.task.p, str(prep.device))
+    try:
+        width = feature_dim(pair.encoder, settings.task.p)
+    except Exception:  # noqa: BLE001  (a bad gene fails in its own run, with its message)
+        return None
+    rest = {k: v for k, v in settings.to_dict().items() if k != "seed"}
+    return json.dumps([repr(shape_key(brain, width, 0, 0)), rest], sort_keys=True, default=str)
 
 
 def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
@@ -168,9 +177,9 @@ def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
     run stops at the threshold, even one that reports holdout (no `run_on` here: the scorer
     trains re-checks alone)."""
     preps = [prepare(pair, s.task, s.seed, torch.device(s.device)) for pair, s in zip(pairs, settings)]
-    groups: dict[tuple, list[int]] = {}
-    for i, prep in enumerate(preps):
-        key = group_key(prep)
+    groups: dict[Any, list[int]] = {}
+    for i, (pair, s) in enumerate(zip(pairs, settings)):
+        key = batch_key(pair, s)
         groups.setdefault(key if key is not None else ("alone", i), []).append(i)
     results: dict[int, TrainResult] = {}
     for members in groups.values():

@@ -3,13 +3,10 @@ run inside a worker. An exception becomes a record marked failed, so that one ba
 never stops a search."""
 from __future__ import annotations
 
-import json
 import traceback
 
-from brains.batched import shape_key, supports
-from encoders import feature_dim
 from evo.execution.curriculum import evaluate_gene_curriculum
-from evo.execution.evaluate import evaluate, evaluate_group
+from evo.execution.evaluate import batch_key, evaluate, evaluate_group
 from evo.execution.multitask import evaluate_tasks
 from evo.records import Record
 from evo.settings import Job, RunSettings
@@ -52,15 +49,6 @@ def run_group(jobs: list[Job]) -> list[Record]:
 
 
 def group_key(job: Job) -> str | None:
-    """Jobs with equal keys can train as one batched group: same computation shape (brain
-    fields other than per-member ones, feature width) and the same run settings but the
-    seed; None = train alone. Read from the genes, without building anything."""
-    brain = job.pair.brain
-    try:
-        width = feature_dim(job.pair.encoder, job.settings.task.p)
-    except Exception:  # noqa: BLE001  (a bad gene fails in run_job, with its message)
-        return None
-    if not supports(brain) or brain.curriculum or job.report_holdout or job.settings.tasks:
-        return None  # re-checks, curricula and multi-task jobs train alone
-    settings = {k: v for k, v in job.settings.to_dict().items() if k != "seed"}
-    return json.dumps([repr(shape_key(brain, width, 0, 0)), settings], sort_keys=True, default=str)
+    """Jobs with equal keys train as one batched group (evaluate.batch_key); re-checks train
+    alone, since they go on past the threshold and send their weights back."""
+    return None if job.report_holdout else batch_key(job.pair, job.settings)
