@@ -64,3 +64,27 @@ def test_every_brain_family_is_named_as_itself():
     assert brain(BrainGene(family="ff", hidden=(64, 32), ff_k=0.2)).startswith("ff[64, 32] relu k0.2")
     assert brain(BrainGene(family="transformer")).startswith("tf L2 d128 h4")
     assert brain(BrainGene(hidden=(16,))).startswith("mlp[16] relu")
+
+
+def test_the_front_table_fits_100_columns():
+    """At 100 columns each member's encoder and brain summaries wrapped over six lines; now
+    the table holds the figures, one row a member, and each member's genes get a line each."""
+    import io
+
+    from rich.console import Console
+
+    from evo.views.tables import print_front
+
+    member = {"id": "p00-ccefa509", "steps_to_threshold": 300, "flops_to_threshold": 4.3e9, "params": 2562,
+              "select_acc": 0.99, "holdout_acc": 0.986, "holdout_acc_unseen_mirror": 0.985, "twins": 1,
+              "encoder_summary": "fourier[3] +concat sdr0.31 varcycle d97 T64.6-2.22e+03",
+              "brain_summary": "mlp[41, 15] relu xent adamw lr1.3e-02 wd0.0002 b287 gf1.1 curriculum#0,1 stack[64]"}
+    doc = {"generation": 49, "task": {"op": "add", "p": 97}, "members": [member, {**member, "id": "p01-0ec1f1ad"}]}
+    out = io.StringIO()
+    print_front(doc, Console(file=out, width=100))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines if "encoder:" not in line and "brain:" not in line) <= 100
+    assert sum("300" in line and "2562" in line for line in lines) == 2    # one table row per member
+    assert sum("encoder: fourier[3]" in line for line in lines) == 2 and sum("brain:   mlp[41, 15]" in line
+                                                                              for line in lines) == 2
+    assert len([line for line in lines if line.strip()]) == 1 + 4 + 2 + 4, lines  # title, frame, rows, genes
