@@ -31,3 +31,10 @@ def test_readme_pointers_name_existing_sections():
 
 def test_there_are_pointers_to_check():
     assert pointers()  # the test above checks something
+
+
+def test_files_named_in_readme_exist():
+    """README names code by path (`evo/tasks/spec.py`); a move must take the README along."""
+    named = set(re.findall(r"`((?:evo|brains|encoders|genome|experiments|tests|docs)/[\w/.-]+\.(?:py|md|json))`",
+                           (ROOT / "README.md").read_text()))
+    assert named and not sorted(p for p in named if not (ROOT / p).exists())
