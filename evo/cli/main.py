@@ -2,6 +2,7 @@
 in one line on stderr and exit status 2, never a traceback."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,3 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `grokevo recipes | head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")
+        return 0
