@@ -30,7 +30,7 @@ from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
 from evo.pair import Pair  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
-from evo.views.summary import encoder as encoder_summary  # noqa: E402
+from evo.summary import encoder as encoder_summary  # noqa: E402
 from evo.tasks import TaskSpec, make_split  # noqa: E402
 from evo.settings import RunSettings  # noqa: E402
 

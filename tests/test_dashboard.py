@@ -59,7 +59,7 @@ def test_every_brain_family_is_named_as_itself():
     """A forward-forward brain was summarised as a transformer ("tf L2 d128 ...") in the
     dashboard, front.json and the report."""
     from brains.gene import BrainGene
-    from evo.views.summary import brain
+    from evo.summary import brain
 
     assert brain(BrainGene(family="ff", hidden=(64, 32), ff_k=0.2)).startswith("ff[64, 32] relu k0.2")
     assert brain(BrainGene(family="transformer")).startswith("tf L2 d128 h4")

@@ -143,3 +143,26 @@ def test_no_file_over_the_line_limit():
     assert len(sizes) > 50  # the folders were found
     over = sorted((n, f) for f, n in sizes.items() if n > MAX_LINES)
     assert not over, f"files over {MAX_LINES} lines: " + ", ".join(f"{f} ({n})" for n, f in reversed(over))
+
+
+# The floors of docs/ARCHITECTURE.md: (floor, room) by module prefix, the longest match wins.
+FLOORS = {"genome": (0, "genome"), "encoders": (1, "encoders"), "brains": (1, "brains"),
+          "evo.errors": (2, "base"), "evo.machine": (2, "base"), "evo.tasks": (2, "base"),
+          "evo.pair": (3, "core"), "evo.records": (3, "core"), "evo.settings": (3, "core"),
+          "evo.recipes": (3, "core"), "evo.summary": (3, "core"),
+          "evo.execution": (4, "execution"), "evo.search": (4, "search"), "evo.rundir": (5, "rundir"),
+          "evo.views": (6, "views"), "evo.runner": (7, "runner"), "evo.cli": (8, "cli"), "evo.api": (8, "api"),
+          "evo": (9, "package"), "evo.__main__": (9, "package")}
+
+
+def floor(module: str) -> tuple[int, str]:
+    prefix = max((p for p in FLOORS if module == p or module.startswith(p + ".")), key=len)
+    return FLOORS[prefix]
+
+
+def test_imports_only_go_down_the_floors():
+    """A module imports its own room or a lower floor: never up, never a sibling room."""
+    wrong = sorted(f"{src} (floor {floor(src)[0]}) -> {dst} (floor {floor(dst)[0]})"
+                   for src, dsts in graph().items() for dst in dsts
+                   if floor(dst)[1] != floor(src)[1] and floor(dst)[0] >= floor(src)[0])
+    assert not wrong, "imports against the floors:\n" + "\n".join(wrong)

@@ -18,8 +18,8 @@ from evo.cli.pair_args import resolve
 from evo.errors import UserError
 from evo.execution.evaluate import features, labels, prepare, train_options
 from evo.rundir.final import weights_file
-from evo.views.summary import brain as brain_summary
-from evo.views.summary import encoder as encoder_summary
+from evo.summary import brain as brain_summary
+from evo.summary import encoder as encoder_summary
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only back end)

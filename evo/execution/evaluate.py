@@ -1,8 +1,8 @@
 """(pair, run settings) -> record: the one place an encoder meets a brain and a task.
 
 The search calls `evaluate` with `report_holdout=False`: then the holdout set is never
-encoded or looked at. Only the final report (and `python -m evo train`) asks for it, after
-training has ended, so it cannot steer anything.
+encoded or measured (its size is recorded). Only the final re-checks (and `python -m evo
+train`) ask for it, after training has ended, so it cannot steer anything.
 """
 from __future__ import annotations
 

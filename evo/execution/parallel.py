@@ -1,8 +1,8 @@
 """Score many jobs through joblib: loky processes here, or dask/ray across machines.
 
 Jobs (evo.settings.Job) are picklable frozen dataclasses and records plain JSON objects,
-so every backend ships them the same way, and every record depends only on its job: not
-on the backend or the number of workers. With `batched`, jobs of one computation shape
+so every backend ships them the same way, and every record depends only on its job (its
+wall-clock timings aside): not on the backend or the number of workers. With `batched`, jobs of one computation shape
 train as one group (brains.batched): a member's figures then equal its lone run's within
 float tolerance, not bit for bit.
 """

@@ -68,9 +68,9 @@ def read(path: Path) -> dict[str, Any]:
 
 
 def load(run_dir: Path) -> dict[str, Any]:
-    """The newest readable checkpoint of a run directory. A corrupted newest one falls back
-    to the previous only when the newest is missing; otherwise the user is told, since
-    silently losing a generation would surprise."""
+    """The newest checkpoint of a run directory. The previous one is read only when the
+    newest is missing (a kill between the two renames of `save`); a corrupted newest one is
+    an error that names it, since silently losing a generation would surprise."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such run directory")

@@ -15,8 +15,8 @@ from evo.search.archive import twins
 from evo.search.scoring import pair_key, run_key
 from evo.search.state import SearchState
 from evo.settings import Job
-from evo.views.summary import brain as brain_summary
-from evo.views.summary import encoder as encoder_summary
+from evo.summary import brain as brain_summary
+from evo.summary import encoder as encoder_summary
 
 FRONT, FRONT_DIR, WEIGHTS_DIR = "front.json", "front", "weights"
 

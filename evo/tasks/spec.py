@@ -1,7 +1,9 @@
 """Binary operations mod p and the three disjoint splits: train, select, holdout.
 
-Pure data: no torch, no training. The holdout indices leave this module only through
-`Split.holdout`, which the evaluator reads solely for the final report.
+Pure data: no torch, no training. Holdout indices leave this module through
+`Split.holdout` and `Split.unseen_mirror()`; the evaluator encodes and measures them only
+for a re-check or `train` (a search run records the sets' sizes only), and `inspect`
+measures a trained pair on them.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from brains.gene import BrainGene
-from evo.views import summary
+from evo import summary
 from evo.records import best_select
 
 BARS = "▁▂▃▄▅▆▇█"

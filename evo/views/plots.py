@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from encoders import build_table  # noqa: E402
 from evo.search.scoring import gene_key, objectives  # noqa: E402
-from evo.views.summary import encoder as encoder_summary  # noqa: E402
+from evo.summary import encoder as encoder_summary  # noqa: E402
 
 
 def _save(fig: Any, path: Path) -> str:

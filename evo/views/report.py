@@ -1,7 +1,7 @@
 """`python -m evo report RUN_DIR`: RUN_DIR/report.md and the pictures beside it.
 
-Reads only the checkpoint (and front.json when the run has finished), so it works on a
-run that is still going or was interrupted. The pictures are drawn by evo.views.plots;
+Reads only the checkpoint (and whether front.json exists, i.e. the run has finished), so
+it works on a run that is still going or was interrupted. The pictures are drawn by evo.views.plots;
 this module gathers what they show and writes the Markdown.
 """
 from __future__ import annotations
@@ -22,9 +22,9 @@ from evo.search.scoring import objectives, pair_key, run_key
 from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.individuals import boxed
 from evo.search.state import SearchState, from_json
-from evo.views.summary import brain as brain_summary
+from evo.summary import brain as brain_summary
 from evo.views import plots, transfer
-from evo.views.summary import encoder as encoder_summary
+from evo.summary import encoder as encoder_summary
 
 REPORT = "report.md"
 MAX_CURVES = 12        # front pairs whose learning curves are drawn

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from encoders.gene import EncoderGene
-from evo.views.summary import encoder as encoder_summary
+from evo.summary import encoder as encoder_summary
 
 MAX_ENCODERS = 10
 
