@@ -101,6 +101,10 @@ class Group:
         unsupported = [m.gene for m in members if not supports(m.gene)]
         if unsupported:
             raise ValueError(f"brains.batched cannot train {unsupported[0]}: train it alone")
+        shapes = {shape_key(m.gene, m.data.x_train.shape[1], len(m.data.x_train), len(m.data.x_select))
+                  for m in members}
+        if len(shapes) > 1:  # member 0's batch size, warm-up, optimizer and loss would rule all
+            raise ValueError(f"brains.batched: members of {len(shapes)} shapes in one group; group by shape_key")
         self.members = list(members)      # the member of each row
         self.gene = gene0 = members[0].gene
         n_classes = members[0].data.n_classes

@@ -102,3 +102,16 @@ def test_batched_run_keys_differ_from_unbatched():
     from evo.search.config import RunConfig
     assert "batched" not in RunConfig(p=11).run_settings().to_dict()
     assert RunConfig(p=11, batched=True).run_settings().to_dict()["batched"] is True
+
+
+def test_a_group_of_mixed_shapes_is_refused():
+    """train_group used member 0's batch size, warm-up, optimizer and loss for every member:
+    a group of two shapes would train wrong without a word."""
+    from brains.batched import Member, train_group
+    from evo.execution.evaluate import prepare
+
+    a = Pair(EncoderGene(), BrainGene(hidden=(8,)))
+    b = Pair(EncoderGene(), BrainGene(hidden=(8,), batch_size=32))
+    preps = [prepare(pair, TASK, 0, "cpu") for pair in (a, b)]
+    with pytest.raises(ValueError, match="shapes"):
+        train_group([Member(p.model, p.pair.brain, p.data, 0) for p in preps], budget=5)
