@@ -68,7 +68,7 @@ class Scorer:
 
     def __enter__(self) -> "Scorer":
         if self.backend == "dask":
-            try:
+            try:  # an extra, imported only when asked for
                 from dask.distributed import Client
             except ImportError:
                 raise UserError("--backend dask: install the extra: pip install -e '.[dask]'") from None
@@ -78,7 +78,7 @@ class Scorer:
                 raise UserError(f"--scheduler: cannot reach {self.scheduler}: {exc}") from None
             self._stack.enter_context(parallel_config(backend="dask"))
         elif self.backend == "ray":
-            try:
+            try:  # an extra, imported only when asked for
                 from ray.util.joblib import register_ray
             except ImportError:
                 raise UserError("--backend ray: install the extra: pip install -e '.[ray]'") from None
