@@ -30,7 +30,8 @@ from evo.execution.evaluate import evaluate, evaluate_group
 from evo.machine import describe
 from evo.pair import Pair
 from evo.tasks import TaskSpec
-from evo.settings import RunSettings
+from evo.settings import RunSettings  # noqa: E402
+from yardsticks import peak_matmul_flops  # noqa: E402  (experiments/, this script's folder)
 
 SHAPES = {
     "small-minibatch": BrainGene(hidden=(32,), lr=3e-3, weight_decay=1.0, batch_size=256, warmup=0),
@@ -38,15 +39,6 @@ SHAPES = {
                                 weight_decay=1.0, warmup=0),
 }
 BUDGET, EVAL_EVERY = 300, 10
-
-
-def peak_matmul_flops(n: int = 2048, reps: int = 5) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - start)
 
 
 def jobs(brain: BrainGene, size: int) -> list[tuple[Pair, TaskSpec, int]]:
@@ -87,7 +79,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (16-member case first)")
     parser.add_argument("--out", default="experiments/results/bench_population.json")
     args = parser.parse_args()
-    peak = peak_matmul_flops()
+    peak = peak_matmul_flops(torch.get_num_threads())
     warm = jobs(SHAPES["small-minibatch"], 2)  # first calls pay for imports and JIT: not timed
     evaluate_group([pair for pair, _, _ in warm], [RunSettings(task=task, seed=seed, budget=20) for _, task, seed in warm])
     evaluate(warm[0][0], RunSettings(task=warm[0][1], budget=20))

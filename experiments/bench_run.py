@@ -1,11 +1,16 @@
 """Wall time of the main job, the number of pairs it scored, and its best front pair.
 
-    python experiments/bench_run.py [--generations 50] [--out FILE] [--keep RUN_DIR] [-- extra run flags]
+    python experiments/bench_run.py [--generations 50] [--out FILE] [--keep RUN_DIR] [--no-power]
+                                    [-- extra run flags]
 
 Runs `python -m evo run --generations N --no-dashboard` (defaults otherwise) in a fresh
 run directory as a child process, times it, and writes one JSON document (default
 experiments/results/bench_run.json) with the machine, the command, the wall time, the
-logbook and the front.
+logbook and the front. Then, in this process on the same machine, it times one `power` run
+to its crossing and gives the main job's wall time as a multiple of it (`wall_over_power`),
+and the training FLOPs the job's records count per second of wall time against this
+machine's peak (`utilization`, see experiments/bench_utilization.py): ratios that hold
+from one machine to the next, where seconds do not.
 """
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from evo.machine import describe
+from evo.machine import describe  # noqa: E402
+from yardsticks import peak_matmul_flops, power_run, training_flops  # noqa: E402  (this folder)
 
 
 def run_once(generations: int, extra: list[str], keep: str | None = None) -> dict:
@@ -43,10 +49,25 @@ def run_once(generations: int, extra: list[str], keep: str | None = None) -> dic
         stopped[record.get("stopped", "failed")] = stopped.get(record.get("stopped", "failed"), 0) + 1
         size = str(record.get("group_size", 1))
         groups[size] = groups.get(size, 0) + 1
-    return {"train_seconds": where_time_goes(list(state["cache"].values())), "command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
+    return {"train_seconds": where_time_goes(list(state["cache"].values())),
+            "command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
+            "utilization": utilization(state, wall),
             "wall_seconds": wall, "pairs_trained": len(state["cache"]), "stopped": stopped,
             "runs_by_group_size": groups,
             "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front, "best": best}
+
+
+def utilization(state: dict, wall: float) -> dict:
+    """Training FLOPs the run's records count (search runs and re-checks), per second of wall
+    time and per second of training, against the peak of a float32 matmul on one thread
+    times the workers (each worker trains on one thread)."""
+    workers = state["config"]["workers"]
+    flops, seconds = training_flops([*state["cache"].values(), *state["finals"].values()])
+    peak = peak_matmul_flops(1)
+    return {"training_flops": flops, "training_seconds_summed": seconds, "workers": workers,
+            "peak_flops_one_thread": peak, "flops_per_wall_second": flops / wall,
+            "overall": flops / wall / (peak * workers),
+            "while_training": flops / seconds / peak if seconds else None}
 
 
 def best_key(member: dict) -> tuple:
@@ -81,7 +102,8 @@ def where_time_goes(records: list[dict]) -> dict:
 
 def summary(doc: dict) -> str:
     best = doc["best"]
-    return (f"wall {doc['wall_seconds']:.1f} s, {doc['pairs_trained']} pairs trained {doc['stopped']}; best: "
+    ratio = f" ({doc['wall_over_power']:.2f} power runs)" if "wall_over_power" in doc else ""
+    return (f"wall {doc['wall_seconds']:.1f} s{ratio}, {doc['pairs_trained']} pairs trained {doc['stopped']}; best: "
             f"{best['encoder_summary']} / {best['brain_summary']}: steps {best['steps_to_threshold']}, params "
             f"{best['params']}, holdout {best['holdout_acc']} (at the threshold {best.get('holdout_acc_at_threshold')}), "
             f"unseen mirror {best['holdout_acc_unseen_mirror']}")
@@ -92,10 +114,14 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=50)
     parser.add_argument("--out", default="experiments/results/bench_run.json")
     parser.add_argument("--keep", metavar="RUN_DIR", help="run in RUN_DIR (new) and leave it there")
+    parser.add_argument("--no-power", action="store_true", help="skip the power yardstick")
     parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
     args = parser.parse_args()
     doc = {"benchmark": "bench_run", "machine": describe(torch.device("cpu")),
            **run_once(args.generations, args.extra, args.keep)}
+    if not args.no_power:
+        doc["power"] = power_run()
+        doc["wall_over_power"] = doc["wall_seconds"] / doc["power"]["seconds_to_threshold"]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
     print(f"{summary(doc)}; wrote {args.out}")

@@ -23,3 +23,13 @@ def test_to_holdout_counts_a_curriculum_s_earlier_stages():
               {"steps_run": 40, "seconds": 4.0}]
     record = {"curve": curve(0.5, 0.995), "steps_run": 40, "seconds": 4.0, "curriculum": {"stages": stages}}
     assert to_holdout(record) == (50 + 120 + 20, 2.0 + 6.0 + 2.0)
+
+
+def test_training_flops_count_steps_times_step_flops_and_earlier_stages():
+    from yardsticks import training_flops
+
+    plain = {"steps_run": 40, "flops_per_step": 1000, "seconds": 2.0}
+    stages = [{"steps_run": 50, "flops_per_step": 100}, {"steps_run": 30, "flops_per_step": 300}]
+    staged = {"steps_run": 30, "flops_per_step": 300, "seconds": 1.5, "curriculum": {"stages": stages}}
+    failed = {"failed": True, "steps_run": 99, "flops_per_step": 99}
+    assert training_flops([plain, staged, failed]) == (40 * 1000 + 50 * 100 + 30 * 300, 3.5)

@@ -1,0 +1,55 @@
+"""What a main-job figure is measured against, on the same machine and in the same
+process: the machine's peak matmul rate, and one `power` run to its crossing.
+
+Machines differ by 2x or more between sessions, so a speed figure is a ratio of two things
+timed side by side here, never seconds from another machine.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+import evo
+
+
+def peak_matmul_flops(threads: int = 1, n: int = 2048, reps: int = 5) -> float:
+    """float32 FLOP/s of an n x n matmul on `threads` threads (the thread count is restored)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        a @ b
+        start = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        return 2 * n ** 3 * reps / (time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(before)
+
+
+def power_run(seed: int = 0) -> dict[str, Any]:
+    """Power et al.'s recipe on the main job's task (add mod 97, random half) until 99%
+    select, in this process: its steps and seconds to the crossing (evo.train stops
+    there when it does not report holdout)."""
+    start = time.perf_counter()
+    record = evo.train("power", "add", seed=seed, report_holdout=False)
+    return {"command": "python -m evo train --recipe power (to its crossing)", "seed": seed,
+            "torch_threads": torch.get_num_threads(), "wall_seconds": time.perf_counter() - start,
+            "steps_to_threshold": record["steps_to_threshold"],
+            "seconds_to_threshold": record["seconds_to_threshold"], "steps_run": record["steps_run"]}
+
+
+def training_flops(records: list[dict[str, Any]]) -> tuple[float, float]:
+    """(FLOPs, seconds) the records' own counts say their training took: steps run times the
+    counted FLOPs per step (a curriculum's earlier stages included)."""
+    flops = seconds = 0.0
+    for record in records:
+        if record.get("failed"):
+            continue
+        stages = record.get("curriculum", {}).get("stages", [])
+        flops += sum(s["steps_run"] * s["flops_per_step"] for s in stages[:-1])
+        flops += record.get("steps_run", 0) * record.get("flops_per_step", 0)
+        seconds += record.get("seconds") or 0.0
+    return flops, seconds
