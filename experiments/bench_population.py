@@ -31,7 +31,7 @@ from evo.machine import describe
 from evo.pair import Pair
 from evo.tasks import TaskSpec
 from evo.settings import RunSettings  # noqa: E402
-from yardsticks import peak_matmul_flops  # noqa: E402  (experiments/, this script's folder)
+from yardsticks import peak_matmul_flops, sync  # noqa: E402  (experiments/, this script's folder)
 
 SHAPES = {
     "small-minibatch": BrainGene(hidden=(32,), lr=3e-3, weight_decay=1.0, batch_size=256, warmup=0),
@@ -48,16 +48,17 @@ def jobs(brain: BrainGene, size: int) -> list[tuple[Pair, TaskSpec, int]]:
              task, i) for i in range(size)]
 
 
-def measure(shape: str, size: int, peak: float) -> dict:
+def measure(shape: str, size: int, peak: float, device: str = "cpu") -> dict:
     group = jobs(SHAPES[shape], size)
+    settings = [RunSettings(task=task, seed=seed, budget=BUDGET, threshold=1.01, eval_every=EVAL_EVERY, device=device)
+                for _, task, seed in group]
     start = time.perf_counter()
-    alone = [evaluate(pair, RunSettings(task=task, seed=seed, budget=BUDGET, threshold=1.01, eval_every=EVAL_EVERY))
-             for pair, task, seed in group]
+    alone = [evaluate(pair, s) for (pair, _, _), s in zip(group, settings)]
+    sync(device)
     loop_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    together = evaluate_group([pair for pair, _, _ in group],
-                              [RunSettings(task=task, seed=seed, budget=BUDGET, threshold=1.01, eval_every=EVAL_EVERY)
-                               for _, task, seed in group])
+    together = evaluate_group([pair for pair, _, _ in group], settings)
+    sync(device)
     batched_seconds = time.perf_counter() - start
     assert all(r["group_size"] == size for r in together)
     flops = sum(r["flops_per_step"] * r["steps_run"] for r in alone)

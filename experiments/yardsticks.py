@@ -14,19 +14,28 @@ import torch
 import evo
 
 
-def peak_matmul_flops(threads: int = 1, n: int = 2048, reps: int = 5) -> float:
-    """float32 FLOP/s of an n x n matmul on `threads` threads (the thread count is restored)."""
+def peak_matmul_flops(threads: int = 1, n: int = 2048, reps: int = 5, device: str = "cpu") -> float:
+    """float32 FLOP/s of an n x n matmul on `threads` CPU threads (restored after), or on the
+    GPU when `device` is cuda (then n should be larger, e.g. 8192, to fill it)."""
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        a, b = torch.randn(n, n), torch.randn(n, n)
+        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
         a @ b
+        sync(device)
         start = time.perf_counter()
         for _ in range(reps):
             a @ b
+        sync(device)
         return 2 * n ** 3 * reps / (time.perf_counter() - start)
     finally:
         torch.set_num_threads(before)
+
+
+def sync(device: str) -> None:
+    """Wait for queued GPU work, so that a clock read after it times the work."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
 
 
 def power_run(seed: int = 0) -> dict[str, Any]:
