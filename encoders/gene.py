@@ -56,17 +56,21 @@ class EncoderGene:
                 f"EncoderGene.period_min: {self.period_min} exceeds period_max {self.period_max}")
 
     def canonical(self, p: int) -> "EncoderGene":
-        """The same code under one name: Fourier frequencies reduced mod p, folded (k and
-        p - k give the same code up to the sign of its sine column) and listed once, in the
-        order they first appear; a multiple of p (a constant code) is written p. A run
-        (whose p is fixed) keeps its genes canonical, so that genes with one code have one
-        key and the front holds no twins that differ only in how a frequency is written."""
+        """The same code under one name: Fourier frequencies reduced mod p (a multiple of p,
+        a constant code, is written p); for a dense code also folded (k and p - k give the
+        same code up to the sign of its sine column) and listed once, in the order they
+        first appear. A sparse code (sdr, or the sum_sdr combiner) keeps its columns as they
+        are: its top-k reads their signs and counts duplicates. A run (whose p is fixed)
+        keeps its genes canonical, so that genes with one code have one key and the front
+        holds no twins that differ only in how a frequency is written."""
         if self.family != "fourier" or not self.freqs:
             return self
+        reduced = [k % p or p for k in self.freqs]
+        if self.sdr or self.combiner == "sum_sdr":
+            return dataclasses.replace(self, freqs=tuple(reduced))
         canon: list[int] = []
-        for k in self.freqs:
-            r = k % p
-            c = min(r, p - r) or p
+        for r in reduced:
+            c = min(r, p - r) if r != p else p
             if c not in canon:
                 canon.append(c)
         return dataclasses.replace(self, freqs=tuple(canon))

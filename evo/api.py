@@ -13,24 +13,22 @@ import time
 from pathlib import Path
 from typing import Any
 
+from evo.cli.pair_args import build, checked, suggested
 from evo.errors import UserError
 from evo.execution.curriculum import evaluate_gene_curriculum
 from evo.execution.evaluate import evaluate
-from evo.machine import resolve_device
-from evo.pair import Pair, load_pair
+from evo.pair import Pair
 from evo.records import Record
-from evo.recipes import get_recipe
 from evo.rundir import checkpoint
 from evo.runner import execute
 from evo.search.config import RunConfig
 from evo.search.scoring import run_key
 from evo.search.state import stored_device
-from evo.settings import RunSettings
+from evo.settings import PAIR_FILE_KEYS
 from evo.tasks import TaskSpec
 from evo.views.dashboard import PlainLog
 
 TASK_FIELDS = {f.name for f in dataclasses.fields(TaskSpec)} - {"op"}
-RUN_FIELDS = {f.name for f in dataclasses.fields(RunSettings)} - {"task", "device"}
 
 
 class _Quiet:
@@ -53,6 +51,8 @@ def run(out: str | Path | None = None, *, resume: bool = False, log: bool = Fals
     re-checked front: front.json's members, each with its search record (`record`) and its
     holdout re-checks (`rechecks`), from the run directory `out` (default runs/run-TIME)."""
     run_dir = Path(out) if out is not None else Path(time.strftime("runs/run-%Y%m%d-%H%M%S"))
+    if settings.get("task") is not None and settings.get("tasks"):
+        raise UserError("evo.run: task and tasks: give one (with tasks, the first operation stands for the run)")
     if resume:
         stored = checkpoint.load(run_dir)["config"] if run_dir.is_dir() else {}
         config = RunConfig.from_dict({**stored, **settings}, "evo.run")
@@ -71,36 +71,32 @@ def run(out: str | Path | None = None, *, resume: bool = False, log: bool = Fals
     return members
 
 
-def train(pair: str | Path | Pair | dict[str, Any], task: str | TaskSpec = "add", *, device: str = "auto",
-          report_holdout: bool = True, **options: Any) -> Record:
+def train(pair: str | Path | Pair | dict[str, Any], task: str | TaskSpec | None = None, *, device: str = "auto",
+          report_holdout: bool = True, curriculum_pool: tuple[str, ...] | None = None, **options: Any) -> Record:
     """One training run, as `python -m evo train` runs it: `pair` is a recipe name, a pair
-    file, a Pair or a dict with 'encoder' and 'brain'; `options` are task fields (p,
+    file, a Pair or a dict with 'encoder' and 'brain'; `task` an operation (default: the
+    recipe's or pair file's, else add) or a TaskSpec; `options` are task fields (p,
     train_frac, select_frac, split, pairs, split_seed) and run settings (seed, budget,
-    max_flops, threshold, eval_every, patience). A recipe's budget and evaluation interval
-    are its own unless given. Returns the record (holdout measured after training)."""
-    unknown = sorted(set(options) - TASK_FIELDS - RUN_FIELDS)
+    max_flops, threshold, eval_every, patience), merged as the command line merges its
+    flags (evo.cli.pair_args). Returns the record (holdout measured after training)."""
+    unknown = sorted(set(options) - TASK_FIELDS - set(PAIR_FILE_KEYS))
     if unknown:
-        raise UserError(f"evo.train: unknown option {unknown[0]!r}")
-    run: dict[str, Any] = {}
-    task_fields: dict[str, Any] = {}
-    if isinstance(pair, str) and not Path(pair).exists():  # a name: a recipe, or an error naming them
-        recipe = get_recipe(pair)
-        pair, run = recipe.pair, {"budget": recipe.budget, "eval_every": recipe.eval_every}
-        task_fields.update(recipe.task)
-    elif isinstance(pair, (str, Path)):
-        pair, extras = load_pair(pair)
-        task_fields.update({k: v for k, v in extras.get("task", {}).items() if k in TASK_FIELDS | {"op"}})
-        run.update({k: extras[k] for k in RUN_FIELDS if extras.get(k) is not None})
-    elif isinstance(pair, dict):
-        pair = Pair.from_dict(pair)
+        raise UserError(f"evo.train: unknown option {unknown[0]!r} (task fields: {', '.join(sorted(TASK_FIELDS))}; "
+                        f"run settings: {', '.join(PAIR_FILE_KEYS)})")
+    if isinstance(pair, (str, Path)):
+        is_file = Path(pair).exists()  # else a name: a recipe, or an error naming them
+        pair, task_fields, run, pool = suggested(None if is_file else str(pair), pair if is_file else None)
+    else:
+        pair = pair if isinstance(pair, Pair) else Pair.from_dict(pair)
+        task_fields, run, pool = {}, {}, None
     if isinstance(task, TaskSpec):
         task_fields.update(dataclasses.asdict(task))
-    else:
+    elif task is not None:
         task_fields["op"] = task
     task_fields.update({k: v for k, v in options.items() if k in TASK_FIELDS})
-    run.update({k: v for k, v in options.items() if k in RUN_FIELDS})
-    settings = RunSettings(task=TaskSpec(**task_fields), device=resolve_device(device).type, **run)
-    pair.check_buildable(settings.task.p)
+    run.update({k: checked("evo.train", k, v) for k, v in options.items() if k in PAIR_FILE_KEYS})
+    settings = build(pair, task_fields, run, curriculum_pool if curriculum_pool is not None else pool, device,
+                     source="evo.train")
     if pair.brain.curriculum:
         return evaluate_gene_curriculum(pair, settings, report_holdout=report_holdout)
     return evaluate(pair, settings, report_holdout=report_holdout)

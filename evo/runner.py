@@ -56,11 +56,14 @@ def resumed_state(config: RunConfig, explicit: set[str], run_dir: Path) -> Searc
     except (KeyError, TypeError):
         raise UserError(f"{run_dir}: checkpoint has no readable config") from None
     config = check_resume(stored, config, explicit)
-    if config.generations - 1 < doc["generation"]:
-        raise UserError(f"--generations: {config.generations} is fewer than the "
-                        f"{doc['generation'] + 1} generations the run has completed")
-    config.run_settings()  # the device: cuda asked for and absent is a user error now
-    return from_json(doc, config)
+    try:
+        if config.generations - 1 < doc["generation"]:
+            raise UserError(f"--generations: {config.generations} is fewer than the "
+                            f"{doc['generation'] + 1} generations the run has completed")
+        config.run_settings()  # the device: cuda asked for and absent is a user error now
+        return from_json(doc, config)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{run_dir}: checkpoint does not describe a run ({type(exc).__name__}: {exc})") from None
 
 
 def execute(config: RunConfig, run_dir: Path, listener: Listener, *, resume: bool = False,

@@ -24,7 +24,8 @@ PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "pat
 
 @dataclass(frozen=True)
 class RunSettings:
-    """The defaults are those of `python -m evo train`; the search's come from its config
+    """The defaults are those of `python -m evo train` (whose device flag defaults to auto,
+    resolved before it gets here); the search's come from its config
     (evo.search.config.RunConfig.run_settings)."""
 
     task: TaskSpec = field(default_factory=TaskSpec)

@@ -1,5 +1,6 @@
 """The Python API: the README's example runs as written, settings are the CLI's, and user
 errors are exceptions."""
+import json
 import re
 from pathlib import Path
 
@@ -55,3 +56,32 @@ def test_errors_are_exceptions(tmp_path):
     with pytest.raises(UserError, match="population"):
         evo.run(tmp_path / "r", population=0)
     assert not (tmp_path / "r").exists()
+
+
+def test_train_keeps_the_task_a_pair_file_names(tmp_path):
+    """evo.train(pair_file) trained add whatever the file named (its task defaulted to add)."""
+    from evo.pair import Pair
+    from evo.recipes import RECIPES
+    from evo.settings import RunSettings
+    from evo.tasks import TaskSpec
+
+    path = tmp_path / "pair.json"
+    pair = Pair.from_dict(RECIPES["onehot-quad"].pair.to_dict())
+    path.write_text(json.dumps(RunSettings(task=TaskSpec(op="mul", p=11), budget=20).pair_file(pair)))
+    record = evo.train(path)
+    assert record["task"]["op"] == "mul" and record["budget"] == 20
+    assert evo.train(path, "sub", budget=10)["task"]["op"] == "sub"
+
+
+def test_train_refuses_what_it_would_ignore():
+    from evo.pair import Pair
+    from evo.recipes import RECIPES
+
+    with pytest.raises(UserError, match="unknown option 'tasks'"):
+        evo.train("onehot-quad", tasks=("add", "sub"))
+    curriculum = Pair.from_dict({**RECIPES["onehot-quad"].pair.to_dict(),
+                                 "brain": {**RECIPES["onehot-quad"].pair.brain.to_dict(), "curriculum": [0]}})
+    with pytest.raises(UserError, match="curriculum_pool"):
+        evo.train(curriculum, p=11)
+    with pytest.raises(UserError, match="budget"):
+        evo.train("onehot-quad", budget=0)

@@ -1,5 +1,6 @@
 """The code's layout: no import cycle among the modules of evo, brains, encoders and genome,
-and no Python file long enough to want splitting.
+imports only down the floors of docs/ARCHITECTURE.md, and no Python file long enough to
+want splitting.
 
 Imports are read with ast, not run: every import statement counts, at module top, inside
 functions and under `if TYPE_CHECKING`. `import a.b` and `from a import b` (b a submodule)
@@ -151,8 +152,8 @@ FLOORS = {"genome": (0, "genome"), "encoders": (1, "encoders"), "brains": (1, "b
           "evo.pair": (3, "core"), "evo.records": (3, "core"), "evo.settings": (3, "core"),
           "evo.recipes": (3, "core"), "evo.summary": (3, "core"),
           "evo.execution": (4, "execution"), "evo.search": (4, "search"), "evo.rundir": (5, "rundir"),
-          "evo.views": (6, "views"), "evo.runner": (7, "runner"), "evo.cli": (8, "cli"), "evo.api": (8, "api"),
-          "evo": (9, "package"), "evo.__main__": (9, "package")}
+          "evo.views": (6, "views"), "evo.runner": (7, "runner"), "evo.cli": (8, "cli"), "evo.api": (9, "api"),
+          "evo": (10, "package"), "evo.__main__": (10, "package")}
 
 
 def floor(module: str) -> tuple[int, str]:

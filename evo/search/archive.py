@@ -13,9 +13,11 @@ from evo.search.individuals import GeneBox
 from evo.search.scoring import objectives, pair_key
 
 
-def behaviour(record: Record) -> str:
-    """What a run did, step by step: its curve (every evaluation's accuracies and losses)."""
-    return json.dumps(record.get("curve", []), sort_keys=True)
+def behaviour(record: Record) -> str | None:
+    """What a run did, step by step: its curve (every evaluation's accuracies and losses);
+    None for a run with no evaluation (failed, or diverged at once), which is no one's twin."""
+    curve = record.get("curve")
+    return json.dumps(curve, sort_keys=True) if curve else None
 
 
 def similar(a: GeneBox, b: GeneBox) -> bool:
@@ -31,6 +33,8 @@ def similar(a: GeneBox, b: GeneBox) -> bool:
 def twins(record: Record, records: list[Record], metric: str, misses: str) -> int:
     """How many other scored pairs a front member stands for: records with its objectives
     and its curve."""
+    if behaviour(record) is None:
+        return 0
     mine = (objectives(record, metric, misses), behaviour(record))
     return sum((objectives(r, metric, misses), behaviour(r)) == mine for r in records if not r.get("failed")) - 1
 

@@ -36,8 +36,9 @@ class Search:
         self.state, self.scorer, self.emit = state, scorer, emit
         self.config = state.config
         self.settings = state.settings
-        self.encoder_ok = popmod.encoder_valid(self.config.p)
         self.canon = lambda gene: gene.canonical(self.config.p)  # encoders: one name per code
+        valid = popmod.encoder_valid(self.config.p)
+        self.encoder_ok = lambda gene: valid(self.canon(gene))  # folding can narrow a code below its top-k
         families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
                                                       for n in self.config.seed_with}
         self.brain_ok = lambda gene: gene.family in families
@@ -68,9 +69,10 @@ class Search:
 
     def retrain_stale(self) -> None:
         """After a resume on another device, the archive's and the joint population's pairs
-        train again here, so that survival, the front and its re-checks read records of this
-        device (float results differ between devices; records made on the other stay in the
-        cache, and in each gene's best so far)."""
+        train again here (those this device has records of come from the cache), so that
+        survival, the front and its re-checks read records of this device (float results
+        differ between devices; records made on the other stay in the cache, and in each
+        gene's best so far)."""
         state = self.state
         if not state.stale:
             return

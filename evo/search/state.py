@@ -123,14 +123,15 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None, resolve: boo
     state.brains = [boxed("brain", BrainGene.from_dict(g)) for g in doc["brains"]]
     popmod.refresh(state.encoders + state.brains, state.best)
     before = dataclasses.replace(state.settings, device=made_on)
+    moved = made_on != state.settings.device
 
     def scored(data: dict[str, Any]) -> GeneBox:
         pair = Pair.from_dict(data)
         key = run_key(pair, state.settings)
         if key not in state.cache:  # made on another device: scored by that record until retrained
             key = run_key(pair, before)
-            if pair not in state.stale:
-                state.stale.append(pair)
+        if moved and pair not in state.stale:  # all of them: the front is rebuilt on this device's records
+            state.stale.append(pair)
         record = state.cache[key]
         return boxed("pair", pair, objectives(record, config.speed_metric, config.rank_misses), behaviour(record))
     state.pairs = [scored(p) for p in doc["pairs"]]
