@@ -1,18 +1,8 @@
 """A run made on one device, read and resumed on another (bugs 2 and 3)."""
 import json
 
-from evo.cli import main
 from evo.rundir import checkpoint
-
-SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1", "--budget", "20",
-         "--final-seeds", "2", "--no-dashboard", "--seed", "5"]
-
-
-def run_cli(*argv):
-    try:
-        return main(list(argv))
-    except SystemExit as exc:
-        return exc.code
+from runs import SMALL, run_cli
 
 
 def pretend_made_on_cuda(run_dir):

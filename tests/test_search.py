@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from brains.gene import BrainGene
 from encoders import feature_dim
 from encoders.gene import EncoderGene
-from evo.cli import main
 from evo.execution.jobs import run_job
 from evo.pair import Pair
 from evo.records import reached
@@ -23,16 +22,7 @@ from evo.search.scoring import objectives, pair_key
 from evo.search.state import new_state
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec
-
-SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1", "--budget", "20",
-         "--final-seeds", "2", "--no-dashboard", "--seed", "5"]
-
-
-def run_cli(*argv):
-    try:
-        return main(list(argv))
-    except SystemExit as exc:
-        return exc.code
+from runs import SMALL, run_cli
 
 
 TIMINGS = ("seconds", "seconds_to_threshold")
