@@ -46,6 +46,7 @@ class TrainResult:
     train_loss: float
     select_loss: float
     curve: list[dict[str, float]] = field(default_factory=list)
+    eval_seconds: float = 0.0   # of `seconds`, spent in evaluations (a group's: all of its members')
 
 
 class StepOut(NamedTuple):
@@ -116,7 +117,8 @@ class Clock:
 
 
 def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | None, step: int, cap: int,
-           seconds: float, flops: int, stopped: str, batch_loss: float | None = None) -> TrainResult:
+                  seconds: float, flops: int, stopped: str, batch_loss: float | None = None,
+                  eval_seconds: float = 0.0) -> TrainResult:
     """A member's TrainResult: the figures of its last evaluation (none yet: zero accuracy,
     NaN losses), its train loss replaced by the batch loss that blew up, if one did."""
     last = curve[-1] if curve else {"train_acc": 0.0, "select_acc": 0.0, "train_loss": math.nan,
@@ -126,7 +128,7 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
                        seconds=seconds, flops_per_step=flops, diverged=stopped == "diverged", stopped=stopped,
                        train_acc=last["train_acc"], select_acc=last["select_acc"],
                        train_loss=last["train_loss"] if batch_loss is None else batch_loss,
-                       select_loss=last["select_loss"], curve=curve)
+                       select_loss=last["select_loss"], curve=curve, eval_seconds=eval_seconds)
 
 
 def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
@@ -159,6 +161,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     loss_sum = torch.zeros(members, device=backend.device)
     seen = steps_seen = 0
     clock = Clock()
+    in_evals = 0.0   # seconds spent evaluating (the profile of issue 16; nothing decides on it)
     step = 0
     while step < cap and live:
         out = backend.step()
@@ -172,15 +175,17 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             continue
 
         # Evaluate: the train figures since the last evaluation, then the select set.
+        began = time.perf_counter()
         batch_losses = out.losses.tolist()
         train_correct, train_loss_sum = correct.tolist(), loss_sum.tolist()
         blew_up = [diverged(loss) for loss in batch_losses]
         evals = [] if all(blew_up) else backend.evaluate()
+        in_evals += time.perf_counter() - began
         done: list[int] = []
         for row, i in enumerate(live):
             if blew_up[row]:  # its last batch loss: no evaluation point for this member
                 results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, "diverged",
-                                           batch_loss=batch_losses[row])
+                                           batch_loss=batch_losses[row], eval_seconds=in_evals)
                 done.append(row)
                 continue
             ev = evals[row]
@@ -207,7 +212,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
                 stopped = "threshold" if reached[i] else "budget"
             else:
                 continue
-            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, stopped)
+            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, stopped,
+                                       eval_seconds=in_evals)
             done.append(row)
         if done:
             backend.drop(done)
@@ -218,7 +224,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
 
     if live:  # a step cap of 0: nothing trained, nothing measured
         for i in live:
-            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, "budget")
+            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, "budget",
+                                       eval_seconds=in_evals)
         backend.drop(list(range(len(live))))
     assert all(r is not None for r in results), "every member ends with a result"
     return results  # type: ignore[return-value]

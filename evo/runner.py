@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -90,27 +91,35 @@ def _drive(state: SearchState, run_dir: Path, listener: Any) -> dict[str, Any]:
     config = state.config
     saved = state.generation
 
+    log = EventLog(run_dir, listener)
+
     def save() -> None:
         nonlocal saved
+        began = time.perf_counter()
         (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=1) + "\n")
         checkpoint.save(run_dir, to_json(state))
         saved = state.generation
+        log.emit("timing", phase="checkpoint", seconds=time.perf_counter() - began)
 
-    log = EventLog(run_dir, listener)
     try:
         with Scorer(config.workers, config.backend, config.scheduler, config.batched) as scorer, listener:
             search = Search(state, scorer, log.emit)
             search.retrain_stale()  # a resume on another device
             while state.generation < config.generations - 1:
+                began = time.perf_counter()
                 search.generation()
+                log.emit("timing", phase="generation", generation=state.generation,
+                         seconds=time.perf_counter() - began)
                 save()
             keys, jobs = final_jobs(state)
             if jobs:
+                began = time.perf_counter()
                 log.emit("message", text=f"re-checking {len(state.archive)} front pairs on "
                                           f"{config.final_seeds} seeds with holdout")
                 log.emit("scoring", total=len(jobs), cached=0)
                 records = scorer.map(jobs, lambda i, r: log.emit("evaluated", index=i, total=len(jobs), record=r))
                 store_rechecks(state, run_dir, keys, jobs, records)
+                log.emit("timing", phase="rechecks", seconds=time.perf_counter() - began)
                 save()
             return write_front(state, run_dir)
     except KeyboardInterrupt:

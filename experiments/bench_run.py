@@ -42,6 +42,7 @@ def run_once(generations: int, extra: list[str], keep: str | None = None) -> dic
         wall = time.perf_counter() - start
         state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
         front = json.loads((run_dir / "front.json").read_text())
+        events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     best = min(front["members"], key=best_key)
     stopped: dict[str, int] = {}
     groups: dict[str, int] = {}   # runs by the size of the batched group they trained in
@@ -51,7 +52,7 @@ def run_once(generations: int, extra: list[str], keep: str | None = None) -> dic
         groups[size] = groups.get(size, 0) + 1
     return {"train_seconds": where_time_goes(list(state["cache"].values())),
             "command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
-            "utilization": utilization(state, wall),
+            "utilization": utilization(state, wall), "profile": phase_profile(state, events, wall),
             "wall_seconds": wall, "pairs_trained": len(state["cache"]), "stopped": stopped,
             "runs_by_group_size": groups,
             "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front, "best": best}
@@ -68,6 +69,53 @@ def utilization(state: dict, wall: float) -> dict:
             "peak_flops_one_thread": peak, "flops_per_wall_second": flops / wall,
             "overall": flops / wall / (peak * workers),
             "while_training": flops / seconds / peak if seconds else None}
+
+
+def phase_profile(state: dict, events: list[dict], wall: float) -> dict:
+    """Where the main job's time went. Driver (wall seconds): generations, checkpoint writing,
+    final re-checks, and the rest (process start-up, imports, pool start, front files).
+    Workers (worker-seconds, from every record's own profile): preparing (split, encoding,
+    model), set-up (FLOP counting, optimizer), training steps, evaluations, holdout; and the
+    workers' time in none of these (scheduling, start-up, numba, pickling, waiting at the
+    generation barrier). A cold worker's imports and first code tables are timed apart
+    (`worker_start`)."""
+    timing: dict[str, float] = {}
+    for event in events:
+        if event.get("event") == "timing":
+            timing[event["phase"]] = timing.get(event["phase"], 0.0) + event["seconds"]
+    driver = {"generations": timing.get("generation", 0.0), "checkpoints": timing.get("checkpoint", 0.0),
+              "rechecks": timing.get("rechecks", 0.0)}
+    driver["other"] = wall - sum(driver.values())
+    workers: dict[str, float] = {}
+    for record in [*state["cache"].values(), *state["finals"].values()]:
+        for phase, seconds in record.get("profile", {}).items():
+            workers[phase] = workers.get(phase, 0.0) + seconds
+    capacity = wall * state["config"]["workers"]
+    workers["outside_runs"] = capacity - sum(workers.values())
+    return {"wall_seconds": wall, "driver_seconds": driver, "worker_seconds": workers,
+            "worker_capacity_seconds": capacity, "worker_start": worker_start()}
+
+
+WORKER_START = """
+import json, time
+t0 = time.perf_counter()
+import evo.execution.parallel
+t1 = time.perf_counter()
+from encoders import FAMILIES, build_table
+from encoders.gene import EncoderGene
+for family in FAMILIES:
+    build_table(EncoderGene(family=family), 97)
+t2 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "first_tables": t2 - t1}))
+"""
+
+
+def worker_start() -> dict:
+    """A fresh process doing what a worker does first: import the scorer, build one code
+    table of every family (numba compiles its kernels, or loads them from its cache)."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", WORKER_START], check=True, capture_output=True, text=True)
+    return {**json.loads(out.stdout), "process": time.perf_counter() - start}
 
 
 def best_key(member: dict) -> tuple:

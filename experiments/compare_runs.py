@@ -20,7 +20,7 @@ from evo.machine import describe  # noqa: E402
 
 import torch  # noqa: E402
 
-TIMINGS = ("seconds", "seconds_to_threshold", "machine")
+TIMINGS = ("seconds", "seconds_to_threshold", "machine", "profile")
 
 
 def untimed(record: dict) -> dict:

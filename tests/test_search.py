@@ -25,7 +25,7 @@ from evo.tasks import TaskSpec
 from runs import SMALL, run_cli
 
 
-TIMINGS = ("seconds", "seconds_to_threshold")
+TIMINGS = ("seconds", "seconds_to_threshold", "profile")
 
 
 def state_of(run_dir):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -129,14 +130,31 @@ def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
     reports holdout goes on past the threshold to the step cap unless `run_on` is False
     (brains.train.train says why). With `weights`, the record also carries the trained
     state dict as torch.save bytes under "weights" (the caller writes and strips them)."""
+    began = time.perf_counter()
     prep = prepare(pair, settings.task, settings.seed, torch.device(settings.device))
+    prepared = time.perf_counter()
     result = train(prep.model, prep.data, pair.brain, **train_options(settings), on_eval=on_eval,
                    run_on=report_holdout if run_on is None else run_on,
                    extra=holdout_curve(prep) if report_holdout else None)
+    trained = time.perf_counter()
     record = record_of(prep, result, settings, report_holdout=report_holdout)
+    record["profile"] = profile(prepared - began, trained - prepared, result, time.perf_counter() - trained)
     if weights:
         record["weights"] = state_bytes(prep.model)
     return record
+
+
+def profile(prepare_s: float, train_wall: float, result: TrainResult, record_s: float,
+            share: float = 1.0) -> dict[str, float]:
+    """Where a run's worker time went (the phase profile of experiments/bench_run.py):
+    `prepare` (split, encoding, model), `setup` (FLOP counting, optimizer; for a re-check
+    also its holdout curve, which the run's clock leaves out), `steps` (training steps),
+    `evaluations` (select passes), `record` (holdout measured, for a re-check). A member of
+    a batched group gets its `share` of the group's time. Wall-clock figures: nothing
+    decides on them, and the tests that compare runs leave them out."""
+    return {"prepare": prepare_s, "setup": (train_wall - result.seconds) * share,
+            "steps": (result.seconds - result.eval_seconds) * share, "evaluations": result.eval_seconds * share,
+            "record": record_s}
 
 
 def train_options(settings: RunSettings) -> dict[str, Any]:
@@ -176,22 +194,34 @@ def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
     same-shape MLP pairs are trained together (brains.batched), the rest one by one. Every
     run stops at the threshold, even one that reports holdout (no `run_on` here: the scorer
     trains re-checks alone)."""
-    preps = [prepare(pair, s.task, s.seed, torch.device(s.device)) for pair, s in zip(pairs, settings)]
+    preps, prepare_s = [], []
+    for pair, s in zip(pairs, settings):
+        began = time.perf_counter()
+        preps.append(prepare(pair, s.task, s.seed, torch.device(s.device)))
+        prepare_s.append(time.perf_counter() - began)
     groups: dict[Any, list[int]] = {}
     for i, (pair, s) in enumerate(zip(pairs, settings)):
         key = batch_key(pair, s)
         groups.setdefault(key if key is not None else ("alone", i), []).append(i)
     results: dict[int, TrainResult] = {}
+    walls: dict[int, float] = {}
     for members in groups.values():
+        began = time.perf_counter()
         if len(members) == 1:
             i = members[0]
             results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, **train_options(settings[i]))
-            continue
-        options = train_options(settings[members[0]])
-        options.pop("seed")
-        trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, settings[i].seed)
-                               for i in members], **options)
-        results.update(zip(members, trained))
+        else:
+            options = train_options(settings[members[0]])
+            options.pop("seed")
+            trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, settings[i].seed)
+                                   for i in members], **options)
+            results.update(zip(members, trained))
+        walls.update({i: time.perf_counter() - began for i in members})
     size = {i: len(members) for members in groups.values() for i in members}
-    return [record_of(preps[i], results[i], settings[i], report_holdout=report_holdout, group_size=size[i])
-            for i in range(len(pairs))]
+    records = []
+    for i in range(len(pairs)):
+        began = time.perf_counter()
+        record = record_of(preps[i], results[i], settings[i], report_holdout=report_holdout, group_size=size[i])
+        record["profile"] = profile(prepare_s[i], walls[i], results[i], time.perf_counter() - began, 1 / size[i])
+        records.append(record)
+    return records
