@@ -43,10 +43,38 @@ def _attention_mapping() -> dict[Any, Callable[..., int]]:
 ATTENTION = _attention_mapping()
 
 
+# Counts by shape, kept for the life of the process (a worker counts each shape once): the
+# count is a function of the architecture and the batch's shape alone, and counting costs
+# a forward and backward pass under the counter's dispatch, which on a search's tiny
+# networks took longer than their training steps (experiments/bench_run.py's profile).
+_COUNTED: dict[tuple, int] = {}
+_COUNTED_MAX = 4096
+
+
+def shape_of(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable[..., Any]) -> tuple:
+    """What a step's FLOP count depends on: the layers (their printed form), which of them
+    train (a frozen layer gets no weight gradient), the batch's shape, dtype and device."""
+    return (str(model), tuple(p.requires_grad for p in model.parameters()), tuple(x.shape), str(x.dtype),
+            x.device.type, tuple(y.shape), getattr(loss_fn, "__qualname__", repr(loss_fn)),
+            hasattr(model, "local_loss"))
+
+
 def step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> int:
     """Forward plus backward FLOPs of one step on this batch (the optimizer update and
-    elementwise work are not counted by torch's counter: matrix products dominate)."""
+    elementwise work are not counted by torch's counter: matrix products dominate).
+    Counted once per shape in a process (see _COUNTED)."""
+    key = shape_of(model, x, y, loss_fn)
+    if key not in _COUNTED:
+        if len(_COUNTED) >= _COUNTED_MAX:
+            _COUNTED.clear()
+        _COUNTED[key] = count_step_flops(model, x, y, loss_fn)
+    return _COUNTED[key]
+
+
+def count_step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> int:
+    """step_flops, counted now: a forward and backward pass under torch's FLOP counter."""
     with FlopCounterMode(display=False, custom_mapping=ATTENTION) as counter:
         if hasattr(model, "local_loss"):  # forward-forward: the layer-local objective
             model.local_loss(x, y, torch.Generator().manual_seed(0)).backward()

@@ -41,7 +41,7 @@ from brains.train import train
 from evo.pair import Pair
 from evo.tasks import TaskSpec
 
-CLOCK = {"seconds", "seconds_to_threshold"}   # wall-clock fields: not compared
+CLOCK = {"seconds", "seconds_to_threshold", "eval_seconds"}   # wall-clock fields: not compared
 TASK = TaskSpec(p=23, train_frac=0.6)
 ONEHOT, RANDOM = EncoderGene(), EncoderGene(family="random", dim=32, code_seed=3)
 FAST = BrainGene(hidden=(64,), activation="quadratic", bias=False, loss="mse", lr=1e-2, warmup=0)

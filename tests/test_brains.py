@@ -153,3 +153,32 @@ def test_mse_loss_is_against_one_hot_targets():
     out = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.0]])
     y = torch.tensor([0, 1])
     assert loss_function(BrainGene(loss="mse"), 3)(out, y).item() == pytest.approx(0.25 / 6)
+
+
+def test_step_flops_are_counted_once_per_shape_and_equal_a_fresh_count():
+    """The per-process cache gives what counting gives, for every family, and tells apart
+    what changes the count: widths, batch rows, a frozen layer."""
+    import torch
+
+    from brains import flops
+    from brains.losses import loss_function
+    from brains.models import build_model
+    from brains.stacked import Stacked
+
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 22), torch.randint(0, 11, (32,))
+    genes = [BrainGene(hidden=(16,)), BrainGene(hidden=(24, 8), activation="quadratic", loss="mse"),
+             BrainGene(family="ff", hidden=(16,))]
+    for gene in genes:
+        model = build_model(gene, 22, 11)
+        loss = loss_function(gene, 11)
+        counted = flops.count_step_flops(model, x, y, loss)
+        assert flops.step_flops(model, x, y, loss) == counted == flops.step_flops(model, x, y, loss)
+        assert flops.step_flops(model, x[:16], y[:16], loss) == flops.count_step_flops(model, x[:16], y[:16], loss)
+    base = build_model(genes[0], 22, 11)
+    loss = loss_function(genes[0], 11)
+    free = Stacked(build_model(genes[0], 22, 11), 22, 11, (8,), "relu", True, freeze=False, read="scores")
+    frozen = Stacked(base, 22, 11, (8,), "relu", True, freeze=True, read="scores")
+    assert flops.step_flops(frozen, x, y, loss) == flops.count_step_flops(frozen, x, y, loss)
+    assert flops.step_flops(free, x, y, loss) == flops.count_step_flops(free, x, y, loss)
+    assert flops.step_flops(frozen, x, y, loss) < flops.step_flops(free, x, y, loss)
