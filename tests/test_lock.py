@@ -1,4 +1,4 @@
-"""One writer per run directory: a second `run` on a held directory ends in one line naming
+"""The run directory's guards. One writer per run directory: a second `run` on a held directory ends in one line naming
 the holder, exit 2, nothing written; a lock left by a process killed with kill -9 does
 not block (the kill harness in test_faults resumes after every kill as well)."""
 import os
@@ -50,3 +50,26 @@ def test_a_lock_left_by_kill_9_does_not_block(tmp_path):
     assert (run_dir / LOCK).read_text().strip() == str(holder.pid)  # stale pid left in the file
     with RunLock(run_dir):
         assert (run_dir / LOCK).read_text().strip() == str(os.getpid())
+
+
+def test_a_checkpoint_is_serialized_once_and_still_checked(tmp_path):
+    """save() writes the state's text once (its digest is of that text); a changed byte is
+    still caught, the cache's order survives, and checkpoints digested with sorted keys
+    (written before) still read."""
+    import json
+
+    import pytest
+
+    from evo.errors import UserError
+    from evo.rundir import checkpoint
+
+    state = {"cache": {"k2": {"x": 0.1 + 0.2}, "k1": {"x": float("nan")}}, "generation": 3}
+    checkpoint.save(tmp_path, state)
+    assert list(checkpoint.load(tmp_path)["cache"]) == ["k2", "k1"]
+    path = tmp_path / checkpoint.NAME
+    path.write_text(path.read_text().replace('"generation": 3', '"generation": 4'))
+    with pytest.raises(UserError, match="corrupted"):
+        checkpoint.read(path)
+    old = {"grokevo_checkpoint": 1, "sha256": checkpoint._digest(state), "state": state}
+    path.write_text(json.dumps(old))
+    assert checkpoint.read(path)["generation"] == 3

@@ -19,8 +19,15 @@ SCHEMA = 1
 NAME, PREVIOUS = "checkpoint.json", "checkpoint.prev.json"
 
 
-def _digest(state: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+WRITTEN = "written"  # "sha256_of": the digest is of the state's text as written (one serialization)
+
+
+def _digest(state: dict[str, Any], of: str | None = None) -> str:
+    """sha256 of the state's JSON: as written (json.loads then json.dumps gives the text
+    back, key order and floats included), or, for checkpoints written before `sha256_of`,
+    with sorted keys."""
+    text = json.dumps(state) if of == WRITTEN else json.dumps(state, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -32,10 +39,14 @@ def _fsync_dir(path: Path) -> None:
 
 
 def save(run_dir: Path, state: dict[str, Any]) -> Path:
-    doc = {"grokevo_checkpoint": SCHEMA, "sha256": _digest(state), "state": state}
+    # The state is serialized once, for its digest and for the file: the whole cache, every
+    # generation, took 4.6% of the main job's wall time when it was serialized twice.
+    text = json.dumps(state)
+    digest = hashlib.sha256(text.encode()).hexdigest()
     target, tmp = run_dir / NAME, run_dir / (NAME + ".tmp")
     with open(tmp, "w") as fh:
-        json.dump(doc, fh)
+        fh.write(f'{{"grokevo_checkpoint": {SCHEMA}, "sha256": "{digest}", "sha256_of": "{WRITTEN}", '
+                 f'"state": {text}}}')
         fh.flush()
         os.fsync(fh.fileno())
     if target.exists():
@@ -62,7 +73,7 @@ def read(path: Path) -> dict[str, Any]:
     if not isinstance(version, int) or version > SCHEMA:
         raise UserError(f"{path}: checkpoint schema {version!r} is newer than this grokevo reads "
                         f"({SCHEMA}); upgrade grokevo")
-    if doc.get("sha256") != _digest(doc.get("state", {})):
+    if doc.get("sha256") != _digest(doc.get("state", {}), doc.get("sha256_of")):
         raise UserError(f"{path}: checkpoint is corrupted (checksum mismatch)")
     return doc["state"]
 
