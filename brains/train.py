@@ -14,12 +14,9 @@ from torch import nn
 from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
 from brains.loop import Evaluation, StepOut, TrainData, TrainResult, batches, run
-from brains.losses import loss_function, measure, stablemax_cross_entropy
+from brains.losses import loss_function, measure
 from brains.optim import (grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads,
                           weight_norm)
-
-# Imported from here by evo and the tests since before brains.loop and brains.losses existed.
-__all__ = ["Lone", "TrainData", "TrainResult", "loss_function", "measure", "stablemax_cross_entropy", "train"]
 
 FF_TRAIN_SAMPLE = 512  # rows of the last batch on which a forward-forward model's train accuracy is read
 

@@ -19,11 +19,9 @@ from evo.execution.curriculum import evaluate_gene_curriculum
 from evo.execution.evaluate import evaluate
 from evo.pair import Pair
 from evo.records import Record
-from evo.rundir import checkpoint
 from evo.runner import execute
 from evo.search.config import RunConfig
 from evo.search.scoring import run_key
-from evo.search.state import stored_device
 from evo.settings import PAIR_FILE_KEYS
 from evo.tasks import TaskSpec
 from evo.views.dashboard import PlainLog
@@ -53,20 +51,16 @@ def run(out: str | Path | None = None, *, resume: bool = False, log: bool = Fals
     run_dir = Path(out) if out is not None else Path(time.strftime("runs/run-%Y%m%d-%H%M%S"))
     if settings.get("task") is not None and settings.get("tasks"):
         raise UserError("evo.run: task and tasks: give one (with tasks, the first operation stands for the run)")
-    if resume:
-        stored = checkpoint.load(run_dir)["config"] if run_dir.is_dir() else {}
-        config = RunConfig.from_dict({**stored, **settings}, "evo.run")
-    else:
-        config = RunConfig.from_dict(settings, "evo.run")
+    # As the command line does: the options given, over the defaults; on a resume, only
+    # those a resume may change are taken, the rest must equal the run's (check_resume).
+    config = RunConfig.from_dict(settings, "evo.run")
     listener = (lambda c, first: PlainLog(c.generations, first)) if log else (lambda c, first: _Quiet())
-    doc = execute(config, run_dir, listener, resume=resume, explicit=set(settings))
-    state = checkpoint.load(run_dir)
-    settings = RunConfig.from_dict(state["config"], "checkpoint config").run_settings(stored_device(state))
+    doc, state = execute(config, run_dir, listener, resume=resume, explicit=set(settings))
     members = []
     for member in doc["members"]:
         pair = Pair.from_dict(member)
-        members.append({**member, "record": state["cache"][run_key(pair, settings)],
-                        "rechecks": [state["finals"][run_key(pair, settings.with_seed(s), holdout=True)]
+        members.append({**member, "record": state.record(pair),
+                        "rechecks": [state.finals[run_key(pair, state.settings.with_seed(s), holdout=True)]
                                      for s in member["seeds"]]})
     return members
 

@@ -68,9 +68,10 @@ def resumed_state(config: RunConfig, explicit: set[str], run_dir: Path) -> Searc
 
 
 def execute(config: RunConfig, run_dir: Path, listener: Listener, *, resume: bool = False,
-            explicit: set[str] = frozenset()) -> dict[str, Any]:
+            explicit: set[str] = frozenset()) -> tuple[dict[str, Any], SearchState]:
     """Run (or resume) the search to `config.generations`, re-check its front on holdout and
-    return front.json's document. User errors are raised before anything is written."""
+    return front.json's document with the final state (its cache and re-checks hold every
+    member's records). User errors are raised before anything is written."""
     run_dir = Path(run_dir)
     if resume:  # every check of the checkpoint and the options, before the lock writes anything
         resumed_state(config, explicit, run_dir)
@@ -87,7 +88,7 @@ def execute(config: RunConfig, run_dir: Path, listener: Listener, *, resume: boo
         return _drive(state, run_dir, listener(state.config, state.generation + 1))
 
 
-def _drive(state: SearchState, run_dir: Path, listener: Any) -> dict[str, Any]:
+def _drive(state: SearchState, run_dir: Path, listener: Any) -> tuple[dict[str, Any], SearchState]:
     config = state.config
     saved = state.generation
 
@@ -121,6 +122,6 @@ def _drive(state: SearchState, run_dir: Path, listener: Any) -> dict[str, Any]:
                 store_rechecks(state, run_dir, keys, jobs, records)
                 log.emit("timing", phase="rechecks", seconds=time.perf_counter() - began)
                 save()
-            return write_front(state, run_dir)
+            return write_front(state, run_dir), state
     except KeyboardInterrupt:
         raise Interrupted(saved) from None

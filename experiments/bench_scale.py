@@ -50,7 +50,7 @@ def measure(p: int) -> dict:
     from brains.gene import BrainGene
     from brains.models import build_model
     from brains.optim import make_optimizer
-    from brains.train import loss_function
+    from brains.losses import loss_function
     from encoders import build_table, pair_features
     from encoders.gene import EncoderGene
     from evo.tasks import TaskSpec, make_split

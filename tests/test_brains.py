@@ -11,7 +11,7 @@ from brains.flops import step_flops
 from brains.gene import BrainGene
 from brains.models import Block, build_model, count_params
 from brains.optim import grokfast_ema
-from brains.train import loss_function
+from brains.losses import loss_function
 from genome import GeneError
 from strategies import gene_dicts
 

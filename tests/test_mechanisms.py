@@ -14,7 +14,9 @@ from brains.forward_forward import ForwardForward, kwta
 from brains.gene import BrainGene
 from brains.models import build_model
 from brains.optim import grokfast_ma, hold_norm_, orthogonalize_grads, weight_norm
-from brains.train import TrainData, loss_function, stablemax_cross_entropy, train
+from brains.loop import TrainData
+from brains.losses import loss_function, stablemax_cross_entropy
+from brains.train import train
 
 
 def _model_with_grad(seed: int) -> nn.Module:

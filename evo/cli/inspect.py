@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from brains import introspect
-from brains.train import loss_function, measure, train
+from brains.losses import loss_function, measure
+from brains.train import train
 from evo.cli.pair_args import resolve
 from evo.errors import UserError
 from evo.execution.evaluate import features, labels, prepare, train_options

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         title = f"{tasks} mod {config.p}, {config.split} split {config.train_frac:g}, {config.schedule}"
         return Dashboard(config.generations, first, title) if use_dashboard else PlainLog(config.generations, first)
     try:
-        doc = execute(config, run_dir, listener, resume=args.resume, explicit=explicit)
+        doc, _ = execute(config, run_dir, listener, resume=args.resume, explicit=explicit)
     except Interrupted as stop:
         where = "nothing is saved yet" if stop.saved < 0 else f"generation {stop.saved} is saved"
         print(f"interrupted; {where}. Resume with: python -m evo run --out {run_dir} --resume",

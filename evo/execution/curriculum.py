@@ -16,7 +16,8 @@ import torch
 
 from brains.models import count_params
 from brains.stacked import Stacked
-from brains.train import TrainData, train
+from brains.loop import TrainData
+from brains.train import train
 from evo.execution.evaluate import Prepared, features, holdout_curve, prepare, record_of, state_bytes, train_options
 from evo.pair import Pair
 from evo.records import Record

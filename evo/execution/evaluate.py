@@ -17,7 +17,9 @@ import torch
 
 from brains.models import build_model, count_params
 from brains.batched import Member, shape_key, supports, train_group
-from brains.train import TrainData, TrainResult, loss_function, measure, train
+from brains.loop import TrainData, TrainResult
+from brains.losses import loss_function, measure
+from brains.train import train
 from encoders import build_table, feature_dim, operand_codes, pair_features
 from evo.machine import describe
 from evo.pair import Pair

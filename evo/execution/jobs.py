@@ -42,8 +42,7 @@ def run_group(jobs: list[Job]) -> list[Record]:
     if len(jobs) == 1:
         return [run_job(jobs[0])]
     try:
-        return evaluate_group([job.pair for job in jobs], [job.settings for job in jobs],
-                              report_holdout=jobs[0].report_holdout)
+        return evaluate_group([job.pair for job in jobs], [job.settings for job in jobs])  # never re-checks
     except Exception:  # noqa: BLE001  (each member then fails or succeeds on its own)
         return [run_job(job) for job in jobs]
 

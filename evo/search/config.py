@@ -116,7 +116,7 @@ class RunConfig:
         object.__setattr__(self, "brain_families", tuple(self.brain_families))
         self._check_tasks()
         self._check_pool()
-        for spec in self.task_specs():
+        for spec in RunSettings(task=self.task_spec(), tasks=self.tasks).task_specs():
             make_split(spec)  # raises TaskError naming the field, before any training
 
     def _check_tasks(self) -> None:
@@ -152,10 +152,6 @@ class RunConfig:
         except TaskError as exc:
             raise UserError(f"--curriculum-pool: {exc}") from None
         object.__setattr__(self, "curriculum_pool", pool)
-
-    def task_specs(self) -> list[TaskSpec]:
-        """One spec per operation scored: the `tasks`, or the one `task`."""
-        return [dataclasses.replace(self.task_spec(), op=op) for op in self.tasks or (self.task,)]
 
     def run_settings(self, device: str | None = None) -> RunSettings:
         """What, besides the pair, fixes each of the search's training runs. The device is
