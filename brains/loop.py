@@ -54,7 +54,7 @@ class StepOut(NamedTuple):
 
     losses: torch.Tensor            # [rows] each member's batch loss, detached, on the device
     correct: torch.Tensor | None    # [rows] right answers in the batch; None: no logits (forward-forward)
-    rows: int                       # batch rows per member
+    rows: list[int]                 # each live member's batch rows (its own, not a padded count)
 
 
 class Evaluation(NamedTuple):
@@ -66,12 +66,13 @@ class Evaluation(NamedTuple):
 
 
 class Backend(Protocol):
-    """The computation under the loop. `step_flops` is a member's FLOPs per training step;
-    `eval_flops` the FLOPs of one evaluation that a step is charged for (spread over the
-    steps between evaluations: forward-forward prediction tries every answer)."""
+    """The computation under the loop. `step_flops[i]` is member i's own FLOPs per training
+    step (a padded member's count is its own network's, not the padding's); `eval_flops[i]`
+    the FLOPs of one evaluation that a step is charged for (spread over the steps between
+    evaluations: forward-forward prediction tries every answer)."""
 
-    step_flops: int
-    eval_flops: int
+    step_flops: list[int]
+    eval_flops: list[int]
     device: torch.device
 
     def step(self) -> StepOut: ...
@@ -150,8 +151,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     (the report's holdout curve) and its time is left out of the clock. Nothing decides on
     either. `extra` reads the member's module, so it needs a back end that trains in place.
     """
-    flops = backend.step_flops + backend.eval_flops // eval_every
-    cap = steps_cap(budget, flops, max_flops)
+    flops = [s + e // eval_every for s, e in zip(backend.step_flops, backend.eval_flops)]
+    caps = [steps_cap(budget, f, max_flops) for f in flops]   # each member's own, by its own FLOPs
     rule = StopRule(threshold=threshold, patience=patience)
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
@@ -159,19 +160,21 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     results: list[TrainResult | None] = [None] * members
     correct = torch.zeros(members, dtype=torch.long, device=backend.device)
     loss_sum = torch.zeros(members, device=backend.device)
-    seen = steps_seen = 0
+    seen = [0] * members      # per row: batch rows with right answers counted since its last evaluation
+    since = [0] * members     # per row: steps since its last evaluation
     clock = Clock()
     in_evals = 0.0   # seconds spent evaluating (the profile of issue 16; nothing decides on it)
     step = 0
-    while step < cap and live:
+    while live and step < max(caps[i] for i in live):
         out = backend.step()
         if out.correct is not None:
             correct += out.correct
-            seen += out.rows
+            seen = [s + r for s, r in zip(seen, out.rows)]
         loss_sum += out.losses
-        steps_seen += 1
+        since = [s + 1 for s in since]
         step += 1
-        if step % eval_every and step != cap:
+        due = [row for row, i in enumerate(live) if step % eval_every == 0 or step == caps[i]]
+        if not due:
             continue
 
         # Evaluate: the train figures since the last evaluation, then the select set.
@@ -179,20 +182,21 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         batch_losses = out.losses.tolist()
         train_correct, train_loss_sum = correct.tolist(), loss_sum.tolist()
         blew_up = [diverged(loss) for loss in batch_losses]
-        evals = [] if all(blew_up) else backend.evaluate()
+        evals = [] if all(blew_up[row] for row in due) else backend.evaluate()
         in_evals += time.perf_counter() - began
         done: list[int] = []
-        for row, i in enumerate(live):
+        for row in due:
+            i = live[row]
             if blew_up[row]:  # its last batch loss: no evaluation point for this member
-                results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, "diverged",
+                results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], "diverged",
                                            batch_loss=batch_losses[row], eval_seconds=in_evals)
                 done.append(row)
                 continue
             ev = evals[row]
             point = {"step": step,
-                     "train_acc": train_correct[row] / seen if ev.train_acc is None else ev.train_acc,
+                     "train_acc": train_correct[row] / seen[row] if ev.train_acc is None else ev.train_acc,
                      "select_acc": ev.select_acc,
-                     "train_loss": train_loss_sum[row] / steps_seen,
+                     "train_loss": train_loss_sum[row] / since[row],
                      "select_loss": ev.select_loss}
             if extra is not None:
                 paused = time.perf_counter()
@@ -208,23 +212,29 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
                 reached[i] = (step, clock())
             if verdict == "diverged" or (verdict is not None and not (run_on and reached[i])):
                 stopped = verdict
-            elif step == cap:
+            elif step == caps[i]:
                 stopped = "threshold" if reached[i] else "budget"
             else:
                 continue
-            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, stopped,
+            results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], stopped,
                                        eval_seconds=in_evals)
             done.append(row)
+        fresh = torch.tensor(due, dtype=torch.long, device=backend.device)   # a new count from here
+        correct[fresh] = 0
+        loss_sum[fresh] = 0.0
+        for row in due:
+            seen[row] = since[row] = 0
         if done:
             backend.drop(done)
-            live = [i for row, i in enumerate(live) if row not in done]
-        correct = torch.zeros(len(live), dtype=torch.long, device=backend.device)
-        loss_sum = torch.zeros(len(live), device=backend.device)
-        seen = steps_seen = 0
+            keep = [row for row in range(len(live)) if row not in done]
+            live = [live[row] for row in keep]
+            rows = torch.tensor(keep, dtype=torch.long, device=backend.device)
+            correct, loss_sum = correct[rows], loss_sum[rows]
+            seen, since = [seen[row] for row in keep], [since[row] for row in keep]
 
     if live:  # a step cap of 0: nothing trained, nothing measured
         for i in live:
-            results[i] = member_result(curves[i], reached[i], step, cap, clock(), flops, "budget",
+            results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], "budget",
                                        eval_seconds=in_evals)
         backend.drop(list(range(len(live))))
     assert all(r is not None for r in results), "every member ends with a result"

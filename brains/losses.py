@@ -22,10 +22,32 @@ def stablemax_cross_entropy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     s(x) = x + 1 for x >= 0, 1 / (1 - x) below; p = s(x) / sum s(x). It grows linearly,
     not exponentially, so probabilities do not round to exactly 1 (softmax collapse).
     Computed in float64, as the authors do."""
+    return stablemax_nll(out, y).mean().to(out.dtype)
+
+
+def stablemax_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each row's StableMax negative log-likelihood, in float64: [..., rows]."""
     x = out.double()
     s = torch.where(x >= 0, x + 1, 1 / (1 - torch.clamp(x, max=0.0)))
     log_p = torch.log(s) - torch.log(s.sum(-1, keepdim=True))
-    return -log_p.gather(-1, y.unsqueeze(-1)).mean().to(out.dtype)
+    return -log_p.gather(-1, y.unsqueeze(-1)).squeeze(-1)
+
+
+def row_losses(gene: BrainGene) -> LossFn:
+    """Each row's loss, out [..., rows, C] and y [..., rows] -> [..., rows]: the batched
+    trainer weighs rows itself (its members' batches are padded). The mean over a member's
+    rows is loss_function's figure."""
+    def xent(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none").view(y.shape)
+
+    def stablemax(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return stablemax_nll(out, y).to(out.dtype)
+
+    def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return ((out - torch.zeros_like(out).scatter(-1, y.unsqueeze(-1), 1.0)) ** 2).mean(-1)
+    if gene.loss == "mse":
+        return mse
+    return stablemax if gene.stablemax else xent
 
 
 def loss_function(gene: BrainGene, n_classes: int) -> LossFn:

@@ -33,9 +33,9 @@ class Lone:
         self.batches = batches(len(data.x_train), gene.batch_size, self.generator, self.device)
         self.idx = next(self.batches)
         self.local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
-        self.step_flops = step_flops(model, *self._batch(), self.loss_fn)
+        self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)]
         # a forward-forward evaluation tries every answer: charged to the steps between
-        self.eval_flops = predict_flops(model, data.x_select) if self.local else 0
+        self.eval_flops = [predict_flops(model, data.x_select) if self.local else 0]
         self.opt = make_optimizer(model, gene)
         self.sched = make_scheduler(self.opt, gene.warmup)
         self.slow = None   # the Grokfast filter's state
@@ -71,7 +71,7 @@ class Lone:
             hold_norm_(model, self.norm0)
         self.sched.step()
         self.idx = next(self.batches)
-        return StepOut(loss.detach().reshape(1), correct, len(yb))
+        return StepOut(loss.detach().reshape(1), correct, [len(yb)])
 
     def evaluate(self) -> list[Evaluation]:
         self.model.eval()

@@ -103,7 +103,7 @@ def _drive(state: SearchState, run_dir: Path, listener: Any) -> tuple[dict[str, 
         log.emit("timing", phase="checkpoint", seconds=time.perf_counter() - began)
 
     try:
-        with Scorer(config.workers, config.backend, config.scheduler, config.batched) as scorer, listener:
+        with Scorer(config.workers, config.backend, config.scheduler) as scorer, listener:
             search = Search(state, scorer, log.emit)
             search.retrain_stale()  # a resume on another device
             while state.generation < config.generations - 1:

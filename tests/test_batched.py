@@ -5,7 +5,7 @@ import pytest
 
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
-from evo.execution.evaluate import evaluate, evaluate_group
+from evo.execution.evaluate import batch_key, evaluate, evaluate_group
 from evo.pair import Pair
 from evo.tasks import TaskSpec
 from evo.settings import Job, RunSettings
@@ -72,23 +72,25 @@ def test_transformers_and_odd_shapes_train_alone():
     assert [r["group_size"] for r in records] == [1, 1, 1]
 
 
-def test_scorer_groups_same_shape_jobs():
-    """With batched on, the scorer trains same-shape jobs as one group (the records say so),
-    leaves other shapes alone, keeps job order, and gets the lone runs' figures."""
+def test_scorer_groups_jobs_of_one_cell():
+    """In a batched run the scorer trains jobs of one cell as one group (the records say so),
+    leaves other cells and families alone, keeps job order, cuts a group so that every
+    worker gets work, and gets the lone runs' figures."""
     from evo.search.config import RunConfig
     from evo.execution.parallel import Scorer, plan_groups
-    config = RunConfig(p=11, train_frac=0.6, budget=40, workers=1)
     pairs = [pair for pair, _ in members(BRAINS[0])]
-    odd = Pair(EncoderGene(family="random", dim=8), BRAINS[0])           # another input width
+    odd = Pair(EncoderGene(family="random", dim=64), BRAINS[0])          # an input width of another cell
     tf = Pair(EncoderGene(), BrainGene(family="transformer", n_layers=1, d_model=16, n_heads=2, d_mlp=16))
-    jobs = [Job(p, config.run_settings()) for p in (pairs[0], odd, *pairs[1:], tf)]
-    assert plan_groups(jobs, True) == [[0, 2, 3, 4], [1], [5]]
-    assert plan_groups(jobs, False) == [[i] for i in range(6)]
-    with Scorer(1, batched=True) as scorer:
+    batched = RunConfig(p=11, train_frac=0.6, budget=40, workers=1, batched=True).run_settings()
+    jobs = [Job(p, batched) for p in (pairs[0], odd, *pairs[1:], tf)]
+    assert plan_groups(jobs, 1) == [[0, 2, 3, 4], [1], [5]]
+    assert plan_groups(jobs, 2) == [[0, 2, 3], [4], [1], [5]]
+    lone = [Job(p, dataclasses.replace(batched, batched=False)) for p in (pairs[0], odd, *pairs[1:], tf)]
+    assert plan_groups(lone, 1) == [[i] for i in range(6)]
+    with Scorer(1) as scorer:
         seen: list[int] = []
         grouped = scorer.map(jobs, lambda i, r: seen.append(i))
-    with Scorer(1) as scorer:
-        alone = scorer.map(jobs)
+        alone = scorer.map(lone)
     assert sorted(seen) == list(range(6))
     assert [r["group_size"] for r in grouped] == [4, 1, 4, 4, 4, 1]
     assert [r["brain"] for r in grouped] == [r["brain"] for r in alone]
@@ -104,14 +106,103 @@ def test_batched_run_keys_differ_from_unbatched():
     assert RunConfig(p=11, batched=True).run_settings().to_dict()["batched"] is True
 
 
-def test_a_group_of_mixed_shapes_is_refused():
-    """train_group used member 0's batch size, warm-up, optimizer and loss for every member:
-    a group of two shapes would train wrong without a word."""
+def test_a_group_of_two_keys_is_refused():
+    """A group shares depth, activation, loss, update rule and padded cell: a group of two
+    keys would train one member with the other's computation."""
     from brains.batched import Member, train_group
     from evo.execution.evaluate import prepare
 
     a = Pair(EncoderGene(), BrainGene(hidden=(8,)))
-    b = Pair(EncoderGene(), BrainGene(hidden=(8,), batch_size=32))
+    b = Pair(EncoderGene(), BrainGene(hidden=(8, 8)))
     preps = [prepare(pair, TASK, 0, "cpu") for pair in (a, b)]
-    with pytest.raises(ValueError, match="shapes"):
+    with pytest.raises(ValueError, match="group keys"):
         train_group([Member(p.model, p.pair.brain, p.data, 0) for p in preps], budget=5)
+
+
+# One cell of the grid, nine shapes and recipes: widths 17-24 and inputs 18-24 pad to 24,
+# batch rows 17-24 pad to 24 (of 72 training rows), AdamW and Adam, with and without
+# biases, each gradient rule on for some members and off for others.
+MIXED = [
+    (EncoderGene(family="random", dim=12, code_seed=1), BrainGene(hidden=(24, 17), lr=1e-2, batch_size=24)),
+    (EncoderGene(family="random", dim=9, code_seed=2), BrainGene(hidden=(20, 24), lr=3e-3, batch_size=17,
+                                                                 bias=False, optimizer="adam", weight_decay=1e-3)),
+    (EncoderGene(family="cyclic", dim=10), BrainGene(hidden=(17, 20), lr=1e-2, batch_size=20, grad_clip=0.3,
+                                                     warmup=1)),
+    (EncoderGene(family="random", dim=11, code_seed=3), BrainGene(hidden=(24, 24), lr=5e-3, batch_size=24,
+                                                                  grokfast_lambda=2.0, grokfast_alpha=0.9)),
+    (EncoderGene(family="random", dim=12, code_seed=4), BrainGene(hidden=(19, 22), lr=1e-2, batch_size=22,
+                                                                  orthograd=True, init_scale=0.7)),
+    (EncoderGene(family="random", dim=10, code_seed=5), BrainGene(hidden=(24, 18), lr=1e-2, batch_size=18,
+                                                                  norm_constraint=True, weight_decay=0.0)),
+]
+
+
+def mixed_jobs() -> list[tuple[Pair, RunSettings]]:
+    return [(Pair(e, b), RunSettings(task=TASK, seed=seed, budget=40)) for seed, (e, b) in enumerate(MIXED)]
+
+
+def test_mixed_shapes_share_one_group_and_match_their_lone_runs():
+    """Members of other widths, inputs, batch sizes and rules in one padded group each get
+    their lone run's figures and their own network's FLOP count, not the padding's."""
+    jobs = mixed_jobs()
+    keys = {batch_key(pair, settings) for pair, settings in jobs}
+    assert len(keys) == 1 and None not in keys
+    together = evaluate_group([p for p, _ in jobs], [s for _, s in jobs], report_holdout=True)
+    assert {r["group_size"] for r in together} == {len(jobs)}
+    for (pair, settings), grouped in zip(jobs, together):
+        alone = evaluate(pair, settings, report_holdout=True)
+        assert grouped["steps_run"] == alone["steps_run"] and grouped["stopped"] == alone["stopped"]
+        assert grouped["params"] == alone["params"] and grouped["flops_per_step"] == alone["flops_per_step"]
+        assert [g["step"] for g in grouped["curve"]] == [a["step"] for a in alone["curve"]]
+        for g, a in zip(grouped["curve"], alone["curve"]):
+            assert g["train_loss"] == pytest.approx(a["train_loss"], rel=1e-3, abs=1e-5)
+            assert g["select_loss"] == pytest.approx(a["select_loss"], rel=1e-3, abs=1e-5)
+            assert abs(g["select_acc"] - a["select_acc"]) <= 0.03
+        assert abs(grouped["holdout_acc"] - alone["holdout_acc"]) <= 0.03
+
+
+def test_padding_stays_zero_and_gets_no_gradient():
+    """Every padded weight and bias (and the biases of members without them) is exactly
+    zero after every step, and its gradient is exactly zero."""
+    import torch
+    from brains.batched import Group, Member
+    from evo.execution.evaluate import prepare
+
+    jobs = mixed_jobs()
+    preps = [prepare(pair, TASK, s.seed, torch.device("cpu")) for pair, s in jobs]
+    group = Group([Member(p.model, p.pair.brain, p.data, s.seed) for p, (_, s) in zip(preps, jobs)])
+    real = []   # each member's real block of every stacked tensor, as a mask
+    for row, prep in enumerate(preps):
+        masks = []
+        for layer, linear in enumerate(l for l in prep.model.net if isinstance(l, torch.nn.Linear)):
+            w = torch.zeros(group.params[2 * layer].shape[1:], dtype=torch.bool)
+            w[:linear.weight.shape[0], :linear.weight.shape[1]] = True
+            b = torch.zeros(group.params[2 * layer + 1].shape[1:], dtype=torch.bool)
+            if linear.bias is not None:
+                b[:linear.bias.shape[0]] = True
+            masks += [w, b]
+        real.append(masks)
+    assert any(not m.all() for masks in real for m in masks)   # there is padding to check
+    for _ in range(25):
+        group.step()
+        for row, masks in enumerate(real):
+            for p, mask in zip(group.params, masks):
+                assert (p[row][~mask] == 0).all() and (p.grad[row][~mask] == 0).all()
+                assert not mask.any() or p[row][mask].abs().sum() > 0   # the real block trains
+
+
+def test_a_members_figures_do_not_depend_on_its_group():
+    """A member's cell comes from its own gene, so its record is the same bit for bit in a
+    group of one and in a group of six: batching cannot make a search depend on --workers."""
+    jobs = mixed_jobs()
+    together = evaluate_group([p for p, _ in jobs], [s for _, s in jobs])
+    for i in (0, 3):
+        single = evaluate_group([jobs[i][0]], [jobs[i][1]])[0]
+        assert single["group_size"] == 1
+        assert together[i]["curve"] == single["curve"]
+
+
+def test_grid_rounds_up():
+    from brains.batched import GRID, bucket
+    assert [bucket(n) for n in (1, 3, 17, 24, 25, 97, 4096, 4097)] == [1, 4, 24, 24, 32, 128, 4096, 8192]
+    assert all(b / a <= 2 for a, b in zip(GRID, GRID[1:]))

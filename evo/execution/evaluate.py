@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from brains.models import build_model, count_params
-from brains.batched import Member, shape_key, supports, train_group
+from brains.batched import Member, group_key, train_group
 from brains.loop import TrainData, TrainResult
 from brains.losses import loss_function, measure
 from brains.train import train
@@ -173,27 +173,31 @@ def state_bytes(model: torch.nn.Module) -> bytes:
 
 
 def batch_key(pair: Pair, settings: RunSettings) -> str | None:
-    """Pairs with equal keys can train as one batched computation: the same computation
-    shape (brain fields other than per-member ones, feature width) and the same run
-    settings but the seed (so the same task, data sizes and device); None = train alone
-    (what brains.batched does not implement: transformers, forward-forward, some gradient
-    rules; and curricula and multi-task runs). Read from the genes, without building
-    anything, so that the scorer can plan units of work before any worker starts."""
-    brain = pair.brain
-    if not supports(brain) or brain.curriculum or settings.tasks:
+    """Pairs with equal keys can train as one batched computation: the same cell of
+    brains.batched's grid of padded shapes (brains.batched.group_key, from the brain gene and
+    the feature width) and the same run settings but the seed (so the same task, data sizes
+    and device); None = train alone (what brains.batched does not implement: transformers,
+    forward-forward, Grokfast-MA; and curricula and multi-task runs). Read from the genes,
+    without building anything, so that the scorer can plan units of work before any worker
+    starts."""
+    if pair.brain.curriculum or settings.tasks:
         return None
     try:
         width = feature_dim(pair.encoder, settings.task.p)
     except Exception:  # noqa: BLE001  (a bad gene fails in its own run, with its message)
         return None
+    key = group_key(pair.brain, width)
+    if key is None:
+        return None
     rest = {k: v for k, v in settings.to_dict().items() if k != "seed"}
-    return json.dumps([repr(shape_key(brain, width, 0, 0)), rest], sort_keys=True, default=str)
+    return json.dumps([repr(key), rest], sort_keys=True, default=str)
 
 
 def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
                    report_holdout: bool = False) -> list[Record]:
-    """Records of (pair, settings) jobs that differ at most in their seed, in order;
-    same-shape MLP pairs are trained together (brains.batched), the rest one by one. Every
+    """Records of (pair, settings) jobs that differ at most in their seed, in order; MLP
+    pairs of one cell of brains.batched's grid are trained together, padded (a pair alone in
+    its cell too, so that its figures do not depend on its company), the rest one by one. Every
     run stops at the threshold, even one that reports holdout (no `run_on` here: the scorer
     trains re-checks alone)."""
     preps, prepare_s = [], []
@@ -207,12 +211,12 @@ def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
         groups.setdefault(key if key is not None else ("alone", i), []).append(i)
     results: dict[int, TrainResult] = {}
     walls: dict[int, float] = {}
-    for members in groups.values():
+    for key, members in groups.items():
         began = time.perf_counter()
-        if len(members) == 1:
+        if isinstance(key, tuple):   # no key: the lone trainer
             i = members[0]
             results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, **train_options(settings[i]))
-        else:
+        else:   # a group, even of one: a member's figures must not depend on its company
             options = train_options(settings[members[0]])
             options.pop("seed")
             trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, settings[i].seed)

@@ -37,10 +37,11 @@ def run_job(job: Job) -> Record:
 
 
 def run_group(jobs: list[Job]) -> list[Record]:
-    """Jobs of one group key (see group_key) trained as one batched computation; a lone
-    job, or a group that fails, goes through run_job one by one."""
-    if len(jobs) == 1:
-        return [run_job(jobs[0])]
+    """Jobs of one group key (see group_key) trained as one batched computation (a key of
+    one job too: its figures must not depend on its company); jobs without a key, or a
+    group that fails, go through run_job one by one."""
+    if group_key(jobs[0]) is None:
+        return [run_job(job) for job in jobs]
     try:
         return evaluate_group([job.pair for job in jobs], [job.settings for job in jobs])  # never re-checks
     except Exception:  # noqa: BLE001  (each member then fails or succeeds on its own)
@@ -50,4 +51,4 @@ def run_group(jobs: list[Job]) -> list[Record]:
 def group_key(job: Job) -> str | None:
     """Jobs with equal keys train as one batched group (evaluate.batch_key); re-checks train
     alone, since they go on past the threshold and send their weights back."""
-    return None if job.report_holdout else batch_key(job.pair, job.settings)
+    return None if job.report_holdout or not job.settings.batched else batch_key(job.pair, job.settings)

@@ -2,9 +2,10 @@
 
 Jobs (evo.settings.Job) are picklable frozen dataclasses and records plain JSON objects,
 so every backend ships them the same way, and every record depends only on its job (its
-wall-clock timings aside): not on the backend or the number of workers. With `batched`, jobs of one computation shape
-train as one group (brains.batched): a member's figures then equal its lone run's within
-float tolerance, not bit for bit.
+wall-clock timings aside): not on the backend or the number of workers. In a batched run
+(RunSettings.batched), jobs of one cell of brains.batched's grid train as one group: a
+member's figures then equal its lone run's within float tolerance, not bit for bit, and do
+not depend on the group it trained in.
 """
 from __future__ import annotations
 
@@ -45,23 +46,27 @@ def worker_death_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def plan_groups(jobs: list[Job], batched: bool) -> list[list[int]]:
-    """Indices of the jobs, in units of work: one per job, or (batched) one per group key."""
-    if not batched:
-        return [[i] for i in range(len(jobs))]
-    units: dict[Any, list[int]] = {}
+def plan_groups(jobs: list[Job], workers: int) -> list[list[int]]:
+    """Indices of the jobs, in units of work: one per job without a group key (a run that
+    is not batched), else one per key, cut so that no unit holds more than an even share of
+    the jobs (every worker gets work), largest first (the long units start first). A
+    member's figures do not depend on its unit (brains.batched), so the cut may depend on
+    the number of workers."""
+    keyed: dict[Any, list[int]] = {}
     for i, job in enumerate(jobs):
         key = group_key(job)
-        units.setdefault(key if key is not None else ("alone", i), []).append(i)
-    return list(units.values())
+        keyed.setdefault(key if key is not None else ("alone", i), []).append(i)
+    share = max(1, -(-len(jobs) // max(1, workers)))
+    units = [unit[start:start + share] for unit in keyed.values() for start in range(0, len(unit), share)]
+    return sorted(units, key=len, reverse=True)
 
 
 class Scorer:
     """A joblib pool kept open across generations (a context manager)."""
 
-    def __init__(self, workers: int, backend: str = "loky", scheduler: str = "", batched: bool = False,
+    def __init__(self, workers: int, backend: str = "loky", scheduler: str = "",
                  work: Callable[[list[Job]], list[Record]] = score_group):
-        self.workers, self.backend, self.scheduler, self.batched = workers, backend, scheduler, batched
+        self.workers, self.backend, self.scheduler = workers, backend, scheduler
         self.work = work  # what a worker runs on a unit of jobs (tests inject faults here)
         self._stack = ExitStack()
         self._parallel = None
@@ -99,7 +104,7 @@ class Scorer:
 
     def map(self, jobs: list[Job], on_result: Callable[[int, Record], None] | None = None) -> list[Record]:
         """Results in job order; on_result(i, record) as each arrives, for progress."""
-        units = plan_groups(jobs, self.batched)
+        units = plan_groups(jobs, self.workers)
         results: Iterator[list[Record]] = (
             (self.work([jobs[i] for i in unit]) for unit in units) if self._parallel is None
             else self._parallel(delayed(self.work)([jobs[i] for i in unit]) for unit in units))
