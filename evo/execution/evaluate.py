@@ -193,6 +193,30 @@ def batch_key(pair: Pair, settings: RunSettings) -> str | None:
     return json.dumps([repr(key), rest], sort_keys=True, default=str)
 
 
+def work_estimate(pair: Pair, settings: RunSettings) -> float:
+    """A run's training FLOPs at its step cap, estimated from the genes (6 x rows x weights,
+    the cap lowered by the FLOP budget): only for ordering the work longest first, so that a
+    generation does not end waiting on one long run that started last. Nothing else reads it."""
+    brain, p = pair.brain, settings.task.p
+    rows = max(1, round(p * p * settings.task.train_frac))
+    if 0 < brain.batch_size < rows:
+        rows = brain.batch_size
+    try:
+        width = feature_dim(pair.encoder, p)
+    except Exception:  # noqa: BLE001  (a bad gene fails fast in its own run)
+        return 0.0
+    if brain.family == "transformer":
+        d = brain.d_model
+        weights = width * d + brain.n_layers * (4 * d * d + 2 * d * brain.d_mlp) + d * p
+        rows *= 3   # three tokens
+    else:
+        dims = [width, *brain.hidden, p]
+        weights = sum(a * b for a, b in zip(dims, dims[1:]))
+    per_step = 6.0 * rows * weights
+    steps = settings.budget if settings.max_flops is None else min(settings.budget, settings.max_flops / per_step)
+    return per_step * steps * max(1, len(settings.tasks)) * (1 + len(brain.curriculum))
+
+
 def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
                    report_holdout: bool = False) -> list[Record]:
     """Records of (pair, settings) jobs that differ at most in their seed, in order; MLP

@@ -18,6 +18,7 @@ from joblib import Parallel, delayed, parallel_config
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 
 from evo.errors import UserError
+from evo.execution.evaluate import work_estimate
 from evo.execution.jobs import failed, group_key, run_group
 from evo.records import Record
 from evo.settings import Job
@@ -49,7 +50,8 @@ def worker_death_errors() -> tuple[type[BaseException], ...]:
 def plan_groups(jobs: list[Job], workers: int) -> list[list[int]]:
     """Indices of the jobs, in units of work: one per job without a group key (a run that
     is not batched), else one per key, cut so that no unit holds more than an even share of
-    the jobs (every worker gets work), largest first (the long units start first). A
+    the jobs (every worker gets work); the costliest first by evaluate.work_estimate (longest
+    processing time first: the long runs start first, short ones fill the gaps). A
     member's figures do not depend on its unit (brains.batched), so the cut may depend on
     the number of workers."""
     keyed: dict[Any, list[int]] = {}
@@ -58,7 +60,8 @@ def plan_groups(jobs: list[Job], workers: int) -> list[list[int]]:
         keyed.setdefault(key if key is not None else ("alone", i), []).append(i)
     share = max(1, -(-len(jobs) // max(1, workers)))
     units = [unit[start:start + share] for unit in keyed.values() for start in range(0, len(unit), share)]
-    return sorted(units, key=len, reverse=True)
+    cost = [work_estimate(job.pair, job.settings) for job in jobs]
+    return sorted(units, key=lambda unit: sum(cost[i] for i in unit), reverse=True)
 
 
 class Scorer:
@@ -94,7 +97,9 @@ class Scorer:
             self._parallel = None  # in-process: no pool, no pickling
         else:
             self._parallel = self._stack.enter_context(
-                Parallel(n_jobs=n_jobs, backend=None if self.backend != "loky" else "loky",
+                # batch_size 1: joblib's automatic batching would tie short runs together
+                # behind a long one at the end of a generation
+                Parallel(n_jobs=n_jobs, backend=None if self.backend != "loky" else "loky", batch_size=1,
                          # ray's joblib backend cannot stream results back one by one
                          return_as="list" if self.backend == "ray" else "generator"))
         return self
