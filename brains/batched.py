@@ -167,7 +167,8 @@ class Group:
         self.t = 0
 
     def _own_batch(self, m: Member, idx: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        return (m.data.x_train, m.data.y_train) if idx is None else (m.data.x_train[idx], m.data.y_train[idx])
+        return (m.data.x_train, m.data.y_train) if idx is None else (m.data.x_train.index_select(0, idx),
+                                                                     m.data.y_train.index_select(0, idx))
 
     def forward(self, x: torch.Tensor, params: Params | None = None) -> torch.Tensor:
         """x [M, N, in_pad] -> logits [M, N, C]."""

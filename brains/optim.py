@@ -13,9 +13,9 @@ def make_optimizer(model: nn.Module, gene: BrainGene) -> torch.optim.Optimizer:
     if gene.optimizer in ("adamw", "adam"):  # decoupled decay, or L2 in the gradient
         adam = torch.optim.AdamW if gene.optimizer == "adamw" else torch.optim.Adam
         return adam(model.parameters(), lr=gene.lr, weight_decay=gene.weight_decay,
-                    betas=(gene.beta1, gene.beta2))
+                    betas=(gene.beta1, gene.beta2), foreach=True)
     return torch.optim.SGD(model.parameters(), lr=gene.lr, momentum=gene.momentum,
-                           weight_decay=gene.weight_decay)
+                           weight_decay=gene.weight_decay, foreach=True)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:

@@ -46,7 +46,7 @@ class Lone:
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.idx is None:
             return self.data.x_train, self.data.y_train
-        return self.data.x_train[self.idx], self.data.y_train[self.idx]
+        return self.data.x_train.index_select(0, self.idx), self.data.y_train.index_select(0, self.idx)
 
     def step(self) -> StepOut:
         model, gene = self.model, self.gene

@@ -10,12 +10,15 @@ logbook and the front. Then, in this process on the same machine, it times one `
 to its crossing and gives the main job's wall time as a multiple of it (`wall_over_power`),
 and the training FLOPs the job's records count per second of wall time against this
 machine's peak (`utilization`, see experiments/bench_utilization.py): ratios that hold
-from one machine to the next, where seconds do not.
+from one machine to the next, where seconds do not. `--cold` runs the main job with empty
+numba and bytecode caches, as on a fresh install (the worker start-up is timed both ways
+in every run: `profile.worker_start`, and its `cold`).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,15 +33,22 @@ from evo.machine import describe  # noqa: E402
 from yardsticks import peak_matmul_flops, power_run, training_flops  # noqa: E402  (this folder)
 
 
-def run_once(generations: int, extra: list[str], keep: str | None = None) -> dict:
+def cold_env(tmp: str) -> dict[str, str]:
+    """The environment of a fresh install: an empty numba cache (every worker compiles the
+    encoder kernels) and an empty bytecode cache (every module is compiled on import)."""
+    return {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba"),
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+
+
+def run_once(generations: int, extra: list[str], keep: str | None = None, cold: bool = False) -> dict:
     """One timed main-job run in a temporary directory (or `keep`, left in place for
-    `evo report`); its figures and front."""
+    `evo report`); its figures and front. `cold`: with the caches of a fresh install empty."""
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(keep) if keep else Path(tmp) / "run"
         command = [sys.executable, "-m", "evo", "run", "--generations", str(generations),
                    "--no-dashboard", "--out", str(run_dir), *extra]
         start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=cold_env(tmp) if cold else None)
         wall = time.perf_counter() - start
         state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
         front = json.loads((run_dir / "front.json").read_text())
@@ -63,12 +73,33 @@ def utilization(state: dict, wall: float) -> dict:
     time and per second of training, against the peak of a float32 matmul on one thread
     times the workers (each worker trains on one thread)."""
     workers = state["config"]["workers"]
-    flops, seconds = training_flops([*state["cache"].values(), *state["finals"].values()])
+    records = [*state["cache"].values(), *state["finals"].values()]
+    flops, seconds = training_flops(records)
     peak = peak_matmul_flops(1)
     return {"training_flops": flops, "training_seconds_summed": seconds, "workers": workers,
             "peak_flops_one_thread": peak, "flops_per_wall_second": flops / wall,
             "overall": flops / wall / (peak * workers),
-            "while_training": flops / seconds / peak if seconds else None}
+            "while_training": flops / seconds / peak if seconds else None,
+            "by_flops_per_step": by_size(records, peak)}
+
+
+def by_size(records: list[dict], peak: float) -> dict[str, dict[str, float]]:
+    """Runs, training seconds and the share of the one-thread peak while training, by the
+    decade of a run's FLOPs per step: small networks and large ones are bound by different
+    things, and this says which of them the time goes to."""
+    out: dict[str, dict[str, float]] = {}
+    for record in records:
+        per_step = record.get("flops_per_step") or 0
+        if record.get("failed") or not per_step:
+            continue
+        decade = f"1e{len(str(int(per_step))) - 1}"
+        row = out.setdefault(decade, {"runs": 0, "seconds": 0.0, "flops": 0.0})
+        row["runs"] += 1
+        row["seconds"] += record.get("seconds") or 0.0
+        row["flops"] += training_flops([record])[0]
+    for row in out.values():
+        row["of_peak"] = row["flops"] / row["seconds"] / peak if row["seconds"] else None
+    return dict(sorted(out.items()))
 
 
 def phase_profile(state: dict, events: list[dict], wall: float) -> dict:
@@ -112,10 +143,15 @@ print(json.dumps({"imports": t1 - t0, "first_tables": t2 - t1}))
 
 def worker_start() -> dict:
     """A fresh process doing what a worker does first: import the scorer, build one code
-    table of every family (numba compiles its kernels, or loads them from its cache)."""
-    start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", WORKER_START], check=True, capture_output=True, text=True)
-    return {**json.loads(out.stdout), "process": time.perf_counter() - start}
+    table of every family (numba compiles its kernels, or loads them from its cache); warm
+    (this install's caches) and cold (empty caches, as on a fresh install)."""
+    def once(env: dict[str, str] | None) -> dict:
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", WORKER_START], check=True, capture_output=True, text=True,
+                             env=env)
+        return {**json.loads(out.stdout), "process": time.perf_counter() - start}
+    with tempfile.TemporaryDirectory() as tmp:
+        return {**once(None), "cold": once(cold_env(tmp))}
 
 
 def best_key(member: dict) -> tuple:
@@ -163,10 +199,12 @@ def main() -> None:
     parser.add_argument("--out", default="experiments/results/bench_run.json")
     parser.add_argument("--keep", metavar="RUN_DIR", help="run in RUN_DIR (new) and leave it there")
     parser.add_argument("--no-power", action="store_true", help="skip the power yardstick")
+    parser.add_argument("--cold", action="store_true",
+                        help="run the main job with empty numba and bytecode caches, as on a fresh install")
     parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
     args = parser.parse_args()
     doc = {"benchmark": "bench_run", "machine": describe(torch.device("cpu")),
-           **run_once(args.generations, args.extra, args.keep)}
+           "caches": "cold" if args.cold else "warm", **run_once(args.generations, args.extra, args.keep, args.cold)}
     if not args.no_power:
         doc["power"] = power_run()
         doc["wall_over_power"] = doc["wall_seconds"] / doc["power"]["seconds_to_threshold"]

@@ -38,13 +38,13 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def power_run(seed: int = 0) -> dict[str, Any]:
+def power_run(seed: int = 0, device: str = "cpu") -> dict[str, Any]:
     """Power et al.'s recipe on the main job's task (add mod 97, random half) until 99%
-    select, in this process: its steps and seconds to the crossing (evo.train stops
-    there when it does not report holdout)."""
+    select, in this process, on `device`: its steps and seconds to the crossing (evo.train
+    stops there when it does not report holdout)."""
     start = time.perf_counter()
-    record = evo.train("power", "add", seed=seed, report_holdout=False)
-    return {"command": "python -m evo train --recipe power (to its crossing)", "seed": seed,
+    record = evo.train("power", "add", seed=seed, report_holdout=False, device=device)
+    return {"command": f"python -m evo train --recipe power --device {device} (to its crossing)", "seed": seed,
             "torch_threads": torch.get_num_threads(), "wall_seconds": time.perf_counter() - start,
             "steps_to_threshold": record["steps_to_threshold"],
             "seconds_to_threshold": record["seconds_to_threshold"], "steps_run": record["steps_run"]}
