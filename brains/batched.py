@@ -31,7 +31,7 @@ from brains.flops import step_flops
 from brains.gene import BrainGene
 from brains.layers import activation
 from brains.loop import Evaluation, StepOut, TrainData, TrainResult, batches, run
-from brains.losses import loss_function, row_losses
+from brains.losses import loss_function, predicted, row_losses
 
 ADAM_EPS = 1e-8
 ORTHO_EPS = 1e-30    # brains.optim.orthogonalize_grads's
@@ -199,7 +199,7 @@ class Group:
             p.grad = None
         losses.sum().backward()  # members share no parameter: each gets its own gradient
         grads = [p.grad for p in self.params]
-        hits = out.detach().argmax(-1) == ys
+        hits = predicted(out.detach()) == ys
         correct = (hits if self.full else hits & (self.weight > 0)).sum(1)
         self._rules(grads)
         self._update(grads)
@@ -273,7 +273,7 @@ class Group:
         for start in range(0, n, chunk):
             out = self.forward(self.x_se[:, start:start + chunk])
             y = self.y_se[:, start:start + chunk]
-            hits += (out.argmax(-1) == y).sum(1)
+            hits += (predicted(out) == y).sum(1)
             loss += self.row_loss(out, y).sum(1)
         return [Evaluation(h / max(1, n), s / max(1, n)) for h, s in zip(hits.tolist(), loss.tolist())]
 

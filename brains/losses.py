@@ -33,6 +33,13 @@ def stablemax_nll(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -log_p.gather(-1, y.unsqueeze(-1)).squeeze(-1)
 
 
+def predicted(out: torch.Tensor) -> torch.Tensor:
+    """The answer a model gives: the index of its largest score, the first on ties (as
+    argmax). max(-1).indices, because on CPU it took half of argmax's time on a [537, 97]
+    batch of scores, a twelfth of a small network's training step."""
+    return out.max(-1).indices
+
+
 def row_losses(gene: BrainGene) -> LossFn:
     """Each row's loss, out [..., rows, C] and y [..., rows] -> [..., rows]: the batched
     trainer weighs rows itself (its members' batches are padded). The mean over a member's
@@ -71,6 +78,6 @@ def measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn)
     for start in range(0, len(x), EVAL_CHUNK):
         out = model(x[start:start + EVAL_CHUNK])
         yy = y[start:start + EVAL_CHUNK]
-        correct += int((out.argmax(-1) == yy).sum())
+        correct += int((predicted(out) == yy).sum())
         total_loss += float(loss_fn(out, yy)) * len(yy)
     return correct / max(1, len(x)), total_loss / max(1, len(x))

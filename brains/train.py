@@ -14,7 +14,7 @@ from torch import nn
 from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
 from brains.loop import Evaluation, StepOut, TrainData, TrainResult, batches, run
-from brains.losses import loss_function, measure
+from brains.losses import loss_function, measure, predicted
 from brains.optim import (grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads,
                           weight_norm)
 
@@ -57,7 +57,7 @@ class Lone:
         else:
             out = model(xb)
             loss = self.loss_fn(out, yb)
-            correct = (out.detach().argmax(-1) == yb).sum().reshape(1)
+            correct = (predicted(out.detach()) == yb).sum().reshape(1)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if gene.grokfast_lambda > 0:
