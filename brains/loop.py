@@ -1,5 +1,5 @@
 """The training loop, one for every trainer: a lone model (brains.train) and a group of
-same-shape models trained as one batched computation (brains.batched).
+models padded to one shape and trained as one batched computation (brains.batched).
 
 The loop owns what must not differ between the two, so that a pair stops at the same step
 and gets the same figures either way: the step cap (lowered by a FLOP budget), the

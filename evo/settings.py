@@ -36,7 +36,7 @@ class RunSettings:
     eval_every: int = 10
     patience: int = 0                   # evaluations without gain before a plateau stop; 0 = never
     device: str = "cpu"                 # resolved (cpu or cuda): float results differ between devices
-    batched: bool = False               # same-shape MLPs trained as one computation (evo.execution.parallel)
+    batched: bool = False               # MLPs padded to a grid of shapes, a cell trained as one (brains.batched)
     tasks: tuple[str, ...] = ()         # multi-task fitness: the operations, the first being task.op
     task_cost: str = "sum"              # multi-task: costs summed or the worst
     curriculum_pool: tuple[str, ...] = ()  # the operations a curriculum gene's indices name

@@ -88,7 +88,7 @@ def main() -> None:
               flush=True)
     lone_total, batched_total = sum(r["lone_seconds"] for r in rows), sum(r["batched_seconds"] for r in rows)
     doc = {"benchmark": "bench_batching", "machine": {**describe(torch.device("cpu")), "threads": THREADS},
-           "run": str(args.run), "every": args.every, "generations": len(rows),
+           "run": str(args.run), "run_config": load(Path(args.run))["config"], "every": args.every, "generations": len(rows),
            "lone_seconds": lone_total, "batched_seconds": batched_total, "speedup": lone_total / batched_total,
            "median_generation_speedup": statistics.median(r["speedup"] for r in rows),
            "jobs": sum(r["jobs"] for r in rows), "same_steps": sum(r["same_steps"] for r in rows),

@@ -138,8 +138,8 @@ def build_parser() -> Parser:
     x.add_argument("--workers", type=positive_int, help="parallel training processes (default: CPU count)")
     x.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where training runs (default cpu)")
     x.add_argument("--batched", action="store_true", default=None,
-                   help="train same-shape MLP pairs of a generation as one batched computation "
-                        "(figures equal a lone run's within float tolerance, not bit for bit)")
+                   help="train a generation's MLP pairs padded to a grid of shapes, a cell as one batched "
+                        "computation (figures equal a lone run's within float tolerance, not bit for bit)")
     x.add_argument("--backend", choices=BACKENDS, help="joblib backend: loky (default), dask, ray")
     x.add_argument("--scheduler", help="dask scheduler address, tcp://HOST:PORT")
     x.add_argument("--out", default=None, metavar="RUN_DIR", help="run directory (default runs/run-TIMESTAMP)")

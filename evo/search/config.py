@@ -59,9 +59,10 @@ class RunConfig:
     # within the 300-step budget, and the search drifted to them (best holdout 0.60); with ff,
     # its 628 runs took 435 of 1106 training seconds and none reached the threshold.
     brain_families: tuple[str, ...] = ("mlp",)
-    # Same-shape MLP pairs of a generation trained as one batched computation (brains.batched).
-    # Off by default: a member's figures then match a lone run within float tolerance, not bit
-    # for bit, and on the 2-core CPU it did not pay (experiments/results/bench_population.json).
+    # A generation's MLP pairs padded to a grid of shapes, a cell trained as one batched
+    # computation (brains.batched). Off by default: a member's figures then match a lone run
+    # within float tolerance, not bit for bit, and on the 2-core CPU it did not pay on the main
+    # job's own generations (README, experiments/results/bench_batching_seed0.json).
     batched: bool = False
     # Multi-task fitness (evo.execution.multitask): the operations every pair is scored on, the first
     # standing in for `task`; their costs summed or the worst taken.
