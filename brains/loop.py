@@ -47,6 +47,7 @@ class TrainResult:
     select_loss: float
     curve: list[dict[str, float]] = field(default_factory=list)
     eval_seconds: float = 0.0   # of `seconds`, spent in evaluations (a group's: all of its members')
+    crossings_lost: int = 0     # crossings that did not hold (run's `hold`)
 
 
 class StepOut(NamedTuple):
@@ -119,7 +120,7 @@ class Clock:
 
 def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | None, step: int, cap: int,
                   seconds: float, flops: int, stopped: str, batch_loss: float | None = None,
-                  eval_seconds: float = 0.0) -> TrainResult:
+                  eval_seconds: float = 0.0, lost: int = 0) -> TrainResult:
     """A member's TrainResult: the figures of its last evaluation (none yet: zero accuracy,
     NaN losses), its train loss replaced by the batch loss that blew up, if one did."""
     last = curve[-1] if curve else {"train_acc": 0.0, "select_acc": 0.0, "train_loss": math.nan,
@@ -129,11 +130,12 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
                        seconds=seconds, flops_per_step=flops, diverged=stopped == "diverged", stopped=stopped,
                        train_acc=last["train_acc"], select_acc=last["select_acc"],
                        train_loss=last["train_loss"] if batch_loss is None else batch_loss,
-                       select_loss=last["select_loss"], curve=curve, eval_seconds=eval_seconds)
+                       select_loss=last["select_loss"], curve=curve, eval_seconds=eval_seconds,
+                       crossings_lost=lost)
 
 
 def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
-        max_flops: float | None = None, patience: int = 0, run_on: bool = False,
+        max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
         on_eval: Callable[[int, dict[str, float]], None] | None = None,
         extra: Callable[[int], dict[str, float]] | None = None) -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
@@ -147,12 +149,21 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     others go on. With `run_on`, a member that reached the threshold goes on to the step cap
     (the first crossing stays its figure; brains.train.train says why).
 
+    `hold` > 0: a crossing at step s counts only if select stays at or above the threshold
+    at every evaluation up to step s + ceil(hold * s) (the member trains on that far, past
+    its step cap if need be: a late crossing is checked as long as an early one); one that
+    falls below is lost (`crossings_lost`), and the member trains on as if it never crossed.
+    The speed figure stays the crossing step. 0: the first crossing counts (the old rule).
+
     `on_eval(member, point)` sees each evaluation point; `extra(member)` adds figures to it
     (the report's holdout curve) and its time is left out of the clock. Nothing decides on
     either. `extra` reads the member's module, so it needs a back end that trains in place.
     """
     flops = [s + e // eval_every for s, e in zip(backend.step_flops, backend.eval_flops)]
     caps = [steps_cap(budget, f, max_flops) for f in flops]   # each member's own, by its own FLOPs
+    ends = list(caps)            # where each member stops at the latest: its cap, or its hold window's end
+    until = [0] * members        # the step to which the current crossing must hold
+    lost = [0] * members         # crossings that did not hold
     rule = StopRule(threshold=threshold, patience=patience)
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
@@ -165,7 +176,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     clock = Clock()
     in_evals = 0.0   # seconds spent evaluating (the profile of issue 16; nothing decides on it)
     step = 0
-    while live and step < max(caps[i] for i in live):
+    while live and step < max(ends[i] for i in live):
         out = backend.step()
         if out.correct is not None:
             correct += out.correct
@@ -173,7 +184,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         loss_sum += out.losses
         since = [s + 1 for s in since]
         step += 1
-        due = [row for row, i in enumerate(live) if step % eval_every == 0 or step == caps[i]]
+        due = [row for row, i in enumerate(live) if step % eval_every == 0 or step == ends[i]]
         if not due:
             continue
 
@@ -188,8 +199,9 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         for row in due:
             i = live[row]
             if blew_up[row]:  # its last batch loss: no evaluation point for this member
-                results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], "diverged",
-                                           batch_loss=batch_losses[row], eval_seconds=in_evals)
+                results[i] = member_result(curves[i], reached[i] if step > until[i] else None, step, caps[i],
+                                           clock(), flops[i], "diverged", batch_loss=batch_losses[row],
+                                           eval_seconds=in_evals, lost=lost[i])
                 done.append(row)
                 continue
             ev = evals[row]
@@ -208,16 +220,28 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
 
             # Decide: stop this member, or let it go on.
             verdict = "diverged" if diverged(point["train_loss"]) else decide(curves[i], rule)
-            if verdict == "threshold" and reached[i] is None:
+            if verdict == "threshold" and reached[i] is None:      # a crossing, to hold until `until`
                 reached[i] = (step, clock())
-            if verdict == "diverged" or (verdict is not None and not (run_on and reached[i])):
+                until[i] = step + math.ceil(hold * step)
+                ends[i] = max(caps[i], until[i])
+            elif reached[i] is not None and step <= until[i] and point["select_acc"] < threshold:
+                reached[i], ends[i] = None, caps[i]               # it did not hold
+                lost[i] += 1
+            held = reached[i] is not None and step >= until[i]
+            if verdict == "diverged":
                 stopped = verdict
-            elif step == caps[i]:
-                stopped = "threshold" if reached[i] else "budget"
+            elif held:
+                stopped = "threshold" if not run_on or step == ends[i] else None
+            elif reached[i] is not None:                          # inside its hold window
+                stopped = None
+            elif verdict == "plateau":
+                stopped = verdict
             else:
+                stopped = "budget" if step >= ends[i] else None
+            if stopped is None:
                 continue
             results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], stopped,
-                                       eval_seconds=in_evals)
+                                       eval_seconds=in_evals, lost=lost[i])
             done.append(row)
         fresh = torch.tensor(due, dtype=torch.long, device=backend.device)   # a new count from here
         correct[fresh] = 0

@@ -90,7 +90,8 @@ class Lone:
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
           threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None,
-          run_on: bool = False, extra: Callable[[nn.Module], dict[str, float]] | None = None) -> TrainResult:
+          run_on: bool = False, hold: float = 0.0,
+          extra: Callable[[nn.Module], dict[str, float]] | None = None) -> TrainResult:
     """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step:
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
@@ -100,6 +101,7 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     patience 0 = never). With `run_on`, a run that reached the threshold goes on to the step
     cap (the first crossing stays its figure): a holdout measured at the crossing sits just
     under the threshold by selection alone, so the report measures it after the cap.
+    `hold`: a crossing counts only if it holds that many times its step again (brains.loop.run).
     `extra(model)` adds figures to each evaluation point (the report's holdout curve); its
     time is left out of the run's clock, and nothing decides on it.
 
@@ -108,6 +110,6 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     """
     backend = Lone(model, data, gene, seed)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
-               patience=patience, run_on=run_on,
+               patience=patience, run_on=run_on, hold=hold,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
                extra=None if extra is None else lambda _: extra(model))[0]

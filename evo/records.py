@@ -65,6 +65,16 @@ def best_select(record: Record) -> float:
     return max((point["select_acc"] for point in record.get("curve", ())), default=0.0)
 
 
+def credited_select(record: Record) -> float:
+    """The select accuracy a miss is ranked by: its best, but for a run whose crossing did not
+    hold (the run's `hold`), its last, so that a pair that decays is a miss with its late
+    shortfall rather than the best of misses."""
+    if record.get("crossings_lost"):
+        curve = record.get("curve") or [{"select_acc": 0.0}]
+        return curve[-1]["select_acc"]
+    return best_select(record)
+
+
 def reached(record: Record) -> bool:
     """The run reached the threshold (and neither failed nor diverged)."""
     return not record.get("failed") and record.get("steps_to_threshold") is not None \

@@ -53,7 +53,7 @@ def resumed_state(config: RunConfig, explicit: set[str], run_dir: Path) -> Searc
     change (evo.search.config.RESUMABLE) taken from `config`."""
     doc = checkpoint.load(run_dir)
     try:
-        stored = RunConfig.from_dict(doc["config"], "checkpoint config")
+        stored = RunConfig.stored(doc["config"])
     except (KeyError, TypeError):
         raise UserError(f"{run_dir}: checkpoint has no readable config") from None
     config = check_resume(stored, config, explicit)

@@ -3,7 +3,7 @@ pair with its settings, the unit a worker trains.
 
 One frozen dataclass read by the search (its cache key), the scorer, the evaluator,
 `train`, pair files and the final re-checks: a new setting is added here once. Settings
-that came after the first checkpoints (batched, multi-task, curriculum pool) are named in
+that came after the first checkpoints (hold, select, batched, multi-task, curriculum pool) are named in
 the key only when on, so that the keys of runs made without them stay what they were and
 old checkpoints resume on their cache.
 """
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evo.pair import Pair
-from evo.tasks import TaskSpec
+from evo.tasks import SELECTS, TaskSpec
 
 TASK_COSTS = ("sum", "max")
 # Run settings a pair file carries (with its task), so that one command reproduces it.
-PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience")
+PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class RunSettings:
     threshold: float = 0.99             # select accuracy that counts as generalized
     eval_every: int = 10
     patience: int = 0                   # evaluations without gain before a plateau stop; 0 = never
+    hold: float = 0.0                   # a crossing at step s must hold to s + hold * s; 0 = the first counts
+    select: str = "all"                 # the select pairs scored: all, or unseen-mirror (Split.scored_select)
     device: str = "cpu"                 # resolved (cpu or cuda): float results differ between devices
     batched: bool = False               # MLPs padded to a grid of shapes, a cell trained as one (brains.batched)
     tasks: tuple[str, ...] = ()         # multi-task fitness: the operations, the first being task.op
@@ -44,6 +46,10 @@ class RunSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
         object.__setattr__(self, "curriculum_pool", tuple(self.curriculum_pool))
+        if not (isinstance(self.hold, (int, float)) and 0 <= self.hold <= 10):
+            raise ValueError(f"hold: {self.hold!r} is not a number from 0 to 10")
+        if self.select not in SELECTS:
+            raise ValueError(f"select: {self.select!r} is not one of {', '.join(SELECTS)}")
         if self.task_cost not in TASK_COSTS:
             raise ValueError(f"task_cost: {self.task_cost!r} is not one of {', '.join(TASK_COSTS)}")
 
@@ -52,6 +58,10 @@ class RunSettings:
         out: dict[str, Any] = {"task": self.task.to_dict(), "seed": self.seed, "budget": self.budget,
                                "max_flops": self.max_flops, "threshold": self.threshold,
                                "eval_every": self.eval_every, "patience": self.patience, "device": self.device}
+        if self.hold:
+            out["hold"] = self.hold
+        if self.select != "all":
+            out["select"] = self.select
         if self.batched:
             out["batched"] = True
         if self.tasks:

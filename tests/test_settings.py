@@ -14,21 +14,26 @@ from evo.tasks import TaskSpec
 
 def test_json_round_trip():
     full = RunSettings(task=TaskSpec(op="mul", p=23, split="ordered"), seed=3, budget=50, max_flops=1e9,
-                       threshold=0.9, eval_every=5, patience=2, device="cpu", batched=True,
+                       threshold=0.9, eval_every=5, patience=2, hold=1.5, select="unseen-mirror", device="cpu",
+                       batched=True,
                        tasks=("mul", "add"), task_cost="max", curriculum_pool=("x*y",))
     for settings in (full, RunSettings()):
         assert RunSettings.from_dict(json.loads(settings.to_json())) == settings
 
 
 def test_keys_are_the_old_run_settings():
-    config = RunConfig(p=11, workers=1)
+    """Settings that came later (hold, select) are named in the key only when not at the
+    value old runs were made with."""
+    config = RunConfig(p=11, workers=1, hold=0.0, select="all")
     old = {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
            "max_flops": config.max_flops, "threshold": config.threshold, "eval_every": config.eval_every,
            "patience": config.patience, "device": "cpu"}
     assert config.run_settings().to_dict() == old
-    assert RunConfig(p=11, workers=1, batched=True).run_settings().to_dict() == {**old, "batched": True}
-    multi = RunConfig(p=11, workers=1, tasks=("add", "sub")).run_settings().to_dict()
+    assert RunConfig(p=11, workers=1, batched=True, hold=0.0, select="all").run_settings().to_dict() == \
+        {**old, "batched": True}
+    multi = RunConfig(p=11, workers=1, tasks=("add", "sub"), hold=0.0, select="all").run_settings().to_dict()
     assert multi == {**old, "tasks": ["add", "sub"], "task_cost": "sum"}
+    assert RunConfig(p=11, workers=1).run_settings().to_dict() == {**old, "hold": 1.0, "select": "unseen-mirror"}
 
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_v1"

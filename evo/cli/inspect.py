@@ -96,7 +96,7 @@ def run_inspect(args: argparse.Namespace) -> int:
                         "single brain's input side and does not take it (train it with `train --pair`)")
     task, seed = settings.task, settings.seed
     png = Path(args.png or f"inspect-{args.recipe or Path(args.pair).stem}.png")
-    prep = prepare(pair, task, seed, torch.device(settings.device))
+    prep = prepare(pair, task, seed, torch.device(settings.device), settings.select)
     weights = saved_weights(args, pair, seed)
     if weights is not None:
         load_weights(prep.model, weights)

@@ -13,14 +13,14 @@ from evo.machine import resolve_device
 from evo.pair import Pair, load_pair
 from evo.recipes import get_recipe
 from evo.settings import PAIR_FILE_KEYS, RunSettings
-from evo.tasks import TaskSpec, canonical_op, make_split
+from evo.tasks import SELECTS, TaskSpec, canonical_op, make_split
 
 TASK_FLAGS = {"task": "op", "p": "p", "train_frac": "train_frac", "select_frac": "select_frac",
               "split": "split", "pairs": "pairs", "split_seed": "split_seed"}
 # How a run setting read from a pair file (or given to evo.train) is checked: as the flag of the same name is.
 CHECKS = {"budget": flags.positive_int, "eval_every": flags.positive_int, "seed": flags.seed,
           "max_flops": flags.positive_float, "threshold": flags.threshold,
-          "patience": flags.number(int, lambda v: v >= 0, "must be >= 0")}
+          "patience": flags.number(int, lambda v: v >= 0, "must be >= 0"), "hold": flags.hold}
 
 
 def suggested(recipe: str | None, path: str | Path | None) -> tuple[Pair, dict[str, Any], dict[str, Any], Any]:
@@ -63,6 +63,10 @@ def resolve(args: argparse.Namespace) -> tuple[Pair, RunSettings]:
 def checked(source: str, key: str, value: Any) -> Any:
     """A run setting read from a pair file or given to evo.train, checked as the flag of the
     same name is."""
+    if key == "select":
+        if value not in SELECTS:
+            raise UserError(f"{source}: select: {value!r} is not one of {', '.join(SELECTS)}")
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UserError(f"{source}: {key}: expected a number, got {value!r}")
     try:

@@ -8,7 +8,7 @@ from typing import Callable, NoReturn
 
 from evo.search.config import BACKENDS, SCHEDULES, SPEED_METRICS
 from evo.search.scoring import MISS_RANKS
-from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SPLITS
+from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SELECTS, SPLITS
 
 PROG = "grokevo"
 
@@ -41,6 +41,9 @@ threshold = number(float, lambda v: 0 < v <= 1, "must lie in (0, 1]")
 seed = number(int, lambda v: 0 <= v < SEED_LIMIT, "must be a whole number from 0 to 2**63-1")
 
 
+hold = number(float, lambda v: 0 <= v <= 10, "must be from 0 to 10")
+
+
 def add_task_options(p: argparse.ArgumentParser) -> None:
     """Task flags default to None so that a recipe's suggested settings can fill the gaps."""
     g = p.add_argument_group("task")
@@ -67,6 +70,12 @@ def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
     p.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
     p.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     p.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default: the recipe's, else 10)")
+    p.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
+                                             "threshold to step s + HOLD * s (default 0: the first crossing, "
+                                             "or the pair file's)")
+    p.add_argument("--select", choices=SELECTS, help="select pairs the run is scored on: all (default, or the "
+                                                      "pair file's) or unseen-mirror (those whose mirror (y, x) "
+                                                      "is not a training pair)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -125,6 +134,15 @@ def build_parser() -> Parser:
     g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 1e11)")
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
+    g.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
+                                             "threshold to step s + HOLD * s; the run goes on that far "
+                                             "(default 1; 0: the first crossing counts)")
+    g.add_argument("--select", choices=SELECTS, help="select pairs fitness and the stop rule read: unseen-mirror "
+                                                      "(default: those whose mirror (y, x) is not a training "
+                                                      "pair) or all")
+    g.add_argument("--second-opinion", action=argparse.BooleanOptionalAction, default=None,
+                   help="train a pair that would enter the front on a second seed first and keep the worse "
+                        "of its two runs (default on)")
     g.add_argument("--patience", type=number(int, lambda v: v >= 0, "must be >= 0"),
                    help="stop a run after this many evaluations without a select accuracy gain of "
                         "0.01 (default 5; 0: never)")

@@ -16,7 +16,7 @@ from evo.views.tables import print_front
 
 CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule", "speed_metric", "task",
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
-                "threshold", "eval_every", "patience", "seed", "final_seeds", "workers", "device", "backend",
+                "threshold", "eval_every", "patience", "hold", "select", "second_opinion", "seed", "final_seeds", "workers", "device", "backend",
                 "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost", "curriculum_pool",
                 "rank_misses")
 

@@ -35,7 +35,7 @@ def stage_data(prep: Prepared, op: str) -> TrainData:
         idx = idx[valid[idx]]
         return (features(prep.pair, prep.table, split, idx, prep.device),
                 torch.from_numpy(labels[idx]).to(prep.device))
-    (x_tr, y_tr), (x_se, y_se) = part(split.train), part(split.select)
+    (x_tr, y_tr), (x_se, y_se) = part(split.train), part(prep.select)
     return TrainData(x_tr, y_tr, x_se, y_se, n_classes=p)
 
 
@@ -47,7 +47,7 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
     the record of the last stage, holdout included when asked, with the curriculum's totals."""
     target = replace(settings, task=replace(settings.task, op=ops[-1]))
     seed, p = settings.seed, settings.task.p
-    prep = prepare(pair, target.task, seed, torch.device(settings.device))
+    prep = prepare(pair, target.task, seed, torch.device(settings.device), settings.select)
     in_width = prep.data.x_train[0].numel()
     stages: list[dict[str, Any]] = []
     result = None

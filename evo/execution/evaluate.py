@@ -53,17 +53,20 @@ class Prepared:
     data: TrainData
     model: torch.nn.Module
     device: torch.device
+    select: np.ndarray       # the select pairs the run is scored on (Split.scored_select)
 
 
-def prepare(pair: Pair, task: TaskSpec, seed: int, device: torch.device) -> Prepared:
+def prepare(pair: Pair, task: TaskSpec, seed: int, device: torch.device, select: str = "all") -> Prepared:
     split = make_split(task)
+    scored = split.scored_select(select)
     table = build_table(pair.encoder, task.p)
     data = TrainData(features(pair, table, split, split.train, device), labels(split, split.train, device),
-                     features(pair, table, split, split.select, device), labels(split, split.select, device),
+                     features(pair, table, split, scored, device), labels(split, scored, device),
                      n_classes=task.p)
     torch.manual_seed(seed)
     in_dim = table.shape[1] if pair.brain.family == "transformer" else data.x_train.shape[1]
-    return Prepared(pair, task, split, table, data, build_model(pair.brain, in_dim, task.p).to(device), device)
+    return Prepared(pair, task, split, table, data, build_model(pair.brain, in_dim, task.p).to(device), device,
+                    scored)
 
 
 def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, report_holdout: bool,
@@ -87,8 +90,11 @@ def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, rep
         holdout["holdout_acc_at_threshold"] = next(
             (pt.get("holdout_acc") for pt in result.curve if pt["step"] == result.steps_to_threshold), None)
     steps = result.steps_to_threshold
+    held = {"hold": settings.hold, "crossings_lost": result.crossings_lost} if settings.hold else {}
     return {
-        "task": {**task.to_dict(), "sizes": split.sizes(), "holdout_unseen_mirror": int(len(unseen))},
+        "task": {**task.to_dict(), "sizes": split.sizes(), "holdout_unseen_mirror": int(len(unseen)),
+                 **({"select_scored": int(len(prep.select)), "select": settings.select}
+                    if settings.select != "all" else {})},
         "encoder": pair.encoder.to_dict(),
         "brain": pair.brain.to_dict(),
         "combiner": pair.combiner,
@@ -104,7 +110,7 @@ def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, rep
         "train_acc": result.train_acc, "select_acc": result.select_acc,
         "train_loss": result.train_loss, "select_loss": result.select_loss,
         **holdout,
-        "diverged": result.diverged, "stopped": result.stopped, "patience": settings.patience,
+        "diverged": result.diverged, "stopped": result.stopped, "patience": settings.patience, **held,
         "machine": describe(device),
         "curve": result.curve,
     }
@@ -133,7 +139,7 @@ def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
     (brains.train.train says why). With `weights`, the record also carries the trained
     state dict as torch.save bytes under "weights" (the caller writes and strips them)."""
     began = time.perf_counter()
-    prep = prepare(pair, settings.task, settings.seed, torch.device(settings.device))
+    prep = prepare(pair, settings.task, settings.seed, torch.device(settings.device), settings.select)
     prepared = time.perf_counter()
     result = train(prep.model, prep.data, pair.brain, **train_options(settings), on_eval=on_eval,
                    run_on=report_holdout if run_on is None else run_on,
@@ -162,7 +168,8 @@ def profile(prepare_s: float, train_wall: float, result: TrainResult, record_s: 
 def train_options(settings: RunSettings) -> dict[str, Any]:
     """The trainer's keyword arguments that come from the run settings."""
     return {"seed": settings.seed, "budget": settings.budget, "threshold": settings.threshold,
-            "eval_every": settings.eval_every, "max_flops": settings.max_flops, "patience": settings.patience}
+            "eval_every": settings.eval_every, "max_flops": settings.max_flops, "patience": settings.patience,
+            "hold": settings.hold}
 
 
 def state_bytes(model: torch.nn.Module) -> bytes:
@@ -227,7 +234,7 @@ def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
     preps, prepare_s = [], []
     for pair, s in zip(pairs, settings):
         began = time.perf_counter()
-        preps.append(prepare(pair, s.task, s.seed, torch.device(s.device)))
+        preps.append(prepare(pair, s.task, s.seed, torch.device(s.device), s.select))
         prepare_s.append(time.perf_counter() - began)
     groups: dict[Any, list[int]] = {}
     for i, (pair, s) in enumerate(zip(pairs, settings)):

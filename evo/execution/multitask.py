@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from evo.records import Record, best_select, reached
+from evo.records import Record, credited_select, reached
 from evo.settings import TASK_COSTS, RunSettings
 
 SUMMED = ("steps_to_threshold", "flops_to_threshold", "seconds_to_threshold")
@@ -38,7 +38,7 @@ def bottleneck(records: list[dict[str, Any]]) -> int:
         return failed[0]
     missed = [i for i, r in enumerate(records) if not reached(r)]
     if missed:
-        return min(missed, key=lambda i: best_select(records[i]))
+        return min(missed, key=lambda i: credited_select(records[i]))
     return max(range(len(records)), key=lambda i: records[i]["flops_to_threshold"])
 
 

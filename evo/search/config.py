@@ -17,13 +17,16 @@ from evo.errors import UserError, read_text
 from evo.machine import resolve_device
 from evo.search.scoring import MISS_RANKS
 from evo.settings import TASK_COSTS, RunSettings
-from evo.tasks import NAMED, SEED_LIMIT, TaskError, TaskSpec, canonical_op, make_split
+from evo.tasks import NAMED, SEED_LIMIT, SELECTS, TaskError, TaskSpec, canonical_op, make_split
 from evo.tasks.expr import ExprError, partial_sums
 
 SCHEDULES = ("alternate", "joint")
 SPEED_METRICS = ("flops", "steps", "seconds")
 BACKENDS = ("loky", "dask", "ray")
 # Settings that may change on resume: how far to go and where to compute, not what.
+# Settings whose default changed after checkpoints without them were written: the value
+# those runs were made with (RunConfig.stored).
+ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False}
 RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 
 
@@ -47,6 +50,15 @@ class RunConfig:
     threshold: float = 0.99
     eval_every: int = 10
     patience: int = 5
+    # A crossing at step s counts only if select holds at or above the threshold to step
+    # s + hold * s (brains.loop.run): a fast member decayed after its crossing (README).
+    hold: float = 1.0
+    # Fitness, promotion and the stop rule read only the select pairs whose mirror (y, x) is
+    # not a training pair: a symmetric combiner answers the others from memory (README).
+    select: str = "unseen-mirror"
+    # A pair that would enter the front is trained on a second seed first; its record is the
+    # worse of the two (evo.search.loop.Search.second_opinions).
+    second_opinion: bool = True
     seed: int = 0
     final_seeds: int = 3
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -88,6 +100,12 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
+        if not isinstance(self.second_opinion, bool):
+            raise UserError(f"--second-opinion: expected true or false, got {self.second_opinion!r}")
+        if self.select not in SELECTS:
+            raise UserError(f"--select: {self.select!r} is not one of {', '.join(SELECTS)}")
+        if isinstance(self.hold, bool) or not isinstance(self.hold, (int, float)) or not 0 <= self.hold <= 10:
+            raise UserError(f"--hold: must be a number from 0 to 10, got {self.hold!r}")
         if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
             raise UserError(f"--patience: must be a whole number >= 0, got {self.patience!r}")
         if not isinstance(self.batched, bool):
@@ -161,6 +179,7 @@ class RunConfig:
         this machine need not have."""
         return RunSettings(task=self.task_spec(), seed=self.seed, budget=self.budget, max_flops=self.max_flops,
                            threshold=self.threshold, eval_every=self.eval_every, patience=self.patience,
+                           hold=self.hold, select=self.select,
                            device=device or resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
                            task_cost=self.task_cost, curriculum_pool=self.curriculum_pool)
 
@@ -175,6 +194,13 @@ class RunConfig:
         out["tasks"] = list(self.tasks)
         out["curriculum_pool"] = list(self.curriculum_pool)
         return out
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> "RunConfig":
+        """A checkpoint's config. A setting added after the checkpoint was written takes the
+        value the run was made with (ADDED_LATER), not today's default, so that an old run
+        resumes as it ran."""
+        return cls.from_dict({**ADDED_LATER, **data}, "checkpoint config")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> "RunConfig":

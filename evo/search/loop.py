@@ -23,7 +23,7 @@ from evo.recipes import get_recipe
 from evo.records import Record, reached
 from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.individuals import GeneBox, boxed
-from evo.search.scoring import pair_key, run_key
+from evo.search.scoring import cost, objectives, pair_key, run_key
 from evo.search.state import SearchState
 from evo.settings import Job, RunSettings
 
@@ -61,11 +61,40 @@ class Search:
         records = self.scorer.map([Job(pair, settings) for pair in todo.values()], arrived)
         for key, record in zip(todo, records):
             state.cache[key] = {**record, "generation": state.generation + 1}  # for the report's fronts
+        if self.config.second_opinion:
+            self.second_opinions(todo)
         scored = []
         for key, pair in zip(keys, pairs):
             values = state.best.add(pair, state.cache[key])
             scored.append(boxed("pair", pair, values, behaviour(state.cache[key])))
         return scored
+
+    def second_opinions(self, fresh: dict[str, Pair]) -> None:
+        """A fresh pair that reached the threshold and that no front member dominates is
+        trained once more, on the next seed (select only), before it can enter the front;
+        its record becomes the worse of the two runs (marked `opinions`), so that one lucky
+        seed does not make a front member. Both runs stay in the cache."""
+        state, config = self.state, self.config
+        front = [ind.fitness.values for ind in state.archive]
+        second = self.settings.with_seed(self.settings.seed + 1)
+        todo: dict[str, Pair] = {}
+        for key, pair in fresh.items():
+            record = state.cache[key]
+            mine = objectives(record, config.speed_metric, config.rank_misses)
+            if reached(record) and not any(dominates(theirs, mine) for theirs in front):
+                todo[key] = pair
+        if not todo:
+            return
+        self.emit("message", text=f"second opinions: {len(todo)} pairs on seed {second.seed}")
+        keys = {key: run_key(pair, second) for key, pair in todo.items()}
+        needed = {key: pair for key, pair in todo.items() if keys[key] not in state.cache}
+        for key, record in zip(needed, self.scorer.map([Job(pair, second) for pair in needed.values()])):
+            state.cache[keys[key]] = {**record, "generation": state.generation + 1}
+        for key in todo:
+            first, other = state.cache[key], state.cache[keys[key]]
+            worse = other if cost(other, config.speed_metric) > cost(first, config.speed_metric) else first
+            state.cache[key] = {**worse, "generation": state.generation + 1,
+                                "opinions": {"seeds": [first["seed"], other["seed"]], "taken": worse["seed"]}}
 
     def retrain_stale(self) -> None:
         """After a resume on another device, the archive's and the joint population's pairs
@@ -206,6 +235,11 @@ class Search:
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
                              families=family_counts(pop), **stats.compile(pop))
+
+
+def dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """a is no worse than b in every objective (both minimized) and better in one."""
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
 def family_counts(population: list[GeneBox]) -> list[list[Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import genome
 from evo.pair import Pair
-from evo.records import best_select, reached
+from evo.records import credited_select, reached
 from evo.settings import RunSettings
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
@@ -25,8 +25,8 @@ def cap(max_flops: float, budget: int, metric: str) -> float:
 
 def cost(record: dict[str, Any], metric: str) -> float:
     """Generalization cost: the metric at the threshold; a run that missed it costs the
-    shared cap times 10**shortfall, shortfall = how far its best select accuracy fell
-    short, as a fraction of the threshold, so that selection has a gradient before anything
+    shared cap times 10**shortfall, shortfall = how far its best select accuracy (its last,
+    for a crossing that did not hold: evo.records.credited_select) fell short, as a fraction of the threshold, so that selection has a gradient before anything
     groks. A reached threshold therefore always beats a miss."""
     if record.get("failed"):
         return math.inf
@@ -36,7 +36,7 @@ def cost(record: dict[str, Any], metric: str) -> float:
     if record["diverged"]:
         shortfall = DIVERGED_SHORTFALL
     else:
-        shortfall = max(0.0, record["threshold"] - best_select(record)) / record["threshold"]
+        shortfall = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
     own_cap = record["steps_cap"] * record["flops_per_step"]
     # multi-task, summed cost: a miss is priced at every task's cap, so a reached pair still beats it
     tasks = record.get("task_count", 1) if record.get("task_cost") == "sum" else 1

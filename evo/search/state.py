@@ -112,7 +112,7 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None, resolve: boo
     settings, see evo.search.config.check_resume). With `resolve`, the runs to come are on
     this machine's device, and pairs scored on another are marked stale; without it (a
     report), the state reads the run as it was made, whatever this machine has."""
-    config = config or RunConfig.from_dict(doc["config"], "checkpoint config")
+    config = config or RunConfig.stored(doc["config"])
     made_on = stored_device(doc)
     state = SearchState(config=config, generation=doc["generation"], cache=doc["cache"],
                         finals=doc["finals"], settings=config.run_settings(None if resolve else made_on))

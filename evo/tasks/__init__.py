@@ -8,6 +8,7 @@ from evo.tasks.spec import (
     P_MIN,
     PAIRS,
     SEED_LIMIT,
+    SELECTS,
     SPLITS,
     Split,
     TaskError,
@@ -20,5 +21,5 @@ from evo.tasks.spec import (
     universe,
 )
 
-__all__ = ["ALIASES", "NAMED", "OPERATIONS", "P_MAX", "P_MIN", "PAIRS", "SEED_LIMIT", "SPLITS", "Split",
+__all__ = ["ALIASES", "NAMED", "OPERATIONS", "P_MAX", "P_MIN", "PAIRS", "SEED_LIMIT", "SELECTS", "SPLITS", "Split",
            "TaskError", "TaskSpec", "apply_op", "canonical_op", "evaluate_op", "is_prime", "make_split", "universe"]

@@ -16,6 +16,7 @@ from evo.tasks import expr
 
 P_MIN, P_MAX = 5, 1009
 SPLITS = ("random", "ordered")
+SELECTS = ("all", "unseen-mirror")   # the select pairs a run is scored on (Split.scored_select)
 PAIRS = ("ordered", "unordered", "unordered-diag")
 SEED_LIMIT = 2 ** 63  # seeds go to numpy and torch generators: non-negative 64-bit
 
@@ -157,17 +158,23 @@ class Split:
         return {"universe": len(self.pairs), "train": len(self.train),
                 "select": len(self.select), "holdout": len(self.holdout)}
 
-    def unseen_mirror(self) -> np.ndarray:
-        """Holdout indices whose mirror (y, x) is not a training pair.
+    def unseen_mirror(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """The indices of `idx` (default: the holdout) whose mirror (y, x) is not a training pair.
 
         A symmetric combiner sees (x, y) and (y, x) as one input, so on a commutative
-        operation the rest of the holdout is answered by memory.
+        operation the rest of the holdout (or of select) is answered by memory.
         """
+        idx = self.holdout if idx is None else idx
         p = self.spec.p
         train_keys = self.pairs[self.train, 0] * p + self.pairs[self.train, 1]
-        mirror_keys = self.pairs[self.holdout, 1] * p + self.pairs[self.holdout, 0]
+        mirror_keys = self.pairs[idx, 1] * p + self.pairs[idx, 0]
         keep = ~np.isin(mirror_keys, train_keys)
-        return self.holdout[keep]
+        return idx[keep]
+
+    def scored_select(self, select: str) -> np.ndarray:
+        """The select pairs a run is scored on: all, or (`unseen-mirror`) those whose mirror is
+        not a training pair, so that memory of the mirror cannot pass for generalization."""
+        return self.unseen_mirror(self.select) if select == "unseen-mirror" else self.select
 
 
 def make_split(spec: TaskSpec) -> Split:
