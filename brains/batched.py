@@ -31,7 +31,7 @@ from brains.flops import step_flops
 from brains.gene import BrainGene
 from brains.layers import activation
 from brains.loop import Evaluation, StepOut, TrainData, TrainResult, batches, run
-from brains.losses import loss_function, predicted, row_losses
+from brains.losses import loss_function, outranked, predicted, row_losses
 
 ADAM_EPS = 1e-8
 ORTHO_EPS = 1e-30    # brains.optim.orthogonalize_grads's
@@ -270,12 +270,16 @@ class Group:
         chunk = max(1, EVAL_FLOATS // (len(self.members) * max(out for out, _ in self.shapes)))
         hits = torch.zeros(len(self.members), dtype=torch.long, device=self.device)
         loss = torch.zeros(len(self.members), device=self.device)
+        above = torch.zeros(len(self.members), dtype=torch.long, device=self.device)
         for start in range(0, n, chunk):
             out = self.forward(self.x_se[:, start:start + chunk])
             y = self.y_se[:, start:start + chunk]
             hits += (predicted(out) == y).sum(1)
             loss += self.row_loss(out, y).sum(1)
-        return [Evaluation(h / max(1, n), s / max(1, n)) for h, s in zip(hits.tolist(), loss.tolist())]
+            above += outranked(out, y).sum(1)
+        per = max(1, n) * max(1, self.shapes[-1][0] - 1)
+        return [Evaluation(h / max(1, n), s / max(1, n), None, a / per)
+                for h, s, a in zip(hits.tolist(), loss.tolist(), above.tolist())]
 
     def drop(self, rows: list[int]) -> None:
         for row in rows:

@@ -64,6 +64,7 @@ class Evaluation(NamedTuple):
     select_acc: float
     select_loss: float
     train_acc: float | None = None  # set by a back end whose steps give no right answers (forward-forward)
+    select_rank: float | None = None  # brains.losses.outranked over select: progress before accuracy moves
 
 
 class Backend(Protocol):
@@ -150,10 +151,11 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     (the first crossing stays its figure; brains.train.train says why).
 
     `hold` > 0: a crossing at step s counts only if select stays at or above the threshold
-    at every evaluation up to step s + ceil(hold * s) (the member trains on that far, past
-    its step cap if need be: a late crossing is checked as long as an early one); one that
-    falls below is lost (`crossings_lost`), and the member trains on as if it never crossed.
-    The speed figure stays the crossing step. 0: the first crossing counts (the old rule).
+    at every evaluation to the end of the run, its step cap or step s + ceil(hold * s),
+    whichever is later (so a late crossing is checked at least as long again, past the cap if
+    need be); one that falls below is lost (`crossings_lost`), and the member trains on as if
+    it never crossed. The speed figure stays the crossing step. 0: the first crossing counts
+    and ends the run (the old rule).
 
     `on_eval(member, point)` sees each evaluation point; `extra(member)` adds figures to it
     (the report's holdout curve) and its time is left out of the clock. Nothing decides on
@@ -210,6 +212,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
                      "select_acc": ev.select_acc,
                      "train_loss": train_loss_sum[row] / since[row],
                      "select_loss": ev.select_loss}
+            if ev.select_rank is not None:
+                point["select_rank"] = ev.select_rank
             if extra is not None:
                 paused = time.perf_counter()
                 point.update(extra(i))
@@ -222,7 +226,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             verdict = "diverged" if diverged(point["train_loss"]) else decide(curves[i], rule)
             if verdict == "threshold" and reached[i] is None:      # a crossing, to hold until `until`
                 reached[i] = (step, clock())
-                until[i] = step + math.ceil(hold * step)
+                until[i] = max(caps[i], step + math.ceil(hold * step)) if hold else step
                 ends[i] = max(caps[i], until[i])
             elif reached[i] is not None and step <= until[i] and point["select_acc"] < threshold:
                 reached[i], ends[i] = None, caps[i]               # it did not hold

@@ -79,9 +79,10 @@ class Lone:
         if self.local:  # a goodness network's accuracy costs a pass per class: a sample of the last batch
             xb, yb = self.last
             train_acc = measure(self.model, xb[:FF_TRAIN_SAMPLE], yb[:FF_TRAIN_SAMPLE], self.loss_fn)[0]
-        select_acc, select_loss = measure(self.model, self.data.x_select, self.data.y_select, self.loss_fn)
+        select_acc, select_loss, rank = measure(self.model, self.data.x_select, self.data.y_select, self.loss_fn,
+                                                rank=True)
         self.model.train()
-        return [Evaluation(select_acc, select_loss, train_acc)]
+        return [Evaluation(select_acc, select_loss, train_acc, rank)]
 
     def drop(self, rows: list[int]) -> None:
         self.model.eval()   # the weights are already in the module

@@ -1,5 +1,6 @@
-"""Crossings that hold (brains.loop.run's `hold`), on planted select curves: a scripted back
-end whose select accuracy at step s is given, so the loop's rule is checked on its own."""
+"""Crossings that hold (brains.loop.run's `hold`): to the end of the run, at least as many
+steps again as the crossing took. On planted select curves: a scripted back end whose
+select accuracy at step s is given, so the loop's rule is checked on its own."""
 import math
 
 import pytest
@@ -40,11 +41,13 @@ DECAYS = {0: 0.1, 20: 0.995, 30: 0.97, 40: 0.5}             # crosses at 20, fal
 RECOVERS = {0: 0.1, 20: 0.995, 30: 0.97, 60: 0.999}         # falls, then crosses again at 60 and stays
 
 
-def test_a_crossing_counts_once_it_has_held_as_long_again():
+def test_a_crossing_counts_once_it_has_held_to_the_end():
     held, decayed, recovered = run(Scripted([HOLDS, DECAYS, RECOVERS]), 3, budget=300, hold=1.0)
-    assert (held.steps_to_threshold, held.steps_run, held.stopped, held.crossings_lost) == (20, 40, "threshold", 0)
+    assert (held.steps_to_threshold, held.steps_run, held.stopped, held.crossings_lost) == (20, 300, "threshold", 0)
     assert decayed.steps_to_threshold is None and decayed.crossings_lost == 1 and decayed.steps_run == 300
-    assert (recovered.steps_to_threshold, recovered.steps_run, recovered.crossings_lost) == (60, 120, 1)
+    assert (recovered.steps_to_threshold, recovered.steps_run, recovered.crossings_lost) == (60, 300, 1)
+    late_fall = run(Scripted([{0: 0.1, 20: 0.995, 250: 0.9}]), 1, budget=300, hold=1.0)[0]
+    assert late_fall.steps_to_threshold is None and late_fall.crossings_lost == 1   # a fall near the end counts
 
 
 def test_hold_zero_is_the_first_crossing():

@@ -131,7 +131,7 @@ def test_front_is_the_non_dominated_set_of_the_whole_cache(tmp_path, capsys, rea
     reached the threshold, only such pairs (keep_generalizers). The second run seeds a recipe
     that reaches an easy threshold, while smaller misses would be non-dominated."""
     easy = ["--seed-with", "onehot-quad", "--population", "4", "--train-frac", "0.7", "--budget", "150",
-            "--threshold", "0.5", "--select", "all"] if reaches else []
+            "--threshold", "0.5", "--select", "all", "--hold", "0"] if reaches else []
     assert run_cli("run", *SMALL, "--generations", "3", *easy, "--out", str(tmp_path / "r")) == 0
     capsys.readouterr()
     doc = checkpoint.load(tmp_path / "r")
