@@ -35,7 +35,7 @@ class RunSettings:
     threshold: float = 0.99             # select accuracy that counts as generalized
     eval_every: int = 10
     patience: int = 0                   # evaluations without gain before a plateau stop; 0 = never
-    hold: float = 0.0                   # a crossing at step s must hold to s + hold * s; 0 = the first counts
+    hold: float = 0.0                   # a crossing at s must hold to max(cap, s + hold*s); 0 = the first counts
     select: str = "all"                 # the select pairs scored: all, or unseen-mirror (Split.scored_select)
     device: str = "cpu"                 # resolved (cpu or cuda): float results differ between devices
     batched: bool = False               # MLPs padded to a grid of shapes, a cell trained as one (brains.batched)

@@ -71,8 +71,8 @@ def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
     p.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     p.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default: the recipe's, else 10)")
     p.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
-                                             "threshold to step s + HOLD * s (default 0: the first crossing, "
-                                             "or the pair file's)")
+                                             "threshold to the step cap, or to step s + HOLD * s if later "
+                                             "(default 0: the first crossing, or the pair file's)")
     p.add_argument("--select", choices=SELECTS, help="select pairs the run is scored on: all (default, or the "
                                                       "pair file's) or unseen-mirror (those whose mirror (y, x) "
                                                       "is not a training pair)")
@@ -135,7 +135,7 @@ def build_parser() -> Parser:
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
     g.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
-                                             "threshold to step s + HOLD * s; the run goes on that far "
+                                             "threshold to the step cap, or to step s + HOLD * s if later "
                                              "(default 1; 0: the first crossing counts)")
     g.add_argument("--select", choices=SELECTS, help="select pairs fitness and the stop rule read: unseen-mirror "
                                                       "(default: those whose mirror (y, x) is not a training "

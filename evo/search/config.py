@@ -50,8 +50,9 @@ class RunConfig:
     threshold: float = 0.99
     eval_every: int = 10
     patience: int = 5
-    # A crossing at step s counts only if select holds at or above the threshold to step
-    # s + hold * s (brains.loop.run): a fast member decayed after its crossing (README).
+    # A crossing at step s counts only if select holds at or above the threshold to the step
+    # cap, or to step s + hold * s if later (brains.loop.run): fast members decayed after
+    # their crossings (README).
     hold: float = 1.0
     # Fitness, promotion and the stop rule read only the select pairs whose mirror (y, x) is
     # not a training pair: a symmetric combiner answers the others from memory (README).
