@@ -75,6 +75,16 @@ def credited_select(record: Record) -> float:
     return best_select(record)
 
 
+def credited_rank(record: Record) -> float | None:
+    """The rank of the right answer (brains.losses.outranked) a miss is ranked by under
+    `--rank-misses progress`: its best, or its last after a lost crossing; None for a
+    record made before curves carried it."""
+    ranks = [point["select_rank"] for point in record.get("curve", ()) if "select_rank" in point]
+    if not ranks:
+        return None
+    return ranks[-1] if record.get("crossings_lost") else min(ranks)
+
+
 def reached(record: Record) -> bool:
     """The run reached the threshold (and neither failed nor diverged)."""
     return not record.get("failed") and record.get("steps_to_threshold") is not None \

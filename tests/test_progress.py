@@ -40,3 +40,24 @@ def test_curves_carry_the_rank_lone_and_batched():
     assert all(0 <= p["select_rank"] <= 1 for p in alone["curve"])
     for a, g in zip(alone["curve"], grouped["curve"]):
         assert abs(a["select_rank"] - g["select_rank"]) < 0.02
+
+
+def test_progress_ranks_misses_by_the_rank_of_the_right_answer():
+    """Under --rank-misses progress two misses at the same accuracy (chance) are told apart
+    by their rank; a reached pair still beats both; records without ranks fall back."""
+    from evo.search.scoring import cost, objectives
+
+    def miss(rank):
+        curve = [{"step": 10, "select_acc": 0.01, "select_rank": 0.5},
+                 {"step": 20, "select_acc": 0.01, "select_rank": rank}]
+        return {"threshold": 0.99, "steps_to_threshold": None, "diverged": False, "curve": curve,
+                "steps_cap": 20, "flops_per_step": 10, "budget": 20, "max_flops": 1e6, "params": 100}
+    near, far = miss(0.1), miss(0.45)
+    assert cost(near, "flops") == cost(far, "flops")                     # accuracy cannot tell them apart
+    assert cost(near, "flops", progress=True) < cost(far, "flops", progress=True)
+    assert cost(near, "flops", progress=True) == 1e6 * 10 ** 0.2
+    assert objectives(near, "flops", "progress")[1] == objectives(far, "flops", "progress")[1]   # worst size
+    won = {**near, "steps_to_threshold": 20, "flops_to_threshold": 200, "seconds_to_threshold": 0.1}
+    assert objectives(won, "flops", "progress") < objectives(near, "flops", "progress")
+    old = {**near, "curve": [{k: v for k, v in p.items() if k != "select_rank"} for p in near["curve"]]}
+    assert cost(old, "flops", progress=True) == cost(old, "flops")

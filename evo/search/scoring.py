@@ -7,13 +7,13 @@ from typing import Any
 
 import genome
 from evo.pair import Pair
-from evo.records import credited_select, reached
+from evo.records import credited_rank, credited_select, reached
 from evo.settings import RunSettings
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
 SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
 WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored
-MISS_RANKS = ("size", "shortfall")
+MISS_RANKS = ("size", "shortfall", "progress")
 
 
 def cap(max_flops: float, budget: int, metric: str) -> float:
@@ -23,18 +23,25 @@ def cap(max_flops: float, budget: int, metric: str) -> float:
     return {"flops": max_flops, "steps": budget, "seconds": SECONDS_CAP}[metric]
 
 
-def cost(record: dict[str, Any], metric: str) -> float:
+def cost(record: dict[str, Any], metric: str, progress: bool = False) -> float:
     """Generalization cost: the metric at the threshold; a run that missed it costs the
     shared cap times 10**shortfall, shortfall = how far its best select accuracy (its last,
-    for a crossing that did not hold: evo.records.credited_select) fell short, as a fraction of the threshold, so that selection has a gradient before anything
-    groks. A reached threshold therefore always beats a miss."""
+    for a crossing that did not hold: evo.records.credited_select) fell short, as a fraction
+    of the threshold, so that selection has a gradient before anything groks. With
+    `progress`, the shortfall is twice the best rank of the right answer instead (its last,
+    for a lost crossing; evo.records.credited_rank: 1 at chance, 0 when the right answer
+    always comes first), which moves before accuracy does. A reached threshold always beats
+    a miss."""
     if record.get("failed"):
         return math.inf
     if reached(record):
         return float({"flops": record["flops_to_threshold"], "steps": record["steps_to_threshold"],
                       "seconds": record["seconds_to_threshold"]}[metric])
+    rank = credited_rank(record) if progress else None
     if record["diverged"]:
         shortfall = DIVERGED_SHORTFALL
+    elif rank is not None:
+        shortfall = min(DIVERGED_SHORTFALL, 2 * rank)
     else:
         shortfall = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
     own_cap = record["steps_cap"] * record["flops_per_step"]
@@ -50,13 +57,15 @@ def objectives(record: dict[str, Any], metric: str, misses: str = "size") -> tup
     `misses="shortfall"` gives a run that missed the threshold the worst size, so that
     misses are ranked by their shortfall alone: a near-chance network that is merely small
     has no generalization speed to trade against its size, and under `size` a search where
-    nothing reaches drifts to the smallest networks (x^3+x*y^2+y: README "Harder problems, measured")."""
+    nothing reaches drifts to the smallest networks (x^3+x*y^2+y: README "Harder problems, measured").
+    `misses="progress"` does the same with the shortfall read from the rank of the right
+    answer (cost's `progress`)."""
     if record.get("failed"):
         return WORST  # never dominating anything, never a partner of choice
     if misses not in MISS_RANKS:
         raise ValueError(f"misses: {misses!r} is not one of {', '.join(MISS_RANKS)}")
-    c = cost(record, metric)
-    size = WORST[1] if misses == "shortfall" and not reached(record) else math.log10(max(1, record["params"]))
+    c = cost(record, metric, progress=misses == "progress")
+    size = WORST[1] if misses != "size" and not reached(record) else math.log10(max(1, record["params"]))
     return (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], size)
 
 
