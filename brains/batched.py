@@ -270,7 +270,7 @@ class Group:
         chunk = max(1, EVAL_FLOATS // (len(self.members) * max(out for out, _ in self.shapes)))
         hits = torch.zeros(len(self.members), dtype=torch.long, device=self.device)
         loss = torch.zeros(len(self.members), device=self.device)
-        above = torch.zeros(len(self.members), dtype=torch.long, device=self.device)
+        above = torch.zeros(len(self.members), dtype=torch.float64, device=self.device)
         for start in range(0, n, chunk):
             out = self.forward(self.x_se[:, start:start + chunk])
             y = self.y_se[:, start:start + chunk]

@@ -72,10 +72,14 @@ def loss_function(gene: BrainGene, n_classes: int) -> LossFn:
 
 
 def outranked(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Each row's count of answers scored strictly above the right one: [..., rows]. Its mean
-    over a set, divided by C - 1, is the set's rank (0: the right answer always first; about
-    0.5 at chance): a progress measure that moves before accuracy does, whatever the loss."""
-    return (out > out.gather(-1, y.unsqueeze(-1))).sum(-1)
+    """Each row's count of other answers scored above the right one, a tie counting one
+    half, and all C - 1 where a score is not a number: [..., rows]. Its mean over a set,
+    divided by C - 1, is the set's rank (0: the right answer always first; 0.5 at chance, and
+    for a network that gives every answer the same score): a progress measure that moves
+    before accuracy does, whatever the loss."""
+    right = out.gather(-1, y.unsqueeze(-1))
+    above = (out > right).sum(-1) + 0.5 * ((out == right).sum(-1) - 1)
+    return torch.where(torch.isnan(out).any(-1), float(out.shape[-1] - 1), above)
 
 
 @torch.no_grad()
@@ -83,14 +87,14 @@ def measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn,
             rank: bool = False) -> tuple[float, ...]:
     """(accuracy, mean loss) over a whole set, and its rank (outranked) if asked, in chunks
     so memory stays flat as p grows."""
-    correct, total_loss, above = 0, 0.0, 0
+    correct, total_loss, above = 0, 0.0, 0.0
     for start in range(0, len(x), EVAL_CHUNK):
         out = model(x[start:start + EVAL_CHUNK])
         yy = y[start:start + EVAL_CHUNK]
         correct += int((predicted(out) == yy).sum())
         total_loss += float(loss_fn(out, yy)) * len(yy)
         if rank:
-            above += int(outranked(out, yy).sum())
+            above += float(outranked(out, yy).sum())
     n = max(1, len(x))
     if rank:
         return correct / n, total_loss / n, above / n / max(1, out.shape[-1] - 1)

@@ -13,12 +13,21 @@ from evo.tasks import TaskSpec
 
 def test_outranked_against_a_loop():
     torch.manual_seed(0)
-    out = torch.randint(0, 4, (3, 50, 7)).float()   # many ties: only strictly higher scores count
+    out = torch.randint(0, 4, (3, 50, 7)).float()   # many ties: each counts one half
+    out[0, 3, 2] = float("nan")                     # a score that is not a number: the worst rank
     y = torch.randint(0, 7, (3, 50))
     got = outranked(out, y)
     for m in range(3):
         for r in range(50):
-            assert got[m, r] == sum(float(out[m, r, c]) > float(out[m, r, y[m, r]]) for c in range(7))
+            row, right = out[m, r].tolist(), float(out[m, r, y[m, r]])
+            expected = 6 if any(v != v for v in row) else \
+                sum(v > right for v in row) + 0.5 * (sum(v == right for v in row) - 1)
+            assert got[m, r] == expected
+
+
+def test_a_constant_network_ranks_at_chance():
+    out, y = torch.zeros(20, 11), torch.randint(0, 11, (20,))
+    assert (outranked(out, y) / 10 == 0.5).all()
 
 
 def test_measure_ranks_against_the_oracle():
@@ -27,7 +36,8 @@ def test_measure_ranks_against_the_oracle():
     model = torch.nn.Linear(5, 7)
     x, y = torch.randn(40, 5), torch.randint(0, 7, (40,))
     out = model(x)
-    expected = sum(int((out[r] > out[r, y[r]]).sum()) for r in range(40)) / 40 / 6
+    expected = sum(float((out[r] > out[r, y[r]]).sum()) + 0.5 * (float((out[r] == out[r, y[r]]).sum()) - 1)
+                   for r in range(40)) / 40 / 6
     acc, loss, rank = measure(model, x, y, torch.nn.functional.cross_entropy, rank=True)
     assert abs(rank - expected) < 1e-9 and measure(model, x, y, torch.nn.functional.cross_entropy) == (acc, loss)
 
