@@ -156,9 +156,10 @@ class Group:
             "grokfast_lambda": column([g.grokfast_lambda for g in genes]),
             "clip": column([g.grad_clip if g.grad_clip > 0 else math.inf for g in genes]),
             "ortho": column([float(g.orthograd) for g in genes]), "bias": column([float(g.bias) for g in genes]),
-            "hold": column([float(g.norm_constraint) for g in genes])}
-        self.uses = {"no_bias": not all(g.bias for g in genes), "grokfast": any(g.grokfast_lambda for g in genes), "ortho": any(g.orthograd for g in genes),
-                     "hold": any(g.norm_constraint for g in genes), "clip": any(g.grad_clip for g in genes),
+            "norm": column([float(g.norm_constraint) for g in genes])}
+        self.uses = {"no_bias": not all(g.bias for g in genes), "grokfast": any(g.grokfast_lambda for g in genes),
+                     "ortho": any(g.orthograd for g in genes), "norm": any(g.norm_constraint for g in genes),
+                     "clip": any(g.grad_clip for g in genes),
                      "l2": any(g.weight_decay and g.optimizer != "adamw" for g in genes)}
         self.norm0 = self._norms(self.params)
         self.state = [torch.zeros_like(p) for p in self.params]      # AdamW/Adam m; SGD momentum buffer
@@ -170,19 +171,18 @@ class Group:
         return (m.data.x_train, m.data.y_train) if idx is None else (m.data.x_train.index_select(0, idx),
                                                                      m.data.y_train.index_select(0, idx))
 
-    def forward(self, x: torch.Tensor, params: Params | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [M, N, in_pad] -> logits [M, N, C]."""
-        params = self.params if params is None else params
         h = x
         for layer in range(len(self.shapes)):
-            w, b = params[2 * layer], params[2 * layer + 1]
+            w, b = self.params[2 * layer], self.params[2 * layer + 1]
             h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
             if layer < len(self.shapes) - 1:
                 h = self.act(h)
         return h
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.full and all(i is None for i in self.idx):
+        if self.full:   # every member's batch is its whole training set
             return self.x_tr, self.y_tr
         all_rows = torch.arange(self.rows, device=self.device)
         rows = torch.stack([all_rows if i is None else torch.cat([i, i[:1].expand(self.rows - len(i))])
@@ -259,8 +259,8 @@ class Group:
             v.mul_(_bcast(b2, p)).addcmul_(g, g * _bcast(1 - b2, p))
             step_size, c2_sqrt = r / (1 - b1 ** t), (1 - b2 ** t).sqrt()
             p.sub_(_bcast(step_size, p) * m / (v.sqrt() / _bcast(c2_sqrt, p) + ADAM_EPS))
-        if self.uses["hold"]:
-            scale = torch.where(col["hold"] > 0, self.norm0 / self._norms(self.params), 1.0)
+        if self.uses["norm"]:
+            scale = torch.where(col["norm"] > 0, self.norm0 / self._norms(self.params), 1.0)
             for p in self.params:
                 p.mul_(_bcast(scale, p))
 

@@ -173,8 +173,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     results: list[TrainResult | None] = [None] * members
     correct = torch.zeros(members, dtype=torch.long, device=backend.device)
     loss_sum = torch.zeros(members, device=backend.device)
-    seen = [0] * members      # per row: batch rows with right answers counted since its last evaluation
-    since = [0] * members     # per row: steps since its last evaluation
+    last = [0] * members      # per row: the step of its last evaluation (its counts run from there)
     clock = Clock()
     in_evals = 0.0   # seconds spent evaluating (the profile of issue 16; nothing decides on it)
     step = 0
@@ -182,9 +181,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         out = backend.step()
         if out.correct is not None:
             correct += out.correct
-            seen = [s + r for s, r in zip(seen, out.rows)]
         loss_sum += out.losses
-        since = [s + 1 for s in since]
         step += 1
         due = [row for row, i in enumerate(live) if step % eval_every == 0 or step == ends[i]]
         if not due:
@@ -206,11 +203,12 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
                                            eval_seconds=in_evals, lost=lost[i])
                 done.append(row)
                 continue
-            ev = evals[row]
+            ev, since = evals[row], step - last[row]   # a member's batch rows are the same every step
             point = {"step": step,
-                     "train_acc": train_correct[row] / seen[row] if ev.train_acc is None else ev.train_acc,
+                     "train_acc": train_correct[row] / (since * out.rows[row]) if ev.train_acc is None
+                     else ev.train_acc,
                      "select_acc": ev.select_acc,
-                     "train_loss": train_loss_sum[row] / since[row],
+                     "train_loss": train_loss_sum[row] / since,
                      "select_loss": ev.select_loss}
             if ev.select_rank is not None:
                 point["select_rank"] = ev.select_rank
@@ -251,14 +249,14 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         correct[fresh] = 0
         loss_sum[fresh] = 0.0
         for row in due:
-            seen[row] = since[row] = 0
+            last[row] = step
         if done:
             backend.drop(done)
             keep = [row for row in range(len(live)) if row not in done]
             live = [live[row] for row in keep]
             rows = torch.tensor(keep, dtype=torch.long, device=backend.device)
             correct, loss_sum = correct[rows], loss_sum[rows]
-            seen, since = [seen[row] for row in keep], [since[row] for row in keep]
+            last = [last[row] for row in keep]
 
     if live:  # a step cap of 0: nothing trained, nothing measured
         for i in live:

@@ -40,6 +40,12 @@ def predicted(out: torch.Tensor) -> torch.Tensor:
     return out.max(-1).indices
 
 
+def one_hot(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The MSE brains' targets: y as one-hot rows shaped like out (scatter rather than
+    F.one_hot, which torch.func.vmap cannot batch)."""
+    return torch.zeros_like(out).scatter(-1, y.unsqueeze(-1), 1.0)
+
+
 def row_losses(gene: BrainGene) -> LossFn:
     """Each row's loss, out [..., rows, C] and y [..., rows] -> [..., rows]: the batched
     trainer weighs rows itself (its members' batches are padded). The mean over a member's
@@ -51,7 +57,7 @@ def row_losses(gene: BrainGene) -> LossFn:
         return stablemax_nll(out, y).to(out.dtype)
 
     def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return ((out - torch.zeros_like(out).scatter(-1, y.unsqueeze(-1), 1.0)) ** 2).mean(-1)
+        return ((out - one_hot(out, y)) ** 2).mean(-1)
     if gene.loss == "mse":
         return mse
     return stablemax if gene.stablemax else xent
@@ -66,8 +72,7 @@ def loss_function(gene: BrainGene, n_classes: int) -> LossFn:
         return stablemax_cross_entropy
 
     def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        # scatter rather than F.one_hot, which torch.func.vmap cannot batch
-        return F.mse_loss(out, torch.zeros_like(out).scatter(-1, y.unsqueeze(-1), 1.0))
+        return F.mse_loss(out, one_hot(out, y))
     return mse
 
 

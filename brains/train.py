@@ -102,7 +102,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     patience 0 = never). With `run_on`, a run that reached the threshold goes on to the step
     cap (the first crossing stays its figure): a holdout measured at the crossing sits just
     under the threshold by selection alone, so the report measures it after the cap.
-    `hold`: a crossing counts only if it holds that many times its step again (brains.loop.run).
+    `hold` > 0: a crossing counts only if select holds to the end of the run, the step cap or
+    `hold` times the crossing step again, whichever is later (brains.loop.run).
     `extra(model)` adds figures to each evaluation point (the report's holdout curve); its
     time is left out of the run's clock, and nothing decides on it.
 

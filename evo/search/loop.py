@@ -75,13 +75,12 @@ class Search:
         its record becomes the worse of the two runs (marked `opinions`), so that one lucky
         seed does not make a front member. Both runs stay in the cache."""
         state, config = self.state, self.config
-        front = [ind.fitness.values for ind in state.archive]
         second = self.settings.with_seed(self.settings.seed + 1)
         todo: dict[str, Pair] = {}
         for key, pair in fresh.items():
             record = state.cache[key]
-            mine = objectives(record, config.speed_metric, config.rank_misses)
-            if reached(record) and not any(dominates(theirs, mine) for theirs in front):
+            mine = boxed("pair", pair, objectives(record, config.speed_metric, config.rank_misses)).fitness
+            if reached(record) and not any(ind.fitness.dominates(mine) for ind in state.archive):
                 todo[key] = pair
         if not todo:
             return
@@ -235,11 +234,6 @@ class Search:
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
                              families=family_counts(pop), **stats.compile(pop))
-
-
-def dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
-    """a is no worse than b in every objective (both minimized) and better in one."""
-    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
 def family_counts(population: list[GeneBox]) -> list[list[Any]]:
