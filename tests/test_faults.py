@@ -29,12 +29,13 @@ def writing(run_dir, since_ns):
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
+@pytest.mark.parametrize("flags", [[], ["--rungs", "2", "--eta", "2"]], ids=["plain", "rungs"])
+def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys, flags):
     whole, split = tmp_path / "whole", tmp_path / "split"
-    assert main(["run", *SMALL, "--out", str(whole)]) == 0
+    assert main(["run", *SMALL, *flags, "--out", str(whole)]) == 0
     capsys.readouterr()
     rng = random.Random(0)
-    command = [sys.executable, "-m", "evo", "run", *SMALL, "--out", str(split)]
+    command = [sys.executable, "-m", "evo", "run", *SMALL, *flags, "--out", str(split)]
     # The first run is left to write its first checkpoint, so that a run always exists to
     # resume; how long that took (interpreter, torch, numba, generation 0: 2-5 s on the
     # machines seen) scales the kill moments, so that they land in training on any machine.
@@ -66,7 +67,7 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
             if (split / name).exists():
                 checkpoint.read(split / name)  # raises if a kill ever left it unreadable
     if not finished:
-        assert main(["run", *SMALL, "--out", str(split), "--resume"]) == 0
+        assert main(["run", *SMALL, *flags, "--out", str(split), "--resume"]) == 0
     capsys.readouterr()
     print(f"killed {kills} times ({in_write} with a checkpoint write under way; first checkpoint after "
           f"{boot:.1f} s), finished by the kills: {finished}")
@@ -77,6 +78,8 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys):
     strip = lambda doc: [{k: v for k, v in m.items() if k != "seconds_to_threshold"} for m in doc["members"]]
     fa, fb = (json.loads((d / "front.json").read_text()) for d in (whole, split))
     assert strip(fa) == strip(fb)
+    if flags:
+        assert any("rung" in r for r in a["cache"].values())   # the rungs were exercised
 
 
 @pytest.mark.slow

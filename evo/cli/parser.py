@@ -135,6 +135,13 @@ def build_parser() -> Parser:
     g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 1e11)")
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
+    g.add_argument("--rungs", type=positive_int,
+                   help="successive halving: new pairs train on this many rising budgets, the top one "
+                        "--budget, the best 1/ETA (and all that reached) going on at each (default 1: off)")
+    g.add_argument("--eta", type=number(int, lambda v: v >= 2, "must be >= 2"),
+                   help="with --rungs, the budget ratio between rungs and the share promoted, 1/ETA (default 3)")
+    g.add_argument("--min-budget", type=number(int, lambda v: v >= 0, "must be >= 0"), metavar="STEPS",
+                   help="with --rungs, the lowest rung's steps (default: --budget / ETA^(RUNGS-1))")
     g.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
                                              "threshold to the step cap, or to step s + HOLD * s if later "
                                              "(default 1; 0: the first crossing counts)")

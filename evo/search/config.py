@@ -15,6 +15,8 @@ from typing import Any
 from brains.gene import FAMILIES
 from evo.errors import UserError, read_text
 from evo.machine import resolve_device
+from evo.search.rungs import budgets as rung_budgets
+from evo.search.rungs import check as rung_check
 from evo.search.scoring import MISS_RANKS
 from evo.settings import TASK_COSTS, RunSettings
 from evo.tasks import NAMED, SEED_LIMIT, SELECTS, TaskError, TaskSpec, canonical_op, make_split
@@ -26,7 +28,7 @@ BACKENDS = ("loky", "dask", "ray")
 # Settings that may change on resume: how far to go and where to compute, not what.
 # Settings whose default changed after checkpoints without them were written: the value
 # those runs were made with (RunConfig.stored).
-ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False}
+ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1}
 RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 
 
@@ -87,6 +89,11 @@ class RunConfig:
     # How survival ranks pairs that missed the threshold (evo.search.scoring.objectives): by cost
     # and size like any pair, or by their shortfall alone.
     rank_misses: str = "size"
+    # Rungs (evo.search.rungs): a generation's new pairs train on `rungs` budgets rising by
+    # `eta` (from `min_budget` if given) up to `budget`, the best 1/eta going on at each; 1 = off.
+    rungs: int = 1
+    eta: int = 3
+    min_budget: int = 0
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -107,6 +114,7 @@ class RunConfig:
             raise UserError(f"--select: {self.select!r} is not one of {', '.join(SELECTS)}")
         if isinstance(self.hold, bool) or not isinstance(self.hold, (int, float)) or not 0 <= self.hold <= 10:
             raise UserError(f"--hold: must be a number from 0 to 10, got {self.hold!r}")
+        self._check_rungs()
         if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
             raise UserError(f"--patience: must be a whole number >= 0, got {self.patience!r}")
         if not isinstance(self.batched, bool):
@@ -138,6 +146,21 @@ class RunConfig:
         self._check_pool()
         for spec in RunSettings(task=self.task_spec(), tasks=self.tasks).task_specs():
             make_split(spec)  # raises TaskError naming the field, before any training
+
+    def _check_rungs(self) -> None:
+        for name, low in (("rungs", 1), ("eta", 2), ("min_budget", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise UserError(f"--{name.replace('_', '-')}: must be a whole number >= {low}, got {value!r}")
+        if self.rungs > 1:
+            if self.min_budget >= self.budget:
+                raise UserError(f"--min-budget: {self.min_budget} must be below --budget {self.budget}")
+            problem = rung_check(self.rung_budgets())
+            if problem:
+                raise UserError(f"--rungs: {problem}; lower --rungs or --eta, or raise --budget")
+
+    def rung_budgets(self) -> list[int]:
+        return rung_budgets(self.budget, self.rungs, self.eta, self.min_budget, self.eval_every)
 
     def _check_tasks(self) -> None:
         if self.task_cost not in TASK_COSTS:

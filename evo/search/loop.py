@@ -17,6 +17,7 @@ from deap import tools
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
 from evo.search import population as popmod
+from evo.search import rungs
 from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
@@ -54,13 +55,10 @@ class Search:
         for key, pair in zip(keys, pairs):
             if key not in state.cache and key not in todo:
                 todo[key] = pair
-        self.emit("scoring", total=len(todo), cached=len(pairs) - len(todo))
-
-        def arrived(i: int, record: dict[str, Any]) -> None:
-            self.emit("evaluated", index=i, total=len(todo), record=record)
-        records = self.scorer.map([Job(pair, settings) for pair in todo.values()], arrived)
-        for key, record in zip(todo, records):
-            state.cache[key] = {**record, "generation": state.generation + 1}  # for the report's fronts
+        if self.config.rungs > 1:
+            self.climb(todo, cached=len(pairs) - len(todo))
+        else:
+            self.train(todo, settings, cached=len(pairs) - len(todo))
         if self.config.second_opinion:
             self.second_opinions(todo)
         scored = []
@@ -68,6 +66,45 @@ class Search:
             values = state.best.add(pair, state.cache[key])
             scored.append(boxed("pair", pair, values, behaviour(state.cache[key])))
         return scored
+
+    def train(self, runs: dict[str, Pair], settings: RunSettings, cached: int = 0) -> None:
+        """Train the runs (cache key -> pair) not in the cache yet, in parallel, and cache
+        their records, marked with the generation (for the report's fronts)."""
+        todo = {key: pair for key, pair in runs.items() if key not in self.state.cache}
+        self.emit("scoring", total=len(todo), cached=cached + len(runs) - len(todo))
+
+        def arrived(i: int, record: dict[str, Any]) -> None:
+            self.emit("evaluated", index=i, total=len(todo), record=record)
+        records = self.scorer.map([Job(pair, settings) for pair in todo.values()], arrived)
+        for key, record in zip(todo, records):
+            self.state.cache[key] = {**record, "generation": self.state.generation + 1}
+
+    def climb(self, todo: dict[str, Pair], cached: int = 0) -> None:
+        """The rungs of evo.search.rungs: every new pair trains on the lowest budget; the
+        best 1/eta by the select-only rank go up a rung, those that reached the threshold
+        straight to the top; a pair that stops below the top is scored by its highest
+        rung's record (a verdict cached under its top-rung key)."""
+        state, config = self.state, self.config
+        ladder = config.rung_budgets()
+        rank = lambda record: cost(record, config.speed_metric, progress=config.rank_misses == "progress")  # noqa: E731
+        going, straight = list(todo), []
+        for at, budget in enumerate(ladder):
+            here = rungs.settings_at(self.settings, budget)
+            if at == len(ladder) - 1:
+                going += straight
+            self.emit("message", text=f"rung {at + 1} of {len(ladder)}: {len(going)} pairs, {budget} steps")
+            runs = {key: run_key(todo[key], here) for key in going}
+            self.train({runs[key]: todo[key] for key in going}, here, cached if at == 0 else 0)
+            if at == len(ladder) - 1:
+                return
+            records = [state.cache[runs[key]] for key in going]
+            up, hits = rungs.promoted(records, config.eta, rank)
+            for i, key in enumerate(going):
+                if i not in up and i not in hits:
+                    state.cache[key] = {**rungs.verdict(records[i], at, ladder, self.settings),
+                                        "generation": state.generation + 1}
+            straight += [going[i] for i in hits]
+            going = [going[i] for i in up]
 
     def second_opinions(self, fresh: dict[str, Pair]) -> None:
         """A fresh pair that reached the threshold and that no front member dominates is

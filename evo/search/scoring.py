@@ -8,6 +8,7 @@ from typing import Any
 import genome
 from evo.pair import Pair
 from evo.records import credited_rank, credited_select, reached
+from evo.search.rungs import priced_caps
 from evo.settings import RunSettings
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
@@ -44,10 +45,10 @@ def cost(record: dict[str, Any], metric: str, progress: bool = False) -> float:
         shortfall = min(DIVERGED_SHORTFALL, 2 * rank)
     else:
         shortfall = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
-    own_cap = record["steps_cap"] * record["flops_per_step"]
+    budget, max_flops, own_cap = priced_caps(record)  # a lower rung's miss: the top rung's caps
     # multi-task, summed cost: a miss is priced at every task's cap, so a reached pair still beats it
     tasks = record.get("task_count", 1) if record.get("task_cost") == "sum" else 1
-    return cap(record.get("max_flops") or own_cap, record["budget"], metric) * tasks * 10 ** shortfall
+    return cap(max_flops or own_cap, budget, metric) * tasks * 10 ** shortfall
 
 
 def objectives(record: dict[str, Any], metric: str, misses: str = "size") -> tuple[float, float]:
