@@ -180,3 +180,22 @@ def test_stacked_layers_read_the_answer_as_a_one_hot_and_send_no_gradient_back()
     raw = Stacked(base, 6, 5, (), "relu", True, freeze=False, read="scores")
     raw(x).sum().backward()
     assert base.weight.grad is not None
+
+
+def test_a_curriculum_s_stages_share_one_step_budget_and_flop_cap():
+    """Three stages under a 40-step budget: together they run at most 40 steps and the FLOP
+    cap, each later stage keeps at least one evaluation's steps, and an earlier stage stops
+    at its first crossing (no hold) while the last keeps the run's hold."""
+    from evo.execution.curriculum import evaluate_curriculum, stage_settings
+
+    pair, task = RECIPES["onehot-quad"].pair, TaskSpec(p=11, train_frac=0.6)
+    settings = RunSettings(task=task, seed=0, budget=40, max_flops=4e7, hold=1.0)
+    record = evaluate_curriculum(pair, ["sub", "mul", "add"], settings, report_holdout=False)
+    stages = record["curriculum"]["stages"]
+    assert len(stages) == 3 and stages[-1]["steps_run"] >= 1
+    assert sum(s["steps_run"] for s in stages[:-1]) <= 40 - 10
+    assert sum(s["steps_run"] * s["flops_per_step"] for s in stages[:-1]) <= 4e7
+    first = stage_settings(settings, 0, 3, 0, 0.0)
+    assert (first.budget, first.hold, first.seed) == (20, 0.0, 0) and first.max_flops == pytest.approx(2e7)
+    last = stage_settings(settings, 2, 3, 25, 1e7)
+    assert (last.budget, last.hold, last.seed) == (15, 1.0, 2) and last.max_flops == pytest.approx(3e7)

@@ -154,6 +154,10 @@ def build_parser() -> Parser:
     g.add_argument("--patience", type=number(int, lambda v: v >= 0, "must be >= 0"),
                    help="stop a run after this many evaluations without a select accuracy gain of "
                         "0.01 (default 5; 0: never)")
+    g.add_argument("--symmetric-combiners", choices=("auto", "on", "off"),
+                   help="offer the combiners that code (x, y) as (y, x) (sum, sum_sdr, product): auto "
+                        "(default) only where they can reach the threshold, that is on a commutative "
+                        "operation; on; off")
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")

@@ -39,11 +39,24 @@ def stage_data(prep: Prepared, op: str) -> TrainData:
     return TrainData(x_tr, y_tr, x_se, y_se, n_classes=p)
 
 
+def stage_settings(target: RunSettings, k: int, stages: int, used_steps: int, used_flops: float) -> RunSettings:
+    """Stage k's run settings: the step budget and the FLOP cap cover the whole curriculum,
+    so each stage gets what the earlier ones left, less one evaluation's steps kept for each
+    later stage (and the FLOPs in the same share). An earlier stage stops at its first
+    crossing (no hold: it only prepares the next); the last is held like any run."""
+    later = stages - 1 - k
+    left = target.budget - used_steps
+    budget = max(1, left - later * target.eval_every)
+    flops = None if target.max_flops is None else max(1.0, (target.max_flops - used_flops) * budget / max(1, left))
+    return replace(target, seed=target.seed + k, budget=budget, max_flops=flops, hold=target.hold if not later else 0.0)
+
+
 def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, new_hidden: tuple[int, ...] = (128,),
                         freeze: bool = False, read: str = "answer", report_holdout: bool = True,
                         weights: bool = False) -> Record:
-    """Train on ops[0], ops[1], ... in turn (each stage up to the settings' budget, stopping
-    at the threshold; with `report_holdout`, the last goes on to the cap, as `train` does);
+    """Train on ops[0], ops[1], ... in turn (all stages together within the settings' step
+    budget and FLOP cap, see stage_settings; each stops at the threshold; with
+    `report_holdout`, the last goes on to its cap, as `train` does);
     the record of the last stage, holdout included when asked, with the curriculum's totals."""
     target = replace(settings, task=replace(settings.task, op=ops[-1]))
     seed, p = settings.seed, settings.task.p
@@ -51,6 +64,7 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
     in_width = prep.data.x_train[0].numel()
     stages: list[dict[str, Any]] = []
     result = None
+    used_steps, used_flops = 0, 0.0
     for k, op in enumerate(ops):
         if k > 0:
             torch.manual_seed(seed + k)  # the new layers' initialisation
@@ -58,13 +72,16 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
                                  freeze, read).to(prep.device)
         last = k == len(ops) - 1
         data = prep.data if op == target.task.op else stage_data(prep, op)  # the target's data is ready
-        result = train(prep.model, data, pair.brain, **train_options(target.with_seed(seed + k)),
+        result = train(prep.model, data, pair.brain, **train_options(stage_settings(target, k, len(ops),
+                                                                                   used_steps, used_flops)),
                        run_on=last and report_holdout,
                        extra=holdout_curve(prep) if last and report_holdout else None)
         stages.append({"op": op, "steps_run": result.steps_run, "steps_to_threshold": result.steps_to_threshold,
                        "flops_per_step": result.flops_per_step, "seconds": result.seconds,
                        "select_acc": result.select_acc, "train_acc": result.train_acc,
                        "params": count_params(prep.model), "curve": result.curve})
+        used_steps += result.steps_run
+        used_flops += result.steps_run * result.flops_per_step
     record = record_of(prep, result, target, report_holdout=report_holdout)
     if weights:
         record["weights"] = state_bytes(prep.model)

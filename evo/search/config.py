@@ -19,7 +19,7 @@ from evo.search.rungs import budgets as rung_budgets
 from evo.search.rungs import check as rung_check
 from evo.search.scoring import MISS_RANKS
 from evo.settings import TASK_COSTS, RunSettings
-from evo.tasks import NAMED, SEED_LIMIT, SELECTS, TaskError, TaskSpec, canonical_op, make_split
+from evo.tasks import NAMED, SEED_LIMIT, SELECTS, TaskError, TaskSpec, canonical_op, make_split, symmetric_ceiling
 from evo.tasks.expr import ExprError, partial_sums
 
 SCHEDULES = ("alternate", "joint")
@@ -28,7 +28,8 @@ BACKENDS = ("loky", "dask", "ray")
 # Settings that may change on resume: how far to go and where to compute, not what.
 # Settings whose default changed after checkpoints without them were written: the value
 # those runs were made with (RunConfig.stored).
-ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1}
+ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on"}
+SYMMETRIC = ("auto", "on", "off")
 RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 
 
@@ -94,6 +95,10 @@ class RunConfig:
     rungs: int = 1
     eta: int = 3
     min_budget: int = 0
+    # Symmetric combiners (sum, sum_sdr, product) code (x, y) as (y, x): on a non-commutative
+    # operation they cannot answer about half of the pairs (evo.tasks.symmetric_ceiling: 0.51
+    # on x^3+x*y^2+y mod 97), so `auto` offers them only where that ceiling reaches the threshold.
+    symmetric_combiners: str = "auto"
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -104,6 +109,7 @@ class RunConfig:
         if self.partners > self.population:
             raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
+                              ("symmetric_combiners", SYMMETRIC),
                               ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
@@ -158,6 +164,13 @@ class RunConfig:
             problem = rung_check(self.rung_budgets())
             if problem:
                 raise UserError(f"--rungs: {problem}; lower --rungs or --eta, or raise --budget")
+
+    def symmetric_offered(self) -> bool:
+        """Whether the search may draw symmetric combiners (see the field's comment)."""
+        if self.symmetric_combiners != "auto":
+            return self.symmetric_combiners == "on"
+        specs = RunSettings(task=self.task_spec(), tasks=self.tasks).task_specs()
+        return all(symmetric_ceiling(spec.op, spec.p) >= self.threshold for spec in specs)
 
     def rung_budgets(self) -> list[int]:
         return rung_budgets(self.budget, self.rungs, self.eta, self.min_budget, self.eval_every)

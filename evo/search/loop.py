@@ -29,6 +29,7 @@ from evo.search.state import SearchState
 from evo.settings import Job, RunSettings
 
 Emit = Callable[..., None]
+SYMMETRIC = frozenset({"sum", "sum_sdr", "product"})   # combiners that code (x, y) as (y, x)
 CURRICULUM_FIELDS = frozenset({"curriculum", "stack_hidden", "stack_freeze", "stack_read"})
 
 
@@ -39,7 +40,9 @@ class Search:
         self.settings = state.settings
         self.canon = lambda gene: gene.canonical(self.config.p)  # encoders: one name per code
         valid = popmod.encoder_valid(self.config.p)
-        self.encoder_ok = lambda gene: valid(self.canon(gene))  # folding can narrow a code below its top-k
+        symmetric = self.config.symmetric_offered()
+        # folding can narrow a code below its top-k; symmetric combiners only where they can answer
+        self.encoder_ok = lambda gene: valid(self.canon(gene)) and (symmetric or gene.combiner not in SYMMETRIC)
         families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
                                                       for n in self.config.seed_with}
         self.brain_ok = lambda gene: gene.family in families

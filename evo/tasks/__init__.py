@@ -18,8 +18,10 @@ from evo.tasks.spec import (
     evaluate_op,
     is_prime,
     make_split,
+    symmetric_ceiling,
     universe,
 )
 
 __all__ = ["ALIASES", "NAMED", "OPERATIONS", "P_MAX", "P_MIN", "PAIRS", "SEED_LIMIT", "SELECTS", "SPLITS", "Split",
-           "TaskError", "TaskSpec", "apply_op", "canonical_op", "evaluate_op", "is_prime", "make_split", "universe"]
+           "TaskError", "TaskSpec", "apply_op", "canonical_op", "evaluate_op", "is_prime", "make_split",
+           "symmetric_ceiling", "universe"]

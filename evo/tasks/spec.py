@@ -68,6 +68,18 @@ def evaluate_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> tuple[np.ndarr
     return expr.evaluate(expr.parse(NAMED.get(op, op)), x, y, p)
 
 
+def symmetric_ceiling(op: str, p: int) -> float:
+    """The best accuracy over all the operation's pairs that any answer of the unordered pair
+    {x, y} can reach: what a symmetric combiner (sum, sum_sdr, product: the code of (x, y)
+    equals that of (y, x)) can reach at most. 1.0 for a commutative operation; on a
+    non-commutative one, each pair whose mirror has another answer costs half a pair."""
+    x, y = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
+    answer, valid = (np.broadcast_to(v, x.shape) for v in evaluate_op(op, x, y, p))
+    both = valid & valid.T
+    differ = both & (answer != answer.T)
+    return float(1 - differ.sum() / 2 / valid.sum())
+
+
 def apply_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
     return evaluate_op(op, x, y, p)[0]
 
