@@ -57,9 +57,9 @@ def to_holdout(record: dict[str, Any], target: float = TARGET) -> tuple[int | No
             sum(s["seconds"] for s in earlier) + record["seconds"] * step / record["steps_run"])
 
 
-def search_row(op: str, p: int, generations: int, extra: list[str]) -> dict[str, Any]:
+def search_row(op: str, p: int, generations: int, extra: list[str], keep: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp) / "run"
+        run_dir = keep / op if keep else Path(tmp) / "run"
         command = [sys.executable, "-m", "evo", "run", "--task", op, "--p", str(p), "--generations",
                    str(generations), "--no-dashboard", "--out", str(run_dir), *extra]
         start = time.perf_counter()
@@ -79,6 +79,7 @@ def search_row(op: str, p: int, generations: int, extra: list[str]) -> dict[str,
             "best": {k: best[k] for k in ("encoder_summary", "brain_summary", "combiner", "params", "seeds",
                                           "steps_to_threshold", "holdout_acc", "holdout_acc_at_threshold")},
             "pair": pair.to_dict(),
+            "pair_file": config.run_settings("cpu").pair_file(pair),
             "steps_to_holdout": median([h[0] for h in hits]),
             "seconds_to_holdout": median([h[1] for h in hits]),
             "per_seed": [{"seed": r["seed"], "steps_to_holdout": h[0], "seconds_to_holdout": h[1],
@@ -125,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--power-seed", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS / "suite"))
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--keep", metavar="DIR", help="keep each search's run directory as DIR/OP")
+    parser.add_argument("--pairs", metavar="DIR", help="write each operation's best pair, where the search "
+                                                       "reached 99%% select, as DIR/suite-OP.json")
     parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
     args = parser.parse_args(argv)
     ops = list(OPERATIONS) if args.ops == "all" else args.ops.split(",")
@@ -138,9 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     for op in ops:
         if op in doc["ops"]:
             continue
-        row = {"search": search_row(op, args.p, args.generations, args.extra),
+        row = {"search": search_row(op, args.p, args.generations, args.extra, Path(args.keep) if args.keep else None),
                "power": power_row(op, args.p, args.power_cap, args.power_seed)}
         doc["ops"][op] = row
+        if args.pairs and row["search"]["reached_select"]:
+            Path(args.pairs).mkdir(parents=True, exist_ok=True)
+            (Path(args.pairs) / f"suite-{op}.json").write_text(json.dumps(row["search"]["pair_file"], indent=1) + "\n")
         print(f"{op}: search {row['search']['steps_to_holdout']} steps, power {row['power']['steps_to_holdout']} "
               f"steps", flush=True)
         out.with_suffix(".json").write_text(json.dumps(doc, indent=1))
