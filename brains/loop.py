@@ -137,7 +137,7 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
 
 def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
         max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
-        on_eval: Callable[[int, dict[str, float]], None] | None = None,
+        plateau: str = "accuracy", on_eval: Callable[[int, dict[str, float]], None] | None = None,
         extra: Callable[[int], dict[str, float]] | None = None) -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
 
@@ -166,7 +166,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     ends = list(caps)            # where each member stops at the latest: its cap, or its hold window's end
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold
-    rule = StopRule(threshold=threshold, patience=patience)
+    rule = StopRule(threshold=threshold, patience=patience, signal=plateau)
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
     reached: list[tuple[int, float] | None] = [None] * members   # (step, seconds) of the first crossing

@@ -25,6 +25,18 @@ class StopRule:
     patience: int = 0
     saturated: float = 0.0
     min_gain: float = 0.01
+    # what must gain: "accuracy" (select accuracy), or "rank" (the right answer's select
+    # rank falls by min_gain): on a hard operation the rank moves while accuracy sits at
+    # chance, so an accuracy plateau stops runs that were on their way
+    signal: str = "accuracy"
+
+
+PLATEAU_SIGNALS = ("accuracy", "rank")
+
+
+def progress(point: dict[str, float], signal: str) -> float:
+    """The figure a plateau is read on, higher better (a point without a rank is at chance)."""
+    return point["select_acc"] if signal == "accuracy" else -point.get("select_rank", 0.5)
 
 
 def diverged(loss: float) -> bool:
@@ -37,8 +49,8 @@ def decide(curve: list[dict[str, float]], rule: StopRule) -> str | None:
         return "threshold"
     if rule.patience and len(curve) > rule.patience:
         window = curve[-rule.patience:]
-        before = max(p["select_acc"] for p in curve[:-rule.patience])
+        before = max(progress(p, rule.signal) for p in curve[:-rule.patience])
         if all(p["train_acc"] >= rule.saturated for p in window) and \
-                max(p["select_acc"] for p in window) < before + rule.min_gain:
+                max(progress(p, rule.signal) for p in window) < before + rule.min_gain:
             return "plateau"
     return None

@@ -91,7 +91,7 @@ class Lone:
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
           threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None,
-          run_on: bool = False, hold: float = 0.0,
+          run_on: bool = False, hold: float = 0.0, plateau: str = "accuracy",
           extra: Callable[[nn.Module], dict[str, float]] | None = None) -> TrainResult:
     """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step:
     select accuracy and loss over the whole select set; train accuracy and loss over the
@@ -99,7 +99,7 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     passes, before each update; a forward-forward model's train accuracy is measured on the
     first FF_TRAIN_SAMPLE rows of the last batch, after it). Stops at the first evaluation
     with select accuracy >= threshold, or on a plateau (see brains.stopping.StopRule;
-    patience 0 = never). With `run_on`, a run that reached the threshold goes on to the step
+    patience 0 = never; `plateau` names the figure that must gain). With `run_on`, a run that reached the threshold goes on to the step
     cap (the first crossing stays its figure): a holdout measured at the crossing sits just
     under the threshold by selection alone, so the report measures it after the cap.
     `hold` > 0: a crossing counts only if select holds to the end of the run, the step cap or
@@ -112,6 +112,6 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     """
     backend = Lone(model, data, gene, seed)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
-               patience=patience, run_on=run_on, hold=hold,
+               patience=patience, run_on=run_on, hold=hold, plateau=plateau,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
                extra=None if extra is None else lambda _: extra(model))[0]

@@ -3,7 +3,7 @@ pair with its settings, the unit a worker trains.
 
 One frozen dataclass read by the search (its cache key), the scorer, the evaluator,
 `train`, pair files and the final re-checks: a new setting is added here once. Settings
-that came after the first checkpoints (hold, select, batched, multi-task, curriculum pool) are named in
+that came after the first checkpoints (hold, select, plateau, batched, multi-task, curriculum pool) are named in
 the key only when on, so that the keys of runs made without them stay what they were and
 old checkpoints resume on their cache.
 """
@@ -14,12 +14,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from brains.stopping import PLATEAU_SIGNALS
 from evo.pair import Pair
 from evo.tasks import SELECTS, TaskSpec
 
 TASK_COSTS = ("sum", "max")
 # Run settings a pair file carries (with its task), so that one command reproduces it.
-PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select")
+PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select", "plateau")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RunSettings:
     threshold: float = 0.99             # select accuracy that counts as generalized
     eval_every: int = 10
     patience: int = 0                   # evaluations without gain before a plateau stop; 0 = never
+    plateau: str = "accuracy"           # the figure that must gain: select accuracy, or the right answer's rank
     hold: float = 0.0                   # a crossing at s must hold to max(cap, s + hold*s); 0 = the first counts
     select: str = "all"                 # the select pairs scored: all, or unseen-mirror (Split.scored_select)
     device: str = "cpu"                 # resolved (cpu or cuda): float results differ between devices
@@ -48,6 +50,8 @@ class RunSettings:
         object.__setattr__(self, "curriculum_pool", tuple(self.curriculum_pool))
         if not (isinstance(self.hold, (int, float)) and 0 <= self.hold <= 10):
             raise ValueError(f"hold: {self.hold!r} is not a number from 0 to 10")
+        if self.plateau not in PLATEAU_SIGNALS:
+            raise ValueError(f"plateau: {self.plateau!r} is not one of {', '.join(PLATEAU_SIGNALS)}")
         if self.select not in SELECTS:
             raise ValueError(f"select: {self.select!r} is not one of {', '.join(SELECTS)}")
         if self.task_cost not in TASK_COSTS:
@@ -62,6 +66,8 @@ class RunSettings:
             out["hold"] = self.hold
         if self.select != "all":
             out["select"] = self.select
+        if self.plateau != "accuracy":
+            out["plateau"] = self.plateau
         if self.batched:
             out["batched"] = True
         if self.tasks:

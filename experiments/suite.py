@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--power-seed", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS / "suite"))
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--power-from", metavar="FILE.json",
+                        help="take each operation's `power` row from this earlier suite JSON (same machine, "
+                             "same day) instead of training it again")
     parser.add_argument("--keep", metavar="DIR", help="keep each search's run directory as DIR/OP")
     parser.add_argument("--pairs", metavar="DIR", help="write each operation's best pair, where the search "
                                                        "reached 99%% select, as DIR/suite-OP.json")
@@ -142,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     for op in ops:
         if op in doc["ops"]:
             continue
+        earlier = json.loads(Path(args.power_from).read_text())["ops"] if args.power_from else {}
         row = {"search": search_row(op, args.p, args.generations, args.extra, Path(args.keep) if args.keep else None),
-               "power": power_row(op, args.p, args.power_cap, args.power_seed)}
+               "power": earlier[op]["power"] if op in earlier else power_row(op, args.p, args.power_cap, args.power_seed)}
         doc["ops"][op] = row
         if args.pairs and row["search"]["reached_select"]:
             Path(args.pairs).mkdir(parents=True, exist_ok=True)

@@ -30,3 +30,13 @@ def test_train_saturation_condition():
 
 def test_divergence():
     assert diverged(float("nan")) and diverged(float("inf")) and diverged(2e6) and not diverged(3.0)
+
+
+def test_a_rank_plateau_waits_while_the_rank_falls_and_accuracy_sits_at_chance():
+    """Accuracy flat at chance for seven evaluations while the rank of the right answer falls:
+    the accuracy rule stops the run, the rank rule does not; flat ranks stop both."""
+    falling = [{"select_acc": 0.01, "train_acc": 1.0, "select_rank": 0.5 - 0.03 * k} for k in range(7)]
+    flat = [{"select_acc": 0.01, "train_acc": 1.0, "select_rank": 0.5} for _ in range(7)]
+    assert decide(falling, StopRule(patience=5)) == "plateau"
+    assert decide(falling, StopRule(patience=5, signal="rank")) is None
+    assert decide(flat, StopRule(patience=5, signal="rank")) == "plateau"

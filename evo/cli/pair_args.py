@@ -12,6 +12,7 @@ from evo.errors import UserError
 from evo.machine import resolve_device
 from evo.pair import Pair, load_pair
 from evo.recipes import get_recipe
+from brains.stopping import PLATEAU_SIGNALS
 from evo.settings import PAIR_FILE_KEYS, RunSettings
 from evo.tasks import SELECTS, TaskSpec, canonical_op, make_split
 
@@ -63,10 +64,11 @@ def resolve(args: argparse.Namespace) -> tuple[Pair, RunSettings]:
 def checked(source: str, key: str, value: Any) -> Any:
     """A run setting read from a pair file or given to evo.train, checked as the flag of the
     same name is."""
-    if key == "select":
-        if value not in SELECTS:
-            raise UserError(f"{source}: select: {value!r} is not one of {', '.join(SELECTS)}")
-        return value
+    for name, allowed in (("select", SELECTS), ("plateau", PLATEAU_SIGNALS)):
+        if key == name:
+            if value not in allowed:
+                raise UserError(f"{source}: {name}: {value!r} is not one of {', '.join(allowed)}")
+            return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UserError(f"{source}: {key}: expected a number, got {value!r}")
     try:

@@ -151,6 +151,9 @@ def build_parser() -> Parser:
     g.add_argument("--second-opinion", action=argparse.BooleanOptionalAction, default=None,
                    help="train a pair that would enter the front on a second seed first and keep the worse "
                         "of its two runs (default on)")
+    g.add_argument("--plateau", choices=("accuracy", "rank"),
+                   help="what a plateau stop reads: select accuracy (default) or the rank of the right "
+                        "answer (a gain = the rank falling by 0.01), which moves before accuracy does")
     g.add_argument("--patience", type=number(int, lambda v: v >= 0, "must be >= 0"),
                    help="stop a run after this many evaluations without a select accuracy gain of "
                         "0.01 (default 5; 0: never)")

@@ -18,7 +18,7 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "p", "train_frac", "select_frac", "split", "pairs", "split_seed", "budget", "max_flops",
                 "threshold", "eval_every", "patience", "hold", "select", "second_opinion", "seed", "final_seeds", "workers", "device", "backend",
                 "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost", "curriculum_pool",
-                "rank_misses", "rungs", "eta", "min_budget",
+                "rank_misses", "rungs", "eta", "min_budget", "plateau",
                 "symmetric_combiners")
 
 

@@ -169,7 +169,7 @@ def train_options(settings: RunSettings) -> dict[str, Any]:
     """The trainer's keyword arguments that come from the run settings."""
     return {"seed": settings.seed, "budget": settings.budget, "threshold": settings.threshold,
             "eval_every": settings.eval_every, "max_flops": settings.max_flops, "patience": settings.patience,
-            "hold": settings.hold}
+            "hold": settings.hold, "plateau": settings.plateau}
 
 
 def state_bytes(model: torch.nn.Module) -> bytes:

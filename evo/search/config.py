@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from brains.gene import FAMILIES
+from brains.stopping import PLATEAU_SIGNALS
 from evo.errors import UserError, read_text
 from evo.machine import resolve_device
 from evo.search.rungs import budgets as rung_budgets
@@ -53,6 +54,9 @@ class RunConfig:
     threshold: float = 0.99
     eval_every: int = 10
     patience: int = 5
+    # What a plateau stop reads (brains.stopping.StopRule.signal): select accuracy, or the rank
+    # of the right answer, which moves while accuracy sits at chance (README "Rungs").
+    plateau: str = "accuracy"
     # A crossing at step s counts only if select holds at or above the threshold to the step
     # cap, or to step s + hold * s if later (brains.loop.run): fast members decayed after
     # their crossings (README).
@@ -109,7 +113,7 @@ class RunConfig:
         if self.partners > self.population:
             raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
-                              ("symmetric_combiners", SYMMETRIC),
+                              ("symmetric_combiners", SYMMETRIC), ("plateau", PLATEAU_SIGNALS),
                               ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
@@ -216,6 +220,7 @@ class RunConfig:
         this machine need not have."""
         return RunSettings(task=self.task_spec(), seed=self.seed, budget=self.budget, max_flops=self.max_flops,
                            threshold=self.threshold, eval_every=self.eval_every, patience=self.patience,
+                           plateau=self.plateau,
                            hold=self.hold, select=self.select,
                            device=device or resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
                            task_cost=self.task_cost, curriculum_pool=self.curriculum_pool)

@@ -1,0 +1,78 @@
+"""What a run with rungs spent at each rung, and what retraining promoted pairs repeated.
+
+    python experiments/rung_share.py RUN_DIR [--out FILE]
+
+Reads a finished (or interrupted) run's checkpoint. A pair promoted from rung r to a higher
+rung trains again from its start (evo.search.rungs), so the steps of its lower rungs are
+repeated: carrying its weights, optimizer and generator state up would save exactly those
+FLOPs, at the price of shipping that state between the workers and the driver and keeping
+it in every checkpoint (for kill -9). This gives both sides: the repeated share of all
+training FLOPs, and the bytes the carried state would have been (weights and two Adam
+moments, float32, per promoted pair).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
+
+from evo.pair import Pair  # noqa: E402
+from evo.rundir import checkpoint  # noqa: E402
+from evo.search import rungs  # noqa: E402
+from evo.search.config import RunConfig  # noqa: E402
+from evo.search.scoring import run_key  # noqa: E402
+
+
+def shares(doc: dict) -> dict:
+    config = RunConfig.stored(doc["config"])
+    top = config.run_settings(doc.get("device", "cpu"))
+    ladder = config.rung_budgets()
+    at = {budget: rungs.settings_at(top, budget) for budget in ladder}
+    flops = {budget: 0.0 for budget in ladder}
+    runs = {budget: 0 for budget in ladder}
+    repeated, carried_bytes, promoted = 0.0, 0, 0
+    for key, record in doc["cache"].items():
+        settings = json.loads(key)
+        if settings["seed"] != top.seed or "rung" in record or record.get("failed"):
+            continue   # second opinions and verdicts (a copy of a lower rung's run) aside
+        budget = settings["budget"]
+        if budget not in flops:
+            continue
+        spent = record["steps_run"] * record["flops_per_step"]
+        flops[budget] += spent
+        runs[budget] += 1
+        if budget == ladder[0]:
+            continue
+        pair = Pair.from_dict(record)
+        below = [doc["cache"][run_key(pair, at[b])] for b in ladder[:ladder.index(budget)]
+                 if run_key(pair, at[b]) in doc["cache"]]
+        if below:
+            promoted += 1
+            repeated += sum(r["steps_run"] * r["flops_per_step"] for r in below)
+            carried_bytes += 3 * 4 * (record["params"] or 0) * len(below)
+    total = sum(flops.values())
+    return {"rungs": ladder, "eta": config.eta, "generations": doc["generation"] + 1,
+            "runs_per_rung": {str(b): runs[b] for b in ladder},
+            "flops_share_per_rung": {str(b): flops[b] / total for b in ladder},
+            "promoted_runs": promoted, "repeated_flops_share": repeated / total,
+            "carried_state_mb_total": carried_bytes / 1e6}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    doc = {"benchmark": "rung_share", "run_dir": args.run_dir, **shares(checkpoint.load(Path(args.run_dir)))}
+    text = json.dumps(doc, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
