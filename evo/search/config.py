@@ -74,10 +74,8 @@ class RunConfig:
     backend: str = "loky"
     scheduler: str = ""
     seed_with: tuple[str, ...] = ()
-    # Transformers and ff are opt-in (--brain-families): on the default run (seed 0) with
-    # transformers, their 216 runs took 692 of 942 training seconds, none reached the threshold
-    # within the 300-step budget, and the search drifted to them (best holdout 0.60); with ff,
-    # its 628 runs took 435 of 1106 training seconds and none reached the threshold.
+    # Transformers and ff are opt-in (--brain-families): on the main job they took most of the
+    # training time and never reached the threshold, with rungs too (README "Rungs").
     brain_families: tuple[str, ...] = ("mlp",)
     # A generation's MLP pairs padded to a grid of shapes, a cell trained as one batched
     # computation (brains.batched). Off by default: a member's figures then match a lone run
