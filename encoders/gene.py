@@ -10,6 +10,7 @@ from genome import gene_field
 
 FAMILIES = ("onehot", "random", "scalar", "cyclic", "varcycle", "fourier")
 COMBINERS = ("concat", "sum", "sum_sdr", "product")
+SYMMETRIC_COMBINERS = frozenset({"sum", "sum_sdr", "product"})   # they code (x, y) as (y, x)
 WAVEFORMS = ("cosine", "sawtooth")
 
 

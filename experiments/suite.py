@@ -142,10 +142,10 @@ def main(argv: list[str] | None = None) -> int:
                            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "ops": {}}
     if args.resume and out.with_suffix(".json").exists():
         doc = json.loads(out.with_suffix(".json").read_text())
+    earlier = json.loads(Path(args.power_from).read_text())["ops"] if args.power_from else {}
     for op in ops:
         if op in doc["ops"]:
             continue
-        earlier = json.loads(Path(args.power_from).read_text())["ops"] if args.power_from else {}
         row = {"search": search_row(op, args.p, args.generations, args.extra, Path(args.keep) if args.keep else None),
                "power": earlier[op]["power"] if op in earlier else power_row(op, args.p, args.power_cap, args.power_seed)}
         doc["ops"][op] = row

@@ -2,10 +2,8 @@
 divergence, and never looks at holdout unless asked for the final report."""
 import math
 
-import numpy as np
 import pytest
 
-import evo.execution.evaluate as evaluate_module
 from brains.gene import BrainGene
 from encoders.gene import EncoderGene
 from evo.execution.evaluate import evaluate
@@ -13,6 +11,7 @@ from evo.pair import Pair
 from evo.recipes import RECIPES
 from evo.tasks import TaskSpec, make_split
 from evo.settings import RunSettings
+from runs import spy_on_features
 
 CONTRACT = {"task", "encoder", "brain", "seed", "steps_to_threshold", "seconds_to_threshold",
             "flops_to_threshold", "params", "train_acc", "select_acc", "holdout_acc",
@@ -92,13 +91,7 @@ def test_divergence_is_recorded_not_raised():
 def test_holdout_untouched_unless_reported(monkeypatch):
     task = TaskSpec(p=11)
     holdout = set(make_split(task).holdout.tolist())
-    seen: list[set] = []
-    real = evaluate_module.features
-
-    def spy(pair, table, split, idx, device):
-        seen.append(set(np.asarray(idx).tolist()))
-        return real(pair, table, split, idx, device)
-    monkeypatch.setattr(evaluate_module, "features", spy)
+    seen = spy_on_features(monkeypatch)
     record = evaluate(TINY, RunSettings(task=task, seed=0, budget=10))
     assert record["holdout_acc"] is None and record["holdout_acc_unseen_mirror"] is None
     assert all(not (ids & holdout) for ids in seen)

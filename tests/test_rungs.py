@@ -3,11 +3,9 @@ the cache equal to a direct run to its budget, resume, and no holdout during the
 import json
 import math
 
-import numpy as np
 import pytest
 
 from evo.errors import UserError
-from evo.execution import evaluate as evaluate_module
 from evo.execution.evaluate import evaluate
 from evo.execution.parallel import Scorer
 from evo.pair import Pair
@@ -19,7 +17,7 @@ from evo.search.loop import Search
 from evo.search.scoring import cost, run_key
 from evo.search.state import new_state
 from evo.tasks import make_split
-from runs import run_cli
+from runs import run_cli, spy_on_features
 from test_search import TIMINGS, state_of
 
 RUNGS = ["--p", "23", "--population", "4", "--offspring", "4", "--partners", "1", "--budget", "80",
@@ -119,13 +117,7 @@ def test_holdout_never_built_during_a_search_with_rungs(monkeypatch):
     config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=40, rungs=2, eta=2, workers=1,
                        generations=3, seed=5)
     holdout = set(make_split(config.task_spec()).holdout.tolist())
-    seen: list[set] = []
-    real = evaluate_module.features
-
-    def spy(pair, table, split, idx, device):
-        seen.append(set(np.asarray(idx).tolist()))
-        return real(pair, table, split, idx, device)
-    monkeypatch.setattr(evaluate_module, "features", spy)
+    seen = spy_on_features(monkeypatch)
     state = new_state(config)
     with Scorer(1) as scorer:
         search = Search(state, scorer, lambda *a, **k: None)

@@ -5,10 +5,10 @@ import itertools
 import numpy as np
 import pytest
 
-from encoders.gene import EncoderGene
+from encoders.gene import SYMMETRIC_COMBINERS, EncoderGene
 from evo.search import variation
 from evo.search.config import RunConfig
-from evo.search.loop import SYMMETRIC, Search
+from evo.search.loop import Search
 from evo.search.state import new_state
 from evo.tasks import evaluate_op, symmetric_ceiling
 
@@ -44,4 +44,4 @@ def test_the_search_draws_symmetric_combiners_only_where_offered(op, choice, off
     assert config.symmetric_offered() is offered
     search = Search(new_state(config), scorer=None, emit=lambda *a, **k: None)
     genes = [variation.random_gene(EncoderGene, search.state.rng, search.encoder_ok) for _ in range(60)]
-    assert any(g.combiner in SYMMETRIC for g in genes) is offered
+    assert any(g.combiner in SYMMETRIC_COMBINERS for g in genes) is offered

@@ -6,7 +6,8 @@ import argparse
 import math
 from typing import Callable, NoReturn
 
-from evo.search.config import BACKENDS, SCHEDULES, SPEED_METRICS
+from brains.stopping import PLATEAU_SIGNALS
+from evo.search.config import BACKENDS, SCHEDULES, SPEED_METRICS, SYMMETRIC_CHOICES
 from evo.search.scoring import MISS_RANKS
 from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SELECTS, SPLITS
 
@@ -151,13 +152,13 @@ def build_parser() -> Parser:
     g.add_argument("--second-opinion", action=argparse.BooleanOptionalAction, default=None,
                    help="train a pair that would enter the front on a second seed first and keep the worse "
                         "of its two runs (default on)")
-    g.add_argument("--plateau", choices=("accuracy", "rank"),
+    g.add_argument("--plateau", choices=PLATEAU_SIGNALS,
                    help="what a plateau stop reads: select accuracy (default) or the rank of the right "
                         "answer (a gain = the rank falling by 0.01), which moves before accuracy does")
     g.add_argument("--patience", type=number(int, lambda v: v >= 0, "must be >= 0"),
                    help="stop a run after this many evaluations without a select accuracy gain of "
                         "0.01 (default 5; 0: never)")
-    g.add_argument("--symmetric-combiners", choices=("auto", "on", "off"),
+    g.add_argument("--symmetric-combiners", choices=SYMMETRIC_CHOICES,
                    help="offer the combiners that code (x, y) as (y, x) (sum, sum_sdr, product): auto "
                         "(default) only where they can reach the threshold, that is on a commutative "
                         "operation; on; off")

@@ -30,7 +30,7 @@ BACKENDS = ("loky", "dask", "ray")
 # Settings whose default changed after checkpoints without them were written: the value
 # those runs were made with (RunConfig.stored).
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on"}
-SYMMETRIC = ("auto", "on", "off")
+SYMMETRIC_CHOICES = ("auto", "on", "off")
 RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 
 
@@ -111,7 +111,7 @@ class RunConfig:
         if self.partners > self.population:
             raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
-                              ("symmetric_combiners", SYMMETRIC), ("plateau", PLATEAU_SIGNALS),
+                              ("symmetric_combiners", SYMMETRIC_CHOICES), ("plateau", PLATEAU_SIGNALS),
                               ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "

@@ -15,7 +15,7 @@ import numpy as np
 from deap import tools
 
 from brains.gene import BrainGene
-from encoders.gene import EncoderGene
+from encoders.gene import SYMMETRIC_COMBINERS, EncoderGene
 from evo.search import population as popmod
 from evo.search import rungs
 from evo.search import variation
@@ -29,7 +29,6 @@ from evo.search.state import SearchState
 from evo.settings import Job, RunSettings
 
 Emit = Callable[..., None]
-SYMMETRIC = frozenset({"sum", "sum_sdr", "product"})   # combiners that code (x, y) as (y, x)
 CURRICULUM_FIELDS = frozenset({"curriculum", "stack_hidden", "stack_freeze", "stack_read"})
 
 
@@ -42,7 +41,7 @@ class Search:
         valid = popmod.encoder_valid(self.config.p)
         symmetric = self.config.symmetric_offered()
         # folding can narrow a code below its top-k; symmetric combiners only where they can answer
-        self.encoder_ok = lambda gene: valid(self.canon(gene)) and (symmetric or gene.combiner not in SYMMETRIC)
+        self.encoder_ok = lambda gene: valid(self.canon(gene)) and (symmetric or gene.combiner not in SYMMETRIC_COMBINERS)
         families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
                                                       for n in self.config.seed_with}
         self.brain_ok = lambda gene: gene.family in families
