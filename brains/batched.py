@@ -30,7 +30,7 @@ from torch import nn
 from brains.flops import step_flops
 from brains.gene import BrainGene
 from brains.layers import activation
-from brains.loop import Evaluation, StepOut, TrainData, TrainResult, batches, run
+from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
 from brains.losses import loss_function, outranked, predicted, row_losses
 
 ADAM_EPS = 1e-8
@@ -130,7 +130,7 @@ class Group:
         self.rows = n_train if rows == 0 else min(rows, n_train)
         self.own_rows = [min(n_train, m.gene.batch_size) if m.gene.batch_size > 0 else n_train for m in members]
         self.full = all(r == n_train for r in self.own_rows)   # no minibatches: no gather, no row weights
-        self.iters = [batches(n_train, m.gene.batch_size, torch.Generator().manual_seed(m.seed), self.device)
+        self.iters = [Batches(n_train, m.gene.batch_size, torch.Generator().manual_seed(m.seed), self.device)
                       for m in members]
         self.idx = [next(it) for it in self.iters]
         # a padded row repeats one of the member's rows (finite, like them) and weighs nothing

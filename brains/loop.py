@@ -19,6 +19,7 @@ from typing import Callable, Iterator, NamedTuple, Protocol
 
 import torch
 
+from brains.carry import Carry
 from brains.stopping import StopRule, decide, diverged
 
 
@@ -48,6 +49,7 @@ class TrainResult:
     curve: list[dict[str, float]] = field(default_factory=list)
     eval_seconds: float = 0.0   # of `seconds`, spent in evaluations (a group's: all of its members')
     crossings_lost: int = 0     # crossings that did not hold (run's `hold`)
+    carry: Carry | None = None  # its state to go on from (run's `keep`)
 
 
 class StepOut(NamedTuple):
@@ -85,17 +87,40 @@ class Backend(Protocol):
         """These rows have finished: leave their trained weights in their modules and stop
         training them."""
 
+    # A back end whose runs can be carried (brains.carry) also has `state(row) -> bytes`
+    # and `load(bytes)`: everything its next step depends on.
 
-def batches(n: int, batch_size: int, generator: torch.Generator,
-            device: torch.device) -> Iterator[torch.Tensor | None]:
-    """Endless minibatch indices: a fresh seeded permutation every epoch; None = full batch."""
-    if batch_size <= 0 or batch_size >= n:
-        while True:
-            yield None
-    while True:
-        perm = torch.randperm(n, generator=generator).to(device)
-        for start in range(0, n - batch_size + 1, batch_size):
-            yield perm[start:start + batch_size]
+
+class Batches:
+    """Endless minibatch indices: a fresh seeded permutation every epoch; None = full batch.
+    An iterator whose place can be saved and restored (a carried run goes on mid-epoch)."""
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator, device: torch.device):
+        self.n, self.size, self.generator, self.device = n, batch_size, generator, device
+        self.full = batch_size <= 0 or batch_size >= n
+        self.perm: torch.Tensor | None = None
+        self.at = 0
+
+    def __iter__(self) -> Iterator[torch.Tensor | None]:
+        return self
+
+    def __next__(self) -> torch.Tensor | None:
+        if self.full:
+            return None
+        if self.perm is None or self.at + self.size > self.n:
+            self.perm, self.at = torch.randperm(self.n, generator=self.generator).to(self.device), 0
+        self.at += self.size
+        return self.perm[self.at - self.size:self.at]
+
+    def state(self) -> dict[str, object]:
+        return {"perm": None if self.perm is None else self.perm.cpu(), "at": self.at,
+                "generator": self.generator.get_state()}
+
+    def load(self, state: dict[str, object]) -> None:
+        perm = state["perm"]
+        self.perm = None if perm is None else perm.to(self.device)  # type: ignore[union-attr]
+        self.at = int(state["at"])  # type: ignore[arg-type]
+        self.generator.set_state(state["generator"])  # type: ignore[arg-type]
 
 
 def steps_cap(budget: int, flops_per_step: int, max_flops: float | None) -> int:
@@ -109,8 +134,8 @@ def steps_cap(budget: int, flops_per_step: int, max_flops: float | None) -> int:
 class Clock:
     """Seconds since the start, less the time spent in `paused` (the report's extra figures)."""
 
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
+    def __init__(self, already: float = 0.0) -> None:
+        self.start = time.perf_counter() - already
 
     def __call__(self) -> float:
         return time.perf_counter() - self.start
@@ -121,7 +146,7 @@ class Clock:
 
 def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | None, step: int, cap: int,
                   seconds: float, flops: int, stopped: str, batch_loss: float | None = None,
-                  eval_seconds: float = 0.0, lost: int = 0) -> TrainResult:
+                  eval_seconds: float = 0.0, lost: int = 0, carry: Carry | None = None) -> TrainResult:
     """A member's TrainResult: the figures of its last evaluation (none yet: zero accuracy,
     NaN losses), its train loss replaced by the batch loss that blew up, if one did."""
     last = curve[-1] if curve else {"train_acc": 0.0, "select_acc": 0.0, "train_loss": math.nan,
@@ -132,13 +157,14 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
                        train_acc=last["train_acc"], select_acc=last["select_acc"],
                        train_loss=last["train_loss"] if batch_loss is None else batch_loss,
                        select_loss=last["select_loss"], curve=curve, eval_seconds=eval_seconds,
-                       crossings_lost=lost)
+                       crossings_lost=lost, carry=carry)
 
 
 def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
         max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
         plateau: str = "accuracy", on_eval: Callable[[int, dict[str, float]], None] | None = None,
-        extra: Callable[[int], dict[str, float]] | None = None) -> list[TrainResult]:
+        extra: Callable[[int], dict[str, float]] | None = None, start: Carry | None = None,
+        keep: bool = False) -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
 
     Evaluates at steps eval_every, 2*eval_every, ... and at the last step: select accuracy
@@ -160,7 +186,16 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     `on_eval(member, point)` sees each evaluation point; `extra(member)` adds figures to it
     (the report's holdout curve) and its time is left out of the clock. Nothing decides on
     either. `extra` reads the member's module, so it needs a back end that trains in place.
+
+    Carrying (one member, a back end with `state` and `load`): `keep` sets each result's
+    `carry`, the state at the last evaluation on the cadence at or below its step cap, if a
+    run with a larger cap would go on from there (not stopped on a plateau, diverged or at a
+    crossing that needs no hold); `start` goes on from such a carry. Going on from a carry
+    to a cap gives the figures of one run to that cap (its seconds aside): the curve, the
+    stop rule and the hold window are read from the carried curve and crossing.
     """
+    if (start is not None or keep) and members != 1:
+        raise ValueError("a run is carried alone (members=1)")
     flops = [s + e // eval_every for s, e in zip(backend.step_flops, backend.eval_flops)]
     caps = [steps_cap(budget, f, max_flops) for f in flops]   # each member's own, by its own FLOPs
     ends = list(caps)            # where each member stops at the latest: its cap, or its hold window's end
@@ -174,9 +209,20 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     correct = torch.zeros(members, dtype=torch.long, device=backend.device)
     loss_sum = torch.zeros(members, device=backend.device)
     last = [0] * members      # per row: the step of its last evaluation (its counts run from there)
-    clock = Clock()
-    in_evals = 0.0   # seconds spent evaluating (the profile of issue 16; nothing decides on it)
+    clock = Clock(start.seconds if start else 0.0)
+    in_evals = start.eval_seconds if start else 0.0   # seconds evaluating (the profile of issue 16)
     step = 0
+    snap = [cap // eval_every * eval_every for cap in caps]   # where `keep` takes its carry
+    carries: list[Carry | None] = [None] * members
+    if start is not None:
+        if start.step > caps[0]:
+            raise ValueError(f"a carry from step {start.step} cannot go on under a step cap of {caps[0]}")
+        step = last[0] = start.step
+        curves[0], reached[0], lost[0] = list(start.curve), start.reached, start.lost
+        if reached[0] is not None:   # inside its hold window: the window's end under this cap
+            until[0] = max(caps[0], reached[0][0] + math.ceil(hold * reached[0][0]))
+            ends[0] = max(caps[0], until[0])
+        backend.load(start.state)  # type: ignore[attr-defined]
     while live and step < max(ends[i] for i in live):
         out = backend.step()
         if out.correct is not None:
@@ -240,10 +286,14 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
                 stopped = verdict
             else:
                 stopped = "budget" if step >= ends[i] else None
+            if keep and step == snap[i] and verdict != "diverged" and \
+                    (bool(hold) if reached[i] is not None else verdict != "plateau"):
+                carries[i] = Carry(step, list(curves[i]), reached[i], lost[i], clock(), in_evals,
+                                   backend.state(row))  # type: ignore[attr-defined]
             if stopped is None:
                 continue
             results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], stopped,
-                                       eval_seconds=in_evals, lost=lost[i])
+                                       eval_seconds=in_evals, lost=lost[i], carry=carries[i])
             done.append(row)
         fresh = torch.tensor(due, dtype=torch.long, device=backend.device)   # a new count from here
         correct[fresh] = 0
@@ -252,11 +302,11 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             last[row] = step
         if done:
             backend.drop(done)
-            keep = [row for row in range(len(live)) if row not in done]
-            live = [live[row] for row in keep]
-            rows = torch.tensor(keep, dtype=torch.long, device=backend.device)
+            rest = [row for row in range(len(live)) if row not in done]
+            live = [live[row] for row in rest]
+            rows = torch.tensor(rest, dtype=torch.long, device=backend.device)
             correct, loss_sum = correct[rows], loss_sum[rows]
-            last = [last[row] for row in keep]
+            last = [last[row] for row in rest]
 
     if live:  # a step cap of 0: nothing trained, nothing measured
         for i in live:

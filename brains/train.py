@@ -6,14 +6,16 @@ them; the evaluator measures it after training, for the report only.
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable
 
 import torch
 from torch import nn
 
+from brains.carry import Carry, from_bytes, to_bytes
 from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
-from brains.loop import Evaluation, StepOut, TrainData, TrainResult, batches, run
+from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
 from brains.losses import loss_function, measure, predicted
 from brains.optim import (grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads,
                           weight_norm)
@@ -30,7 +32,7 @@ class Lone:
         self.device = data.x_train.device
         self.loss_fn = loss_function(gene, data.n_classes)
         self.generator = torch.Generator().manual_seed(seed)   # minibatch order, forward-forward negatives
-        self.batches = batches(len(data.x_train), gene.batch_size, self.generator, self.device)
+        self.batches = Batches(len(data.x_train), gene.batch_size, self.generator, self.device)
         self.idx = next(self.batches)
         self.local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
         self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)]
@@ -87,12 +89,34 @@ class Lone:
     def drop(self, rows: list[int]) -> None:
         self.model.eval()   # the weights are already in the module
 
+    def state(self, row: int = 0) -> bytes:
+        """Everything the next step depends on (brains.carry), as a detached copy."""
+        slow = self.slow
+        if self.gene.grokfast_filter == "ma" and slow is not None:   # deques: lists, for torch.load
+            slow = {name: (list(queue), total) for name, (queue, total) in slow.items()}
+        return to_bytes({"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                         "sched": self.sched.state_dict(), "batches": self.batches.state(), "idx": self.idx,
+                         "slow": slow, "norm0": self.norm0})
+
+    def load(self, data: bytes) -> None:
+        state = from_bytes(data)
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        self.batches.load(state["batches"])
+        self.idx = None if state["idx"] is None else state["idx"].to(self.device)
+        slow = state["slow"]
+        if self.gene.grokfast_filter == "ma" and slow is not None:
+            slow = {name: (deque(queue), total) for name, (queue, total) in slow.items()}
+        self.slow, self.norm0 = slow, state["norm0"]
+
 
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
           threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None,
           run_on: bool = False, hold: float = 0.0, plateau: str = "accuracy",
-          extra: Callable[[nn.Module], dict[str, float]] | None = None) -> TrainResult:
+          extra: Callable[[nn.Module], dict[str, float]] | None = None, start: Carry | None = None,
+          keep: bool = False) -> TrainResult:
     """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step:
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
@@ -109,9 +133,13 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
     that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
+
+    `keep`: the result carries the run's state at its step cap (brains.carry), and `start`
+    goes on from such a carry (`model` then freshly built from the same seed): the figures
+    are those of one run to this budget (brains.loop.run).
     """
     backend = Lone(model, data, gene, seed)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
                patience=patience, run_on=run_on, hold=hold, plateau=plateau,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
-               extra=None if extra is None else lambda _: extra(model))[0]
+               extra=None if extra is None else lambda _: extra(model), start=start, keep=keep)[0]

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from brains.carry import Carry
 from brains.stopping import PLATEAU_SIGNALS
 from evo.pair import Pair
 from evo.tasks import SELECTS, TaskSpec
@@ -107,11 +108,15 @@ class Job:
     """One training run for a worker: picklable as it is, so every joblib backend ships it
     the same way, and its record depends on nothing else (not on the backend or the number
     of workers). A re-check (`report_holdout`) measures holdout after training and sends
-    its trained weights back, for `inspect`."""
+    its trained weights back, for `inspect`. A rung's run may `keep` its state at its cap
+    for the next rung (record["carry"]), and a promoted run `start` from it (brains.carry):
+    its record is the same either way."""
 
     pair: Pair
     settings: RunSettings
     report_holdout: bool = False
+    start: Carry | None = None
+    keep: bool = False
 
     @property
     def seed(self) -> int:

@@ -1,14 +1,14 @@
-"""What a run with rungs spent at each rung, and what retraining promoted pairs repeated.
+"""What a run with rungs spent at each rung, and what promoted pairs trained twice.
 
     python experiments/rung_share.py RUN_DIR [--out FILE]
 
-Reads a finished (or interrupted) run's checkpoint. A pair promoted from rung r to a higher
-rung trains again from its start (evo.search.rungs), so the steps of its lower rungs are
-repeated: carrying its weights, optimizer and generator state up would save exactly those
-FLOPs, at the price of shipping that state between the workers and the driver and keeping
-it in every checkpoint (for kill -9). This gives both sides: the repeated share of all
-training FLOPs, and the bytes the carried state would have been (weights and two Adam
-moments, float32, per promoted pair).
+Reads a finished (or interrupted) run's checkpoint. A pair promoted from one rung to a
+higher one goes on from the state its lower run left (brains.carry; its profile's
+`from_step`), or, where it had none (a run resumed, batched or curriculum runs, an older
+run), trains again from its start: the steps between where it went on from and where its
+lower run stopped are trained twice. This gives the FLOPs each rung trained, the share
+trained twice, and the bytes of carried state the runs shipped (their profiles'
+`carry_bytes`).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def shares(doc: dict) -> dict:
     at = {budget: rungs.settings_at(top, budget) for budget in ladder}
     flops = {budget: 0.0 for budget in ladder}
     runs = {budget: 0 for budget in ladder}
-    repeated, carried_bytes, promoted = 0.0, 0, 0
+    repeated, carried_bytes, promoted, went_on = 0.0, 0, 0, 0
     for key, record in doc["cache"].items():
         settings = json.loads(key)
         if settings["seed"] != top.seed or "rung" in record or record.get("failed"):
@@ -41,24 +41,26 @@ def shares(doc: dict) -> dict:
         budget = settings["budget"]
         if budget not in flops:
             continue
-        spent = record["steps_run"] * record["flops_per_step"]
-        flops[budget] += spent
+        profile = record.get("profile") or {}
+        start = profile.get("from_step", 0)
+        flops[budget] += (record["steps_run"] - start) * record["flops_per_step"]
         runs[budget] += 1
+        carried_bytes += profile.get("carry_bytes", 0)
         if budget == ladder[0]:
             continue
         pair = Pair.from_dict(record)
         below = [doc["cache"][run_key(pair, at[b])] for b in ladder[:ladder.index(budget)]
                  if run_key(pair, at[b]) in doc["cache"]]
-        if below:
+        if below:   # its last run below: trained from `start` to where that run stopped again
             promoted += 1
-            repeated += sum(r["steps_run"] * r["flops_per_step"] for r in below)
-            carried_bytes += 3 * 4 * (record["params"] or 0) * len(below)
+            went_on += start > 0
+            repeated += max(0, below[-1]["steps_run"] - start) * record["flops_per_step"]
     total = sum(flops.values())
     return {"rungs": ladder, "eta": config.eta, "generations": doc["generation"] + 1,
             "runs_per_rung": {str(b): runs[b] for b in ladder},
             "flops_share_per_rung": {str(b): flops[b] / total for b in ladder},
-            "promoted_runs": promoted, "repeated_flops_share": repeated / total,
-            "carried_state_mb_total": carried_bytes / 1e6}
+            "promoted_runs": promoted, "went_on_from_a_carry": went_on,
+            "repeated_flops_share": repeated / total, "carried_state_mb_total": carried_bytes / 1e6}
 
 
 def main() -> int:

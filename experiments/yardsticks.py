@@ -52,13 +52,16 @@ def power_run(seed: int = 0, device: str = "cpu") -> dict[str, Any]:
 
 def training_flops(records: list[dict[str, Any]]) -> tuple[float, float]:
     """(FLOPs, seconds) the records' own counts say their training took: steps run times the
-    counted FLOPs per step (a curriculum's earlier stages included)."""
+    counted FLOPs per step (a curriculum's earlier stages included), less the steps and
+    seconds a run carried from a lower rung (its profile's `from_step`: brains.carry)."""
     flops = seconds = 0.0
     for record in records:
         if record.get("failed"):
             continue
         stages = record.get("curriculum", {}).get("stages", [])
         flops += sum(s["steps_run"] * s["flops_per_step"] for s in stages[:-1])
-        flops += record.get("steps_run", 0) * record.get("flops_per_step", 0)
-        seconds += record.get("seconds") or 0.0
+        profile = record.get("profile") or {}
+        flops += (record.get("steps_run", 0) - profile.get("from_step", 0)) * record.get("flops_per_step", 0)
+        seconds += (profile.get("steps", 0.0) + profile.get("evaluations", 0.0) if profile.get("from_step")
+                    else record.get("seconds") or 0.0)
     return flops, seconds

@@ -6,6 +6,7 @@ import math
 import pytest
 
 from evo.errors import UserError
+from evo.execution import jobs
 from evo.execution.evaluate import evaluate
 from evo.execution.parallel import Scorer
 from evo.pair import Pair
@@ -65,8 +66,17 @@ def test_a_miss_below_the_top_is_priced_at_the_top_rung():
     assert cost(low, "steps") == cost({**record, "budget": 300}, "steps")
 
 
-def test_rung_records_equal_direct_runs_and_promotion_follows_the_rule(tmp_path, capsys):
+def test_rung_records_equal_direct_runs_and_promotion_follows_the_rule(tmp_path, capsys, monkeypatch):
+    started = []   # steps that promoted runs went on from (brains.carry)
+    real = jobs.evaluate
+
+    def spy(pair, settings, **options):
+        if options.get("start") is not None:
+            started.append(options["start"].step)
+        return real(pair, settings, **options)
+    monkeypatch.setattr(jobs, "evaluate", spy)
     assert run_cli("run", *RUNGS, "--generations", "3", "--out", str(tmp_path / "r")) == 0
+    assert started and set(started) <= {20, 40}   # promoted pairs went on from their last rung's cap
     capsys.readouterr()
     doc = checkpoint.load(tmp_path / "r")
     config = RunConfig.stored(doc["config"])
@@ -91,11 +101,11 @@ def test_rung_records_equal_direct_runs_and_promotion_follows_the_rule(tmp_path,
         for low in ladder[:ladder.index(budget)]:   # every rung below holds its record too
             assert run_key(pair, at[low]) in doc["cache"] or reached(doc["cache"][run_key(pair, at[ladder[0]])])
     assert verdicts and all(by_rung.values())
-    # every rung's record equals a direct run to its budget (a promoted pair retrains from its start)
+    # every rung's record equals a direct run to its budget (a promoted pair went on from its carry)
     for budget in ladder:
-        key = by_rung[budget][0]
-        pair = Pair.from_dict(doc["cache"][key])
-        assert same_run(doc["cache"][key], evaluate(pair, at[budget]))
+        for key in by_rung[budget][:1] if budget == ladder[0] else by_rung[budget]:
+            pair = Pair.from_dict(doc["cache"][key])
+            assert same_run(doc["cache"][key], evaluate(pair, at[budget]))
     # no more went up than the rule allows: ceil(n / eta) and those that reached
     assert len(by_rung[40]) <= sum(math.ceil(n / 2) for n in (4, 4, 4, 4)) + \
         sum(reached(doc["cache"][k]) for k in by_rung[20])

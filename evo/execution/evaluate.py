@@ -17,6 +17,7 @@ import torch
 
 from brains.models import build_model, count_params
 from brains.batched import Member, group_key, train_group
+from brains.carry import Carry
 from brains.loop import TrainData, TrainResult
 from brains.losses import loss_function, measure
 from brains.train import train
@@ -133,36 +134,46 @@ def holdout_curve(prep: Prepared) -> Callable[[torch.nn.Module], dict[str, float
 
 def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
              on_eval: Callable[[dict[str, float]], None] | None = None,
-             run_on: bool | None = None, weights: bool = False) -> Record:
+             run_on: bool | None = None, weights: bool = False, start: Carry | None = None,
+             keep: bool = False) -> Record:
     """Train the pair once and return its record (its fields: evo.records.Record). A run that
     reports holdout goes on past the threshold to the step cap unless `run_on` is False
     (brains.train.train says why). With `weights`, the record also carries the trained
-    state dict as torch.save bytes under "weights" (the caller writes and strips them)."""
+    state dict as torch.save bytes under "weights" (the caller writes and strips them); with
+    `keep`, the run's state to go on from under "carry" (None where it would stop anyway;
+    the caller strips it), and `start` goes on from one (brains.carry)."""
     began = time.perf_counter()
     prep = prepare(pair, settings.task, settings.seed, torch.device(settings.device), settings.select)
     prepared = time.perf_counter()
     result = train(prep.model, prep.data, pair.brain, **train_options(settings), on_eval=on_eval,
                    run_on=report_holdout if run_on is None else run_on,
-                   extra=holdout_curve(prep) if report_holdout else None)
+                   extra=holdout_curve(prep) if report_holdout else None, start=start, keep=keep)
     trained = time.perf_counter()
     record = record_of(prep, result, settings, report_holdout=report_holdout)
-    record["profile"] = profile(prepared - began, trained - prepared, result, time.perf_counter() - trained)
+    record["profile"] = profile(prepared - began, trained - prepared, result, time.perf_counter() - trained,
+                                carried=start)
     if weights:
         record["weights"] = state_bytes(prep.model)
+    if keep:
+        record["carry"] = result.carry
+        record["profile"]["carry_bytes"] = result.carry.size if result.carry else 0
     return record
 
 
 def profile(prepare_s: float, train_wall: float, result: TrainResult, record_s: float,
-            share: float = 1.0) -> dict[str, float]:
+            share: float = 1.0, carried: Carry | None = None) -> dict[str, float]:
     """Where a run's worker time went (the phase profile of experiments/bench_run.py):
     `prepare` (split, encoding, model), `setup` (FLOP counting, optimizer; for a re-check
     also its holdout curve, which the run's clock leaves out), `steps` (training steps),
     `evaluations` (select passes), `record` (holdout measured, for a re-check). A member of
-    a batched group gets its `share` of the group's time. Wall-clock figures: nothing
+    a batched group gets its `share` of the group's time. A run that went on from a carry
+    (brains.carry) counts only its own part, and `from_step` says where it began (its
+    record's steps and seconds are those of the whole run). Wall-clock figures: nothing
     decides on them, and the tests that compare runs leave them out."""
-    return {"prepare": prepare_s, "setup": (train_wall - result.seconds) * share,
-            "steps": (result.seconds - result.eval_seconds) * share, "evaluations": result.eval_seconds * share,
-            "record": record_s}
+    seconds = result.seconds - (carried.seconds if carried else 0.0)
+    evals = result.eval_seconds - (carried.eval_seconds if carried else 0.0)
+    return {"prepare": prepare_s, "setup": (train_wall - seconds) * share, "steps": (seconds - evals) * share,
+            "evaluations": evals * share, "record": record_s, "from_step": carried.step if carried else 0}
 
 
 def train_options(settings: RunSettings) -> dict[str, Any]:

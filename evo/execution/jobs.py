@@ -21,12 +21,16 @@ def failed(job: Job, exc: BaseException, message: str | None = None) -> Record:
 
 
 def run_job(job: Job) -> Record:
-    """One training run (a re-check also sends its trained weights back, for inspect)."""
+    """One training run (a re-check also sends its trained weights back, for inspect). Only
+    a plain run carries its state (brains.carry); a curriculum or multi-task run ignores
+    `keep` and is never given a `start`."""
     def run_one(settings: RunSettings) -> Record:
         if job.pair.brain.curriculum:  # earlier operations first (evo.execution.curriculum)
             return evaluate_gene_curriculum(job.pair, settings, report_holdout=job.report_holdout,
                                             weights=job.report_holdout)
-        return evaluate(job.pair, settings, report_holdout=job.report_holdout, weights=job.report_holdout)
+        alone = not job.settings.tasks
+        return evaluate(job.pair, settings, report_holdout=job.report_holdout, weights=job.report_holdout,
+                        start=job.start if alone else None, keep=job.keep and alone)
 
     try:
         if job.settings.tasks:  # multi-task fitness: one run per task, merged (evo.execution.multitask)
@@ -50,5 +54,8 @@ def run_group(jobs: list[Job]) -> list[Record]:
 
 def group_key(job: Job) -> str | None:
     """Jobs with equal keys train as one batched group (evaluate.batch_key); re-checks train
-    alone, since they go on past the threshold and send their weights back."""
-    return None if job.report_holdout or not job.settings.batched else batch_key(job.pair, job.settings)
+    alone, since they go on past the threshold and send their weights back, and so do runs
+    that carry their state (a batched group has none per member)."""
+    if job.report_holdout or job.keep or job.start is not None or not job.settings.batched:
+        return None
+    return batch_key(job.pair, job.settings)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 from deap import tools
 
+from brains.carry import Carry
 from brains.gene import BrainGene
 from encoders.gene import SYMMETRIC_COMBINERS, EncoderGene
 from evo.search import population as popmod
@@ -69,35 +70,52 @@ class Search:
             scored.append(boxed("pair", pair, values, behaviour(state.cache[key])))
         return scored
 
-    def train(self, runs: dict[str, Pair], settings: RunSettings, cached: int = 0) -> None:
+    def train(self, runs: dict[str, Pair], settings: RunSettings, cached: int = 0,
+              starts: dict[str, Carry] | None = None, keep: bool = False) -> dict[str, Carry]:
         """Train the runs (cache key -> pair) not in the cache yet, in parallel, and cache
-        their records, marked with the generation (for the report's fronts)."""
+        their records, marked with the generation (for the report's fronts). With `keep`,
+        the states the runs leave to go on from (by key; brains.carry), kept out of the
+        cache; `starts`: states to go on from, by key."""
         todo = {key: pair for key, pair in runs.items() if key not in self.state.cache}
         self.emit("scoring", total=len(todo), cached=cached + len(runs) - len(todo))
+        starts = starts or {}
 
         def arrived(i: int, record: dict[str, Any]) -> None:
             self.emit("evaluated", index=i, total=len(todo), record=record)
-        records = self.scorer.map([Job(pair, settings) for pair in todo.values()], arrived)
+        records = self.scorer.map([Job(pair, settings, start=starts.get(key), keep=keep)
+                                   for key, pair in todo.items()], arrived)
+        carries = {}
         for key, record in zip(todo, records):
+            carry = record.pop("carry", None)
+            if carry is not None:
+                carries[key] = carry
             self.state.cache[key] = {**record, "generation": self.state.generation + 1}
+        return carries
 
     def climb(self, todo: dict[str, Pair], cached: int = 0) -> None:
         """The rungs of evo.search.rungs: every new pair trains on the lowest budget; the
         best 1/eta by the select-only rank go up a rung, those that reached the threshold
         straight to the top; a pair that stops below the top is scored by its highest
-        rung's record (a verdict cached under its top-rung key)."""
+        rung's record (a verdict cached under its top-rung key). A promoted pair goes on from
+        the state its last rung left (brains.carry), where it has one (not in a batched run;
+        not a curriculum or multi-task run; none after a resume): the same figures either way."""
         state, config = self.state, self.config
         ladder = config.rung_budgets()
         rank = lambda record: cost(record, config.speed_metric, progress=config.rank_misses == "progress")  # noqa: E731
         going, straight = list(todo), []
+        carried: dict[str, Carry] = {}   # by top-rung key: the state its last rung left
         for at, budget in enumerate(ladder):
             here = rungs.settings_at(self.settings, budget)
-            if at == len(ladder) - 1:
+            top = at == len(ladder) - 1
+            if top:
                 going += straight
             self.emit("message", text=f"rung {at + 1} of {len(ladder)}: {len(going)} pairs, {budget} steps")
             runs = {key: run_key(todo[key], here) for key in going}
-            self.train({runs[key]: todo[key] for key in going}, here, cached if at == 0 else 0)
-            if at == len(ladder) - 1:
+            left = self.train({runs[key]: todo[key] for key in going}, here, cached if at == 0 else 0,
+                              starts={runs[key]: carried[key] for key in going if key in carried},
+                              keep=not top and not self.settings.batched)
+            carried.update({key: left[runs[key]] for key in going if runs[key] in left})
+            if top:
                 return
             records = [state.cache[runs[key]] for key in going]
             up, hits = rungs.promoted(records, config.eta, rank)
@@ -107,6 +125,7 @@ class Search:
                                         "generation": state.generation + 1}
             straight += [going[i] for i in hits]
             going = [going[i] for i in up]
+            carried = {key: carried[key] for key in going + straight if key in carried}   # the rest stop here
 
     def second_opinions(self, fresh: dict[str, Pair]) -> None:
         """A fresh pair that reached the threshold and that no front member dominates is
