@@ -52,10 +52,12 @@ def bucket(n: int) -> int:
 
 
 def supports(gene: BrainGene) -> bool:
-    """What this trainer implements: MLPs, any loss, AdamW, Adam or SGD, Grokfast-EMA, the
-    perpendicular gradient, the norm constraint and clipping. Grokfast-MA (a window of past
-    gradients per member) and other families train alone."""
-    return gene.family == "mlp" and (gene.grokfast_lambda == 0 or gene.grokfast_filter == "ema")
+    """What this trainer implements: MLPs, any loss, AdamW, Adam or SGD at a constant
+    learning rate after the warm-up, Grokfast-EMA, the perpendicular gradient, the norm
+    constraint and clipping. Grokfast-MA (a window of past gradients per member), Muon, the
+    egalitarian gradient, learning-rate schedules and other families train alone."""
+    return gene.family == "mlp" and (gene.grokfast_lambda == 0 or gene.grokfast_filter == "ema") and \
+        gene.optimizer != "muon" and not gene.egalitarian and gene.lr_schedule == "constant"
 
 
 def group_key(gene: BrainGene, in_dim: int) -> tuple | None:

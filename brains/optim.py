@@ -1,6 +1,7 @@
 """Optimizers and gradient filters named by a brain gene."""
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import torch
@@ -9,18 +10,69 @@ from torch import nn
 from brains.gene import BrainGene
 
 
-def make_optimizer(model: nn.Module, gene: BrainGene) -> torch.optim.Optimizer:
+def make_optimizers(model: nn.Module, gene: BrainGene) -> list[torch.optim.Optimizer]:
+    """The gene's update rule, as one optimizer or (muon) two that together cover every
+    parameter once."""
+    params = list(model.parameters())
+    betas = (gene.beta1, gene.beta2)
     if gene.optimizer in ("adamw", "adam"):  # decoupled decay, or L2 in the gradient
         adam = torch.optim.AdamW if gene.optimizer == "adamw" else torch.optim.Adam
-        return adam(model.parameters(), lr=gene.lr, weight_decay=gene.weight_decay,
-                    betas=(gene.beta1, gene.beta2), foreach=True)
-    return torch.optim.SGD(model.parameters(), lr=gene.lr, momentum=gene.momentum,
-                           weight_decay=gene.weight_decay, foreach=True)
+        return [adam(params, lr=gene.lr, weight_decay=gene.weight_decay, betas=betas, foreach=True)]
+    if gene.optimizer == "muon":
+        # PyTorch's documentation: Muon for 2-D weight matrices, a standard method (AdamW) for the
+        # rest; "match_rms_adamw" scales Muon's step so that one learning rate serves both
+        matrices, rest = [p for p in params if p.ndim == 2], [p for p in params if p.ndim != 2]
+        out: list[torch.optim.Optimizer] = []
+        if matrices:
+            out.append(torch.optim.Muon(matrices, lr=gene.lr, weight_decay=gene.weight_decay,
+                                        momentum=gene.momentum, adjust_lr_fn="match_rms_adamw"))
+        if rest:
+            out.append(torch.optim.AdamW(rest, lr=gene.lr, weight_decay=gene.weight_decay, betas=betas,
+                                         foreach=True))
+        return out
+    return [torch.optim.SGD(params, lr=gene.lr, momentum=gene.momentum, weight_decay=gene.weight_decay,
+                            foreach=True)]
 
 
-def make_scheduler(opt: torch.optim.Optimizer, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up over `warmup` steps, then constant (Power et al.)."""
-    return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / max(1, warmup)))
+ONECYCLE_START, ONECYCLE_END, ONECYCLE_RISE = 1 / 25, 1 / 25 / 1e4, 0.3   # torch's OneCycleLR defaults
+
+
+def lr_factor(step: int, warmup: int, schedule: str, horizon: int) -> float:
+    """The learning rate's multiple at `step` (0-based): a linear warm-up over `warmup` steps
+    (Power et al.), times the schedule over `horizon` steps (the step budget; it holds its
+    last value beyond, where a hold window runs past the budget). One-cycle is torch's
+    OneCycleLR with cosine annealing, its own rise taking the place of the warm-up."""
+    t = min(step, horizon)
+    if schedule == "onecycle":
+        rise = ONECYCLE_RISE * horizon - 1   # OneCycleLR's phase ends, on its step count
+        if t <= rise:
+            return ONECYCLE_START + (1 - ONECYCLE_START) * (1 - math.cos(math.pi * t / rise)) / 2
+        fall = (t - rise) / max(1e-9, horizon - 1 - rise)
+        return ONECYCLE_END + (1 - ONECYCLE_END) * (1 + math.cos(math.pi * min(1.0, fall))) / 2
+    ramp = min(1.0, (step + 1) / max(1, warmup))
+    if schedule == "cosine":
+        return ramp * (1 + math.cos(math.pi * t / max(1, horizon))) / 2
+    return ramp
+
+
+def make_schedulers(opts: list[torch.optim.Optimizer], gene: BrainGene,
+                    horizon: int) -> list[torch.optim.lr_scheduler.LambdaLR]:
+    return [torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: lr_factor(step, gene.warmup, gene.lr_schedule, horizon)) for opt in opts]
+
+
+@torch.no_grad()
+def equalize_grads(model: nn.Module, floor: float = 1e-6) -> None:
+    """Egalitarian gradient descent (Pasand & Dohmatob 2026): each weight matrix's gradient
+    G = U S V^T becomes (G G^T)^(-1/2) G = U V^T, every direction at the same speed, so the
+    slow directions that delay grokking move as fast as the rest. Singular values are floored
+    at `floor` as the authors' code does (a direction with none stays near none). Vectors
+    (biases) keep their gradient."""
+    for param in model.parameters():
+        if param.grad is None or param.ndim != 2:
+            continue
+        u, s, vh = torch.linalg.svd(param.grad, full_matrices=False)
+        param.grad.copy_((u * (s / s.clamp_min(floor))) @ vh)
 
 
 def grokfast_ema(model: nn.Module, ema: dict[str, torch.Tensor] | None,

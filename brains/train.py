@@ -17,8 +17,8 @@ from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
 from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
 from brains.losses import loss_function, measure, predicted
-from brains.optim import (grokfast, hold_norm_, make_optimizer, make_scheduler, orthogonalize_grads,
-                          weight_norm)
+from brains.optim import (equalize_grads, grokfast, hold_norm_, make_optimizers, make_schedulers,
+                          orthogonalize_grads, weight_norm)
 
 FF_TRAIN_SAMPLE = 512  # rows of the last batch on which a forward-forward model's train accuracy is read
 
@@ -27,7 +27,7 @@ class Lone:
     """One model, any family, any gene: torch's optimizers and schedulers on the module
     itself, the gradient rules of brains.optim between backward and the update."""
 
-    def __init__(self, model: nn.Module, data: TrainData, gene: BrainGene, seed: int):
+    def __init__(self, model: nn.Module, data: TrainData, gene: BrainGene, seed: int, horizon: int):
         self.model, self.data, self.gene = model, data, gene
         self.device = data.x_train.device
         self.loss_fn = loss_function(gene, data.n_classes)
@@ -38,8 +38,8 @@ class Lone:
         self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)]
         # a forward-forward evaluation tries every answer: charged to the steps between
         self.eval_flops = [predict_flops(model, data.x_select) if self.local else 0]
-        self.opt = make_optimizer(model, gene)
-        self.sched = make_scheduler(self.opt, gene.warmup)
+        self.opts = make_optimizers(model, gene)
+        self.scheds = make_schedulers(self.opts, gene, horizon)   # a schedule spans the step budget
         self.slow = None   # the Grokfast filter's state
         self.norm0 = weight_norm(model) if gene.norm_constraint else None
         self.last = self._batch()
@@ -60,18 +60,23 @@ class Lone:
             out = model(xb)
             loss = self.loss_fn(out, yb)
             correct = (predicted(out.detach()) == yb).sum().reshape(1)
-        self.opt.zero_grad(set_to_none=True)
+        for opt in self.opts:
+            opt.zero_grad(set_to_none=True)
         loss.backward()
         if gene.grokfast_lambda > 0:
             self.slow = grokfast(model, self.slow, gene)
         if gene.orthograd:
             orthogonalize_grads(model)
+        if gene.egalitarian:
+            equalize_grads(model)
         if gene.grad_clip > 0:
             nn.utils.clip_grad_norm_(model.parameters(), gene.grad_clip)
-        self.opt.step()
+        for opt in self.opts:
+            opt.step()
         if self.norm0 is not None:
             hold_norm_(model, self.norm0)
-        self.sched.step()
+        for sched in self.scheds:
+            sched.step()
         self.idx = next(self.batches)
         return StepOut(loss.detach().reshape(1), correct, [len(yb)])
 
@@ -94,15 +99,17 @@ class Lone:
         slow = self.slow
         if self.gene.grokfast_filter == "ma" and slow is not None:   # deques: lists, for torch.load
             slow = {name: (list(queue), total) for name, (queue, total) in slow.items()}
-        return to_bytes({"model": self.model.state_dict(), "opt": self.opt.state_dict(),
-                         "sched": self.sched.state_dict(), "batches": self.batches.state(), "idx": self.idx,
+        return to_bytes({"model": self.model.state_dict(), "opts": [opt.state_dict() for opt in self.opts],
+                         "scheds": [sched.state_dict() for sched in self.scheds], "batches": self.batches.state(), "idx": self.idx,
                          "slow": slow, "norm0": self.norm0})
 
     def load(self, data: bytes) -> None:
         state = from_bytes(data)
         self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
-        self.sched.load_state_dict(state["sched"])
+        for opt, saved in zip(self.opts, state["opts"]):
+            opt.load_state_dict(saved)
+        for sched, saved in zip(self.scheds, state["scheds"]):
+            sched.load_state_dict(saved)
         self.batches.load(state["batches"])
         self.idx = None if state["idx"] is None else state["idx"].to(self.device)
         slow = state["slow"]
@@ -134,12 +141,19 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     `max_flops` lowers the step cap of expensive models so that no run costs more than
     that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
 
-    `keep`: the result carries the run's state at its step cap (brains.carry), and `start`
-    goes on from such a carry (`model` then freshly built from the same seed): the figures
+    `keep`: the result carries the run's state at its step cap (brains.carry; none under a
+    learning-rate schedule that spans the budget), and `start` goes on from such a carry (`model` then freshly built from the same seed): the figures
     are those of one run to this budget (brains.loop.run).
     """
-    backend = Lone(model, data, gene, seed)
+    backend = Lone(model, data, gene, seed, horizon=budget)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
                patience=patience, run_on=run_on, hold=hold, plateau=plateau,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
-               extra=None if extra is None else lambda _: extra(model), start=start, keep=keep)[0]
+               extra=None if extra is None else lambda _: extra(model), start=start,
+               keep=keep and carriable(gene))[0]
+
+
+def carriable(gene: BrainGene) -> bool:
+    """Whether a run's prefix is the same whatever its budget, so that a longer run can go on
+    from it (brains.carry): not under a schedule that spans the budget."""
+    return gene.lr_schedule == "constant"

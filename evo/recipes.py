@@ -104,6 +104,21 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "wd 0 on perpendicular gradients (softmax; StableMax is the gene `stablemax`)",
         budget=2000),
     Recipe(
+        "egd",
+        Pair(ONEHOT, BrainGene(family="mlp", hidden=(512,), activation="relu", optimizer="sgd", lr=0.7,
+                               momentum=0.0, weight_decay=1e-4, warmup=0, batch_size=512, egalitarian=True)),
+        "Pasand & Dohmatob 2026 (egalitarian gradient descent): one-hots concatenated, one hidden ReLU "
+        "layer of 512, cross-entropy, SGD lr 0.7, batch 512, L2 weight decay 1e-4, every weight "
+        "matrix's gradient with its singular values set to 1 (their code: the first layer only, no "
+        "decay on biases, plain SGD once test accuracy passes 95%, which a search may not look at)",
+        budget=1000),
+    Recipe(
+        "muon", Pair(ONEHOT, replace(POWER_BRAIN, optimizer="muon", momentum=0.95)),
+        "Tveit et al. 2025's comparison: the power transformer with torch.optim.Muon (momentum 0.95, "
+        "Nesterov, its step matched to AdamW's RMS) on the 2-D weight matrices, AdamW on the rest, "
+        "lr 1e-3 wd 1, batch 512, 10-step warm-up",
+        budget=5000),
+    Recipe(
         "omnigrok", Pair(ONEHOT, replace(NANDA_BRAIN, init_scale=0.8, weight_decay=0.0,
                                           norm_constraint=True)),
         "Liu et al. 2022: the nanda transformer with init scaled by 0.8, no weight decay, the "

@@ -39,6 +39,10 @@ def brain(gene: BrainGene) -> str:
         extra.append(f"b{gene.batch_size}")
     if gene.grokfast_lambda:
         extra.append(f"gf{gene.grokfast_lambda:.2g}")
+    extra += [name for name, on in (("orthograd", gene.orthograd), ("norm-held", gene.norm_constraint),
+                                    ("egalitarian", gene.egalitarian)) if on]
+    if gene.lr_schedule != "constant":
+        extra.append(gene.lr_schedule)
     if gene.curriculum:  # indices into the run's pool; front.json resolves them (curriculum_ops)
         extra.append(f"curriculum#{','.join(map(str, gene.curriculum))} stack{list(gene.stack_hidden)}"
                      + (" frozen" if gene.stack_freeze else "") + ("" if gene.stack_read == "answer" else " scores"))

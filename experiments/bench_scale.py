@@ -49,7 +49,7 @@ def measure(p: int) -> dict:
 
     from brains.gene import BrainGene
     from brains.models import build_model
-    from brains.optim import make_optimizer
+    from brains.optim import make_optimizers
     from brains.losses import loss_function
     from encoders import build_table, pair_features
     from encoders.gene import EncoderGene
@@ -76,7 +76,7 @@ def measure(p: int) -> dict:
     brain = BrainGene(hidden=(128,))
     torch.manual_seed(0)
     model = build_model(brain, x.shape[1], p)
-    opt, loss_fn = make_optimizer(model, brain), loss_function(brain, p)
+    (opt,), loss_fn = make_optimizers(model, brain), loss_function(brain, p)
 
     def step() -> None:
         opt.zero_grad()

@@ -45,7 +45,7 @@ GROUPS = {"matrix products": ("aten::mm", "aten::addmm", "aten::bmm"),
 
 def backend(brain: BrainGene) -> Lone:
     prep = prepare(dataclasses.replace(PAIR, brain=brain), TaskSpec(p=97), 0, torch.device("cpu"))
-    lone = Lone(prep.model, prep.data, brain, 0)
+    lone = Lone(prep.model, prep.data, brain, 0, horizon=1000)
     for _ in range(110):   # past warm-up and a Grokfast-MA window of 100
         lone.step()
     return lone

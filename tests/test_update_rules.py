@@ -1,0 +1,127 @@
+"""The newer update rules as genes, each against a slow reference written here: Muon on the
+weight matrices (with AdamW on the rest), the egalitarian gradient, and the learning-rate
+schedules; and the trainers that must leave them alone (batched) or not carry them."""
+import dataclasses
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from brains.batched import supports
+from brains.gene import BrainGene
+from brains.optim import equalize_grads, lr_factor, make_optimizers
+from brains.train import train
+from evo.execution.evaluate import prepare
+from evo.recipes import get_recipe
+from evo.tasks import TaskSpec
+
+NS = (3.4445, -4.775, 2.0315)   # the quintic Newton-Schulz coefficients of Muon's write-up
+
+
+def inverse_sqrt_times(g: torch.Tensor) -> torch.Tensor:
+    """(G G^T)^(-1/2) G by an eigendecomposition in float64: the paper's formula, literally."""
+    g = g.double()
+    values, vectors = torch.linalg.eigh(g @ g.T)
+    return vectors @ torch.diag(values.rsqrt()) @ vectors.T @ g
+
+
+def test_the_egalitarian_gradient_is_the_papers_formula_and_leaves_vectors_alone():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(9, 5), nn.ReLU(), nn.Linear(5, 4))
+    model(torch.randn(32, 9)).pow(2).sum().backward()
+    before = {name: p.grad.clone() for name, p in model.named_parameters()}
+    equalize_grads(model)
+    for name, p in model.named_parameters():
+        if p.ndim == 2:
+            assert torch.allclose(p.grad.double(), inverse_sqrt_times(before[name]), atol=1e-4)
+            assert torch.allclose(torch.linalg.svdvals(p.grad), torch.ones(min(p.shape)), atol=1e-4)
+        else:
+            assert torch.equal(p.grad, before[name])
+
+
+def test_a_zero_gradient_stays_zero_under_the_egalitarian_rule():
+    layer = nn.Linear(3, 2)
+    layer.weight.grad = torch.zeros(2, 3)
+    equalize_grads(layer)
+    assert torch.equal(layer.weight.grad, torch.zeros(2, 3))
+
+
+def newton_schulz(g: torch.Tensor, steps: int = 5, eps: float = 1e-7) -> torch.Tensor:
+    x = g.double()
+    wide = x.shape[0] <= x.shape[1]
+    x = x if wide else x.T
+    x = x / max(x.norm().item(), eps)
+    a, b, c = NS
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x if wide else x.T
+
+
+def test_muon_moves_the_matrices_as_its_definition_and_adamw_the_rest():
+    gene = BrainGene(hidden=(6,), optimizer="muon", lr=0.01, weight_decay=0.1, momentum=0.9)
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3))
+    opts = make_optimizers(model, gene)
+    assert [type(o).__name__ for o in opts] == ["Muon", "AdamW"]
+    owned = [p for o in opts for g in o.param_groups for p in g["params"]]
+    assert sorted(map(id, owned)) == sorted(id(p) for p in model.parameters())   # each once
+    assert all(p.ndim == 2 for p in opts[0].param_groups[0]["params"])
+    matrices = [p for p in model.parameters() if p.ndim == 2]
+    mine = [p.detach().double().clone() for p in matrices]
+    bufs = [torch.zeros_like(p) for p in mine]
+    x = torch.randn(16, 5)
+    for _ in range(3):
+        for o in opts:
+            o.zero_grad()
+        model(x).pow(2).mean().backward()
+        for i, p in enumerate(matrices):   # the reference step, from Muon's definition
+            g = p.grad.double()
+            bufs[i] = gene.momentum * bufs[i] + (1 - gene.momentum) * g
+            update = newton_schulz((1 - gene.momentum) * g + gene.momentum * bufs[i])
+            scaled = gene.lr * 0.2 * math.sqrt(max(p.shape))   # matched to AdamW's RMS
+            mine[i] = mine[i] * (1 - gene.lr * gene.weight_decay) - scaled * update
+        for o in opts:
+            o.step()
+        for p, ref in zip(matrices, mine):   # torch orthogonalizes in bfloat16
+            assert torch.allclose(p.double(), ref, atol=3e-3 * gene.lr * 10)
+
+
+def test_schedules_follow_torchs_own_schedulers():
+    horizon = 50
+    for schedule, make in (("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=horizon)),
+                           ("onecycle", lambda o: torch.optim.lr_scheduler.OneCycleLR(
+                               o, max_lr=1.0, total_steps=horizon, cycle_momentum=False))):
+        opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+        sched = make(opt)
+        for step in range(horizon):
+            assert lr_factor(step, 1, schedule, horizon) == pytest.approx(opt.param_groups[0]["lr"], abs=1e-12)
+            opt.step()
+            if step < horizon - 1:
+                sched.step()
+    assert lr_factor(3, 10, "constant", 100) == pytest.approx(0.4)   # the warm-up, then constant
+    assert lr_factor(99, 10, "constant", 100) == 1.0
+    assert lr_factor(500, 1, "cosine", 100) == pytest.approx(0.0, abs=1e-12)   # held past the budget
+
+
+def test_new_rules_train_alone_and_only_constant_rates_carry():
+    base = get_recipe("onehot-mlp").pair.brain
+    for change in ({"optimizer": "muon"}, {"egalitarian": True}, {"lr_schedule": "cosine"}):
+        assert not supports(dataclasses.replace(base, **change))
+    assert supports(base)
+    pair = get_recipe("onehot-mlp").pair
+    prep = prepare(pair, TaskSpec(p=11), 0, torch.device("cpu"))
+    brain = dataclasses.replace(pair.brain, lr_schedule="cosine", hidden=(8,))
+    prep = prepare(dataclasses.replace(pair, brain=brain), TaskSpec(p=11), 0, torch.device("cpu"))
+    assert train(prep.model, prep.data, brain, seed=0, budget=20, keep=True).carry is None
+
+
+@pytest.mark.parametrize("recipe", ["egd", "muon"])
+def test_the_papers_recipes_are_named_and_train(recipe):
+    pair = get_recipe(recipe).pair
+    brain = dataclasses.replace(pair.brain, **({"hidden": (16,)} if pair.brain.family == "mlp" else
+                                               {"d_model": 16, "n_heads": 2, "d_mlp": 16, "n_layers": 1}))
+    prep = prepare(dataclasses.replace(pair, brain=brain), TaskSpec(p=11), 0, torch.device("cpu"))
+    result = train(prep.model, prep.data, brain, seed=0, budget=20)
+    assert result.steps_run == 20 and not result.diverged
