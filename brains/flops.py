@@ -84,6 +84,28 @@ def count_step_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     return int(counter.get_total_flops())
 
 
+MUON_NS_STEPS = 5   # torch.optim.Muon's default Newton-Schulz iterations
+
+
+def update_flops(model: nn.Module, muon: bool = False, egalitarian: bool = False) -> int:
+    """FLOPs of the update rules that do matrix work per weight matrix beyond the backward
+    pass, which torch's counter never sees: Muon's Newton-Schulz iterations (each: the Gram
+    matrix, its square and the product with the update, 4 a^2 b + 2 a^3 for a matrix of short
+    side a and long side b) and the egalitarian rule's thin SVD (Golub & Van Loan's count for
+    the R-SVD, 6 b a^2 + 20 a^3) with its product back (2 a^2 b). Charged to every step, so the
+    FLOP cap and the speed objective see what these rules cost."""
+    total = 0
+    for param in model.parameters():
+        if param.ndim != 2 or not param.requires_grad:
+            continue
+        a, b = sorted(param.shape)
+        if muon:
+            total += MUON_NS_STEPS * (4 * a * a * b + 2 * a ** 3)
+        if egalitarian:
+            total += 6 * b * a * a + 20 * a ** 3 + 2 * a * a * b
+    return total
+
+
 @torch.no_grad()
 def predict_flops(model: nn.Module, x: torch.Tensor, sample: int = 64) -> int:
     """FLOPs of predicting all of x, counted on its first `sample` rows and scaled: for a

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from brains.carry import Carry, from_bytes, to_bytes
-from brains.flops import predict_flops, step_flops
+from brains.flops import predict_flops, step_flops, update_flops
 from brains.gene import BrainGene
 from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
 from brains.losses import loss_function, measure, predicted
@@ -35,7 +35,8 @@ class Lone:
         self.batches = Batches(len(data.x_train), gene.batch_size, self.generator, self.device)
         self.idx = next(self.batches)
         self.local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
-        self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)]
+        self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)
+                           + update_flops(model, gene.optimizer == "muon", gene.egalitarian)]
         # a forward-forward evaluation tries every answer: charged to the steps between
         self.eval_flops = [predict_flops(model, data.x_select) if self.local else 0]
         self.opts = make_optimizers(model, gene)

@@ -7,8 +7,10 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from brains.batched import supports
+from brains.flops import update_flops
 from brains.gene import BrainGene
 from brains.optim import equalize_grads, lr_factor, make_optimizers
 from brains.train import train
@@ -125,3 +127,25 @@ def test_the_papers_recipes_are_named_and_train(recipe):
     prep = prepare(dataclasses.replace(pair, brain=brain), TaskSpec(p=11), 0, torch.device("cpu"))
     result = train(prep.model, prep.data, brain, seed=0, budget=20)
     assert result.steps_run == 20 and not result.diverged
+
+
+def test_muon_and_the_egalitarian_rule_are_charged_their_matrix_work():
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(7, 12), nn.ReLU(), nn.Linear(12, 5))
+    model(torch.randn(8, 7)).sum().backward()
+    (muon, _) = make_optimizers(model, BrainGene(hidden=(12,), optimizer="muon"))
+    with FlopCounterMode(display=False) as counter:   # torch counts the Newton-Schulz products
+        muon.step()
+    assert update_flops(model, muon=True) == counter.get_total_flops() > 0
+    svd = sum(6 * b * a * a + 20 * a ** 3 + 2 * a * a * b for a, b in ((7, 12), (5, 12)))
+    assert update_flops(model, egalitarian=True) == svd
+    assert update_flops(model) == 0
+    pair = get_recipe("egd").pair
+    brain = dataclasses.replace(pair.brain, hidden=(16,))
+    plain = dataclasses.replace(brain, egalitarian=False)
+    per_step = {}
+    for gene in (brain, plain):
+        prep = prepare(dataclasses.replace(pair, brain=gene), TaskSpec(p=11), 0, torch.device("cpu"))
+        per_step[gene.egalitarian] = train(prep.model, prep.data, gene, seed=0, budget=1).flops_per_step
+        extra = update_flops(prep.model, egalitarian=True)
+    assert per_step[True] - per_step[False] == extra > 0
