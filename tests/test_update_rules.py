@@ -3,6 +3,7 @@ weight matrices (with AdamW on the rest), the egalitarian gradient, and the lear
 schedules; and the trainers that must leave them alone (batched) or not carry them."""
 import dataclasses
 import math
+import random
 
 import pytest
 import torch
@@ -16,6 +17,10 @@ from brains.optim import equalize_grads, lr_factor, make_optimizers
 from brains.train import train
 from evo.execution.evaluate import prepare
 from evo.recipes import get_recipe
+from evo.search import variation
+from evo.search.config import RunConfig
+from evo.search.loop import Search
+from evo.search.state import new_state
 from evo.tasks import TaskSpec
 
 NS = (3.4445, -4.775, 2.0315)   # the quintic Newton-Schulz coefficients of Muon's write-up
@@ -149,3 +154,15 @@ def test_muon_and_the_egalitarian_rule_are_charged_their_matrix_work():
         per_step[gene.egalitarian] = train(prep.model, prep.data, gene, seed=0, budget=1).flops_per_step
         extra = update_flops(prep.model, egalitarian=True)
     assert per_step[True] - per_step[False] == extra > 0
+
+
+@pytest.mark.parametrize("rules", ["classic", "all"])
+def test_the_search_draws_the_newer_rules_only_when_asked(rules):
+    config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=20, update_rules=rules)
+    search = Search(new_state(config), None, lambda *a, **k: None)
+    rng = random.Random(0)
+    genes = [variation.random_gene(BrainGene, rng, search.brain_ok, frozen=search.brain_frozen) for _ in range(300)]
+    genes += [variation.mutate(g, rng, search.brain_ok, frozen=search.brain_frozen) for g in genes]
+    newer = {"muon": any(g.optimizer == "muon" for g in genes), "egalitarian": any(g.egalitarian for g in genes),
+             "schedules": {g.lr_schedule for g in genes} - {"constant"} != set()}
+    assert all(newer.values()) if rules == "all" else not any(newer.values())

@@ -29,8 +29,13 @@ BACKENDS = ("loky", "dask", "ray")
 # Settings that may change on resume: how far to go and where to compute, not what.
 # Settings whose default changed after checkpoints without them were written: the value
 # those runs were made with (RunConfig.stored).
-ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on"}
+ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
+               "update_rules": "classic"}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
+UPDATE_RULES = ("classic", "all")
+# The brain genes that only `--update-rules all` varies (with the optimizer muon): held at
+# their defaults, and muon never drawn, under `classic`.
+NEW_RULE_FIELDS = frozenset({"egalitarian", "lr_schedule"})
 RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 
 
@@ -101,6 +106,10 @@ class RunConfig:
     # operation they cannot answer about half of the pairs (evo.tasks.symmetric_ceiling: 0.51
     # on x^3+x*y^2+y mod 97), so `auto` offers them only where that ceiling reaches the threshold.
     symmetric_combiners: str = "auto"
+    # The update rules the search varies: classic (AdamW, Adam, SGD at a constant rate after
+    # the warm-up), or all (with Muon, the egalitarian gradient and learning-rate schedules),
+    # which cost the main job more than they gained by default (README "Genes").
+    update_rules: str = "classic"
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -112,6 +121,7 @@ class RunConfig:
             raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
                               ("symmetric_combiners", SYMMETRIC_CHOICES), ("plateau", PLATEAU_SIGNALS),
+                              ("update_rules", UPDATE_RULES),
                               ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "

@@ -24,6 +24,7 @@ from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.records import Record, reached
 from evo.search.archive import behaviour, keep_generalizers, new_archive
+from evo.search.config import NEW_RULE_FIELDS
 from evo.search.individuals import GeneBox, boxed
 from evo.search.scoring import cost, objectives, pair_key, run_key
 from evo.search.state import SearchState
@@ -43,11 +44,15 @@ class Search:
         symmetric = self.config.symmetric_offered()
         # folding can narrow a code below its top-k; symmetric combiners only where they can answer
         self.encoder_ok = lambda gene: valid(self.canon(gene)) and (symmetric or gene.combiner not in SYMMETRIC_COMBINERS)
-        families = set(self.config.brain_families) | {get_recipe(n).pair.brain.family
-                                                      for n in self.config.seed_with}
-        self.brain_ok = lambda gene: gene.family in families
-        # the curriculum genes vary only in runs given a pool of earlier operations
-        self.brain_frozen = frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS
+        seeds = [get_recipe(n).pair.brain for n in self.config.seed_with]
+        families = set(self.config.brain_families) | {brain.family for brain in seeds}
+        classic = self.config.update_rules == "classic"
+        muon = not classic or any(brain.optimizer == "muon" for brain in seeds)   # a seed's rule stays
+        self.brain_ok = lambda gene: gene.family in families and (muon or gene.optimizer != "muon")
+        # the curriculum genes vary only in runs given a pool of earlier operations, the newer
+        # update rules only under --update-rules all
+        self.brain_frozen = (frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS) | \
+            (NEW_RULE_FIELDS if classic else frozenset())
 
     # -- scoring -------------------------------------------------------------------------
     def score(self, pairs: list[Pair]) -> list[GeneBox]:
