@@ -57,7 +57,7 @@ def supports(gene: BrainGene) -> bool:
     constraint and clipping. Grokfast-MA (a window of past gradients per member), Muon, the
     egalitarian gradient, learning-rate schedules and other families train alone."""
     return gene.family == "mlp" and (gene.grokfast_lambda == 0 or gene.grokfast_filter == "ema") and \
-        gene.optimizer != "muon" and not gene.egalitarian and gene.lr_schedule == "constant"
+        not gene.muon and not gene.egalitarian and gene.lr_schedule == "constant"
 
 
 def group_key(gene: BrainGene, in_dim: int) -> tuple | None:

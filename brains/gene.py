@@ -9,7 +9,7 @@ from genome import gene_field
 
 FAMILIES = ("mlp", "transformer", "ff")
 ACTIVATIONS = ("relu", "gelu", "quadratic", "identity")
-OPTIMIZERS = ("adamw", "adam", "sgd", "muon")
+OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "onecycle")
 LOSSES = ("xent", "mse")
 GROKFAST_FILTERS = ("ema", "ma")
@@ -51,18 +51,17 @@ class BrainGene:
     # recipe
     optimizer: str = gene_field("adamw", "choice", choices=OPTIMIZERS,
                                 doc="adamw (decoupled weight decay), adam (weight decay as an L2 "
-                                    "term in the gradient, as Grokfast's code runs it), sgd, or muon "
-                                    "(torch.optim.Muon on the 2-D weight matrices, its learning rate "
-                                    "matched to AdamW's RMS; AdamW on the rest)")
+                                    "term in the gradient, as Grokfast's code runs it) or sgd; with "
+                                    "`muon`, for the parameters that are not weight matrices")
     lr: float = gene_field(1e-3, "float", lo=1e-5, hi=1.0, log=True, draw=(1e-3, 1e-1), doc="learning rate")
     weight_decay: float = gene_field(1.0, "float", lo=1e-5, hi=10.0, off=0.0, log=True, draw=(1e-4, 1.0),
                                        doc="decoupled (adamw) or L2 in the gradient (adam, sgd)")
-    beta1: float = gene_field(0.9, "float", lo=0.5, hi=0.99, when="optimizer=adamw|adam|muon",
-                               doc="adam(w) beta1 (muon: of its AdamW part)")
-    beta2: float = gene_field(0.98, "float", lo=0.9, hi=0.9999, when="optimizer=adamw|adam|muon",
-                               doc="adam(w) beta2 (muon: of its AdamW part)")
-    momentum: float = gene_field(0.9, "float", lo=0.0, hi=0.99, when="optimizer=sgd|muon",
-                                  doc="sgd or muon (Nesterov) momentum")
+    beta1: float = gene_field(0.9, "float", lo=0.5, hi=0.99, when="optimizer=adamw|adam",
+                               doc="adam(w) beta1")
+    beta2: float = gene_field(0.98, "float", lo=0.9, hi=0.9999, when="optimizer=adamw|adam",
+                               doc="adam(w) beta2")
+    momentum: float = gene_field(0.9, "float", lo=0.0, hi=0.99, when="optimizer=sgd",
+                                  doc="sgd momentum")
     warmup: int = gene_field(10, "int", lo=1, hi=1000, off=0, log=True, draw=(1, 30),
                             doc="linear warm-up steps")
     batch_size: int = gene_field(0, "int", lo=16, hi=4096, off=0, log=True, draw=(128, 2048),
@@ -89,6 +88,9 @@ class BrainGene:
                                            "every step (Omnigrok, Liu et al. 2022)")
     grad_clip: float = gene_field(0.0, "float", lo=0.1, hi=100.0, off=0.0, log=True, p_on=0.2,
                                    doc="gradient norm clip; 0 = off")
+    muon: bool = gene_field(False, "bool", p_on=0.2, quiet=True,
+                            doc="the 2-D weight matrices by torch.optim.Muon (Nesterov momentum 0.95, "
+                                "its step matched to AdamW's RMS), the rest by `optimizer`")
     egalitarian: bool = gene_field(False, "bool", p_on=0.1, quiet=True,
                                    doc="set every singular value of each weight matrix's gradient to 1 "
                                        "(Pasand & Dohmatob 2026's egalitarian gradient descent)")

@@ -10,28 +10,30 @@ from torch import nn
 from brains.gene import BrainGene
 
 
+MUON_MOMENTUM = 0.95   # torch.optim.Muon's default (Nesterov)
+
+
 def make_optimizers(model: nn.Module, gene: BrainGene) -> list[torch.optim.Optimizer]:
-    """The gene's update rule, as one optimizer or (muon) two that together cover every
-    parameter once."""
+    """The gene's update rule: one optimizer, or with `muon` two that together cover every
+    parameter once (PyTorch's documentation: Muon for the 2-D weight matrices, a standard
+    method for the rest; "match_rms_adamw" scales Muon's step so one learning rate serves both)."""
     params = list(model.parameters())
-    betas = (gene.beta1, gene.beta2)
+    matrices = [p for p in params if p.ndim == 2] if gene.muon else []
+    rest = [p for p in params if not any(p is m for m in matrices)]
+    out: list[torch.optim.Optimizer] = []
+    if matrices:
+        out.append(torch.optim.Muon(matrices, lr=gene.lr, weight_decay=gene.weight_decay,
+                                    momentum=MUON_MOMENTUM, adjust_lr_fn="match_rms_adamw"))
+    if not rest:
+        return out
     if gene.optimizer in ("adamw", "adam"):  # decoupled decay, or L2 in the gradient
         adam = torch.optim.AdamW if gene.optimizer == "adamw" else torch.optim.Adam
-        return [adam(params, lr=gene.lr, weight_decay=gene.weight_decay, betas=betas, foreach=True)]
-    if gene.optimizer == "muon":
-        # PyTorch's documentation: Muon for 2-D weight matrices, a standard method (AdamW) for the
-        # rest; "match_rms_adamw" scales Muon's step so that one learning rate serves both
-        matrices, rest = [p for p in params if p.ndim == 2], [p for p in params if p.ndim != 2]
-        out: list[torch.optim.Optimizer] = []
-        if matrices:
-            out.append(torch.optim.Muon(matrices, lr=gene.lr, weight_decay=gene.weight_decay,
-                                        momentum=gene.momentum, adjust_lr_fn="match_rms_adamw"))
-        if rest:
-            out.append(torch.optim.AdamW(rest, lr=gene.lr, weight_decay=gene.weight_decay, betas=betas,
-                                         foreach=True))
-        return out
-    return [torch.optim.SGD(params, lr=gene.lr, momentum=gene.momentum, weight_decay=gene.weight_decay,
-                            foreach=True)]
+        out.append(adam(rest, lr=gene.lr, weight_decay=gene.weight_decay, betas=(gene.beta1, gene.beta2),
+                        foreach=True))
+    else:
+        out.append(torch.optim.SGD(rest, lr=gene.lr, momentum=gene.momentum, weight_decay=gene.weight_decay,
+                                   foreach=True))
+    return out
 
 
 ONECYCLE_START, ONECYCLE_END, ONECYCLE_RISE = 1 / 25, 1 / 25 / 1e4, 0.3   # torch's OneCycleLR defaults

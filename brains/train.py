@@ -36,7 +36,7 @@ class Lone:
         self.idx = next(self.batches)
         self.local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
         self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)
-                           + update_flops(model, gene.optimizer == "muon", gene.egalitarian)]
+                           + update_flops(model, gene.muon, gene.egalitarian)]
         # a forward-forward evaluation tries every answer: charged to the steps between
         self.eval_flops = [predict_flops(model, data.x_select) if self.local else 0]
         self.opts = make_optimizers(model, gene)

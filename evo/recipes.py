@@ -113,7 +113,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         "decay on biases, plain SGD once test accuracy passes 95%, which a search may not look at)",
         budget=1000),
     Recipe(
-        "muon", Pair(ONEHOT, replace(POWER_BRAIN, optimizer="muon", momentum=0.95)),
+        "muon", Pair(ONEHOT, replace(POWER_BRAIN, muon=True)),
         "Tveit et al. 2025's comparison: the power transformer with torch.optim.Muon (momentum 0.95, "
         "Nesterov, its step matched to AdamW's RMS) on the 2-D weight matrices, AdamW on the rest, "
         "lr 1e-3 wd 1, batch 512, 10-step warm-up",

@@ -53,7 +53,7 @@ CASES = {
     "grokfast ma, orthograd, norm held": variant("onehot-mlp", grokfast_lambda=1.0, grokfast_filter="ma",
                                                  grokfast_window=7, orthograd=True, norm_constraint=True,
                                                  hidden=(32,)),
-    "muon, egalitarian gradient": variant("onehot-mlp", optimizer="muon", momentum=0.95, egalitarian=True,
+    "muon, egalitarian gradient": variant("onehot-mlp", muon=True, egalitarian=True,
                                           batch_size=64, hidden=(32, 16)),
     "forward-forward": variant("ff", hidden=(32, 32), batch_size=64),
     "transformer": variant("power", n_layers=1, d_model=16, n_heads=2, d_mlp=32, batch_size=64),

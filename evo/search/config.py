@@ -33,9 +33,9 @@ ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1
                "update_rules": "classic"}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
-# The brain genes that only `--update-rules all` varies (with the optimizer muon): held at
-# their defaults, and muon never drawn, under `classic`.
-NEW_RULE_FIELDS = frozenset({"egalitarian", "lr_schedule"})
+# The brain genes that only `--update-rules all` varies: held at their defaults under
+# `classic`, drawing nothing, so that a classic search draws as it did before they existed.
+NEW_RULE_FIELDS = frozenset({"muon", "egalitarian", "lr_schedule"})
 RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 
 

@@ -46,13 +46,11 @@ class Search:
         self.encoder_ok = lambda gene: valid(self.canon(gene)) and (symmetric or gene.combiner not in SYMMETRIC_COMBINERS)
         seeds = [get_recipe(n).pair.brain for n in self.config.seed_with]
         families = set(self.config.brain_families) | {brain.family for brain in seeds}
-        classic = self.config.update_rules == "classic"
-        muon = not classic or any(brain.optimizer == "muon" for brain in seeds)   # a seed's rule stays
-        self.brain_ok = lambda gene: gene.family in families and (muon or gene.optimizer != "muon")
+        self.brain_ok = lambda gene: gene.family in families
         # the curriculum genes vary only in runs given a pool of earlier operations, the newer
-        # update rules only under --update-rules all
+        # update rules only under --update-rules all (a seed recipe keeps its own)
         self.brain_frozen = (frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS) | \
-            (NEW_RULE_FIELDS if classic else frozenset())
+            (NEW_RULE_FIELDS if self.config.update_rules == "classic" else frozenset())
 
     # -- scoring -------------------------------------------------------------------------
     def score(self, pairs: list[Pair]) -> list[GeneBox]:
