@@ -118,7 +118,6 @@ def test_new_rules_train_alone_and_only_constant_rates_carry():
         assert not supports(dataclasses.replace(base, **change))
     assert supports(base)
     pair = get_recipe("onehot-mlp").pair
-    prep = prepare(pair, TaskSpec(p=11), 0, torch.device("cpu"))
     brain = dataclasses.replace(pair.brain, lr_schedule="cosine", hidden=(8,))
     prep = prepare(dataclasses.replace(pair, brain=brain), TaskSpec(p=11), 0, torch.device("cpu"))
     assert train(prep.model, prep.data, brain, seed=0, budget=20, keep=True).carry is None
