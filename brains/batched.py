@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from brains.flops import step_flops
+from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
 from brains.layers import activation
 from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
@@ -96,7 +96,7 @@ def _pad(t: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
 class Group:
     """MLPs of one group key, one row of every stacked tensor per live member."""
 
-    def __init__(self, members: list[Member]):
+    def __init__(self, members: list[Member], charge_evals: bool = False):
         keys = {group_key(m.gene, m.data.x_train.shape[1]) for m in members}
         if None in keys:
             bad = next(m.gene for m in members if not supports(m.gene))
@@ -141,7 +141,7 @@ class Group:
         self.row_loss = row_losses(gene0)
         self.step_flops = [step_flops(m.model, *self._own_batch(m, idx), loss_function(m.gene, m.data.n_classes))
                            for m, idx in zip(members, self.idx)]
-        self.eval_flops = [0] * len(members)
+        self.eval_flops = [predict_flops(m.model, m.data.x_select) if charge_evals else 0 for m in members]
 
         # Per-member columns.
         genes = [m.gene for m in members]
@@ -310,8 +310,9 @@ class Group:
 
 def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, eval_every: int = 10,
                 max_flops: float | None = None, patience: int = 0, hold: float = 0.0,
-                plateau: str = "accuracy") -> list[TrainResult]:
+                plateau: str = "accuracy", dense: int = 0, charge_evals: bool = False) -> list[TrainResult]:
     """Results in member order; each member's module holds its trained weights afterwards.
     All members share a group key (group_key) and their task's set sizes."""
-    return run(Group(members), len(members), budget=budget, threshold=threshold, eval_every=eval_every,
-               max_flops=max_flops, patience=patience, hold=hold, plateau=plateau)
+    return run(Group(members, charge_evals), len(members), budget=budget, threshold=threshold,
+               eval_every=eval_every, max_flops=max_flops, patience=patience, hold=hold, plateau=plateau,
+               dense=dense, charge_evals=charge_evals)

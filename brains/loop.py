@@ -19,6 +19,7 @@ from typing import Callable, Iterator, NamedTuple, Protocol
 
 import torch
 
+from brains.cadence import Cadence, charged_cap
 from brains.carry import Carry
 from brains.stopping import StopRule, decide, diverged
 
@@ -47,6 +48,9 @@ class TrainResult:
     train_loss: float
     select_loss: float
     curve: list[dict[str, float]] = field(default_factory=list)
+    flops_per_eval: int = 0     # charged per evaluation (run's `charge_evals`); 0: evaluations ride free
+    evals_run: int = 0          # the member's evaluations (its points, a diverged step's none)
+    evals_to_threshold: int | None = None   # of them, those up to and including the crossing
     eval_seconds: float = 0.0   # of `seconds`, spent in evaluations (a group's: all of its members')
     crossings_lost: int = 0     # crossings that did not hold (run's `hold`)
     carry: Carry | None = None  # its state to go on from (run's `keep`)
@@ -145,7 +149,7 @@ class Clock:
 
 
 def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | None, step: int, cap: int,
-                  seconds: float, flops: int, stopped: str, batch_loss: float | None = None,
+                  seconds: float, flops: tuple[int, int], stopped: str, batch_loss: float | None = None,
                   eval_seconds: float = 0.0, lost: int = 0, carry: Carry | None = None) -> TrainResult:
     """A member's TrainResult: the figures of its last evaluation (none yet: zero accuracy,
     NaN losses), its train loss replaced by the batch loss that blew up, if one did."""
@@ -153,7 +157,9 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
                                     "select_loss": math.nan}
     return TrainResult(steps_to_threshold=reached[0] if reached else None,
                        seconds_to_threshold=reached[1] if reached else None, steps_run=step, steps_cap=cap,
-                       seconds=seconds, flops_per_step=flops, diverged=stopped == "diverged", stopped=stopped,
+                       seconds=seconds, flops_per_step=flops[0], flops_per_eval=flops[1], evals_run=len(curve),
+                       evals_to_threshold=sum(p["step"] <= reached[0] for p in curve) if reached else None,
+                       diverged=stopped == "diverged", stopped=stopped,
                        train_acc=last["train_acc"], select_acc=last["select_acc"],
                        train_loss=last["train_loss"] if batch_loss is None else batch_loss,
                        select_loss=last["select_loss"], curve=curve, eval_seconds=eval_seconds,
@@ -164,10 +170,11 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
         plateau: str = "accuracy", on_eval: Callable[[int, dict[str, float]], None] | None = None,
         extra: Callable[[int], dict[str, float]] | None = None, start: Carry | None = None,
-        keep: bool = False) -> list[TrainResult]:
+        keep: bool = False, dense: int = 0, charge_evals: bool = False) -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
 
-    Evaluates at steps eval_every, 2*eval_every, ... and at the last step: select accuracy
+    Evaluates at every step up to `dense`, then at multiples of eval_every (brains.cadence),
+    and at the last step: select accuracy
     and loss over the whole select set; train accuracy and loss over the training batches of
     the steps since the previous evaluation, from their own forward passes (no second pass
     over the training set; summed on the device and read at evaluations only, so no per-step
@@ -187,6 +194,14 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     (the report's holdout curve) and its time is left out of the clock. Nothing decides on
     either. `extra` reads the member's module, so it needs a back end that trains in place.
 
+    `charge_evals`: each select evaluation costs its forward FLOPs (the result's
+    `flops_per_eval`, its `evals_run` and `evals_to_threshold` count them), and the FLOP cap
+    covers steps and evaluations together (brains.cadence.charged_cap). Off: evaluations
+    ride free but a forward-forward network's, spread over the steps between them (the rule
+    before exact step counts). With `dense`, the plateau's patience counts spans of
+    eval_every steps rather than evaluations, so that dense early evaluations do not
+    shorten it.
+
     Carrying (one member, a back end with `state` and `load`): `keep` sets each result's
     `carry`, the state at the last evaluation on the cadence at or below its step cap, if a
     run with a larger cap would go on from there (not stopped on a plateau, diverged or at a
@@ -196,12 +211,17 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     """
     if (start is not None or keep) and members != 1:
         raise ValueError("a run is carried alone (members=1)")
-    flops = [s + e // eval_every for s, e in zip(backend.step_flops, backend.eval_flops)]
-    caps = [steps_cap(budget, f, max_flops) for f in flops]   # each member's own, by its own FLOPs
+    cadence = Cadence(eval_every, dense)
+    if charge_evals:    # (per step, per evaluation)
+        flops = list(zip(backend.step_flops, backend.eval_flops))
+        caps = [charged_cap(budget, s, e, cadence, max_flops) for s, e in flops]
+    else:
+        flops = [(s + e // eval_every, 0) for s, e in zip(backend.step_flops, backend.eval_flops)]
+        caps = [steps_cap(budget, f, max_flops) for f, _ in flops]   # each member's own, by its own FLOPs
     ends = list(caps)            # where each member stops at the latest: its cap, or its hold window's end
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold
-    rule = StopRule(threshold=threshold, patience=patience, signal=plateau)
+    rule = StopRule(threshold=threshold, patience=patience, signal=plateau, span=eval_every if dense else 0)
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
     reached: list[tuple[int, float] | None] = [None] * members   # (step, seconds) of the first crossing
@@ -212,7 +232,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     clock = Clock(start.seconds if start else 0.0)
     in_evals = start.eval_seconds if start else 0.0   # seconds evaluating (the profile of issue 16)
     step = 0
-    snap = [cap // eval_every * eval_every for cap in caps]   # where `keep` takes its carry
+    snap = [cadence.last(cap) for cap in caps]   # where `keep` takes its carry
     carries: list[Carry | None] = [None] * members
     if start is not None:
         if start.step > caps[0]:
@@ -229,7 +249,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             correct += out.correct
         loss_sum += out.losses
         step += 1
-        due = [row for row, i in enumerate(live) if step % eval_every == 0 or step == ends[i]]
+        due = [row for row, i in enumerate(live) if cadence.due(step) or step == ends[i]]
         if not due:
             continue
 

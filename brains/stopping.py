@@ -13,7 +13,7 @@ DIVERGED_LOSS = 1e6   # a loss this large, or not finite, ends the run as diverg
 
 @dataclass(frozen=True)
 class StopRule:
-    """`patience` evaluations (0 = never) over which the best select accuracy rose by less
+    """`patience` evaluations or spans (0 = never) over which the best select accuracy rose by less
     than `min_gain`, with train accuracy >= `saturated` at each, end a run as a plateau.
     It only reads the curve the run already has, and the run is recorded as stopped.
 
@@ -29,6 +29,9 @@ class StopRule:
     # rank falls by min_gain): on a hard operation the rank moves while accuracy sits at
     # chance, so an accuracy plateau stops runs that were on their way
     signal: str = "accuracy"
+    # what patience counts: evaluations (0), or spans of this many steps, so that a run that
+    # evaluates at every early step (brains.cadence) is not judged on a few steps' noise
+    span: int = 0
 
 
 PLATEAU_SIGNALS = ("accuracy", "rank")
@@ -47,9 +50,16 @@ def decide(curve: list[dict[str, float]], rule: StopRule) -> str | None:
     """"threshold", "plateau" or None (go on), from the evaluations so far."""
     if curve[-1]["select_acc"] >= rule.threshold:
         return "threshold"
-    if rule.patience and len(curve) > rule.patience:
-        window = curve[-rule.patience:]
-        before = max(progress(p, rule.signal) for p in curve[:-rule.patience])
+    if not rule.patience:
+        return None
+    if rule.span:
+        start = curve[-1]["step"] - rule.patience * rule.span
+        cut = sum(p["step"] <= start for p in curve)
+    else:
+        cut = len(curve) - rule.patience
+    if cut > 0:
+        window = curve[cut:]
+        before = max(progress(p, rule.signal) for p in curve[:cut])
         if all(p["train_acc"] >= rule.saturated for p in window) and \
                 max(progress(p, rule.signal) for p in window) < before + rule.min_gain:
             return "plateau"

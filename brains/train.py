@@ -27,7 +27,8 @@ class Lone:
     """One model, any family, any gene: torch's optimizers and schedulers on the module
     itself, the gradient rules of brains.optim between backward and the update."""
 
-    def __init__(self, model: nn.Module, data: TrainData, gene: BrainGene, seed: int, horizon: int):
+    def __init__(self, model: nn.Module, data: TrainData, gene: BrainGene, seed: int, horizon: int,
+                 charge_evals: bool = False):
         self.model, self.data, self.gene = model, data, gene
         self.device = data.x_train.device
         self.loss_fn = loss_function(gene, data.n_classes)
@@ -37,8 +38,8 @@ class Lone:
         self.local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
         self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)
                            + update_flops(model, gene.muon, gene.egalitarian)]
-        # a forward-forward evaluation tries every answer: charged to the steps between
-        self.eval_flops = [predict_flops(model, data.x_select) if self.local else 0]
+        # a select pass; uncharged, only a forward-forward one (it tries every answer) counts
+        self.eval_flops = [predict_flops(model, data.x_select) if self.local or charge_evals else 0]
         self.opts = make_optimizers(model, gene)
         self.scheds = make_schedulers(self.opts, gene, horizon)   # a schedule spans the step budget
         self.slow = None   # the Grokfast filter's state
@@ -124,8 +125,9 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None,
           run_on: bool = False, hold: float = 0.0, plateau: str = "accuracy",
           extra: Callable[[nn.Module], dict[str, float]] | None = None, start: Carry | None = None,
-          keep: bool = False) -> TrainResult:
-    """Train in place. Evaluates at steps eval_every, 2*eval_every, ... and at the last step:
+          keep: bool = False, dense: int = 0, charge_evals: bool = False) -> TrainResult:
+    """Train in place. Evaluates at every step up to `dense`, then at multiples of
+    eval_every, and at the last step (`charge_evals`: each evaluation's FLOPs count; brains.loop.run):
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
     passes, before each update; a forward-forward model's train accuracy is measured on the
@@ -146,9 +148,9 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     learning-rate schedule that spans the budget), and `start` goes on from such a carry (`model` then freshly built from the same seed): the figures
     are those of one run to this budget (brains.loop.run).
     """
-    backend = Lone(model, data, gene, seed, horizon=budget)
+    backend = Lone(model, data, gene, seed, horizon=budget, charge_evals=charge_evals)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
-               patience=patience, run_on=run_on, hold=hold, plateau=plateau,
+               patience=patience, run_on=run_on, hold=hold, plateau=plateau, dense=dense, charge_evals=charge_evals,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
                extra=None if extra is None else lambda _: extra(model), start=start,
                keep=keep and carriable(gene))[0]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from brains.cadence import Cadence
+
 
 class CurvePoint(TypedDict, total=False):
     step: int
@@ -38,6 +40,10 @@ class Record(TypedDict, total=False):
     seconds_to_threshold: float | None
     flops_to_threshold: float | None
     flops_per_step: int
+    flops_per_eval: int       # with charge_evals: each select evaluation's FLOPs (absent: free)
+    evals_run: int            # with charge_evals
+    eval_dense: int           # evaluated at every step up to this one (absent: 0)
+    charge_evals: bool
     params: int | None
     steps_run: int
     steps_cap: int
@@ -89,3 +95,18 @@ def reached(record: Record) -> bool:
     """The run reached the threshold (and neither failed nor diverged)."""
     return not record.get("failed") and record.get("steps_to_threshold") is not None \
         and not record.get("diverged")
+
+
+def run_flops(record: Record, since: int = 0) -> float:
+    """The FLOPs a run (or a curriculum stage) trained from step `since` on: its steps, and
+    under charged evaluations its select evaluations after `since` (its curve's points)."""
+    per_eval = record.get("flops_per_eval", 0)
+    evals = sum(point["step"] > since for point in record.get("curve", ())) if per_eval else 0
+    return (record["steps_run"] - since) * record["flops_per_step"] + evals * per_eval
+
+
+def cap_flops(record: Record) -> float:
+    """What a run to its step cap costs: its steps and the evaluations its cadence makes."""
+    cadence = Cadence(record.get("eval_every", 10), record.get("eval_dense", 0))
+    return record["steps_cap"] * record["flops_per_step"] + \
+        cadence.through(record["steps_cap"]) * record.get("flops_per_eval", 0)

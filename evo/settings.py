@@ -3,7 +3,8 @@ pair with its settings, the unit a worker trains.
 
 One frozen dataclass read by the search (its cache key), the scorer, the evaluator,
 `train`, pair files and the final re-checks: a new setting is added here once. Settings
-that came after the first checkpoints (hold, select, plateau, batched, multi-task, curriculum pool) are named in
+that came after the first checkpoints (hold, select, plateau, batched, multi-task, curriculum pool,
+dense evaluations, charged evaluations) are named in
 the key only when on, so that the keys of runs made without them stay what they were and
 old checkpoints resume on their cache.
 """
@@ -21,7 +22,8 @@ from evo.tasks import SELECTS, TaskSpec
 
 TASK_COSTS = ("sum", "max")
 # Run settings a pair file carries (with its task), so that one command reproduces it.
-PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select", "plateau")
+PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select", "plateau",
+                  "eval_dense", "charge_evals")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ class RunSettings:
     max_flops: float | None = None      # lowers the step cap of expensive models
     threshold: float = 0.99             # select accuracy that counts as generalized
     eval_every: int = 10
-    patience: int = 0                   # evaluations without gain before a plateau stop; 0 = never
+    eval_dense: int = 0                 # evaluate at every step up to this one (brains.cadence); 0 = never
+    charge_evals: bool = False          # select passes count as FLOPs, in the figures and under max_flops
+    patience: int = 0                   # evaluations (spans of eval_every steps, with eval_dense) without gain before a plateau stop; 0 = never
     plateau: str = "accuracy"           # the figure that must gain: select accuracy, or the right answer's rank
     hold: float = 0.0                   # a crossing at s must hold to max(cap, s + hold*s); 0 = the first counts
     select: str = "all"                 # the select pairs scored: all, or unseen-mirror (Split.scored_select)
@@ -65,6 +69,10 @@ class RunSettings:
                                "eval_every": self.eval_every, "patience": self.patience, "device": self.device}
         if self.hold:
             out["hold"] = self.hold
+        if self.eval_dense:
+            out["eval_dense"] = self.eval_dense
+        if self.charge_evals:
+            out["charge_evals"] = True
         if self.select != "all":
             out["select"] = self.select
         if self.plateau != "accuracy":

@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from evo.pair import Pair  # noqa: E402
+from evo.records import run_flops  # noqa: E402
 from evo.rundir import checkpoint  # noqa: E402
 from evo.search import rungs  # noqa: E402
 from evo.search.config import RunConfig  # noqa: E402
@@ -43,7 +44,7 @@ def shares(doc: dict) -> dict:
             continue
         profile = record.get("profile") or {}
         start = profile.get("from_step", 0)
-        flops[budget] += (record["steps_run"] - start) * record["flops_per_step"]
+        flops[budget] += run_flops(record, since=start)
         runs[budget] += 1
         carried_bytes += profile.get("carry_bytes", 0)
         if budget == ladder[0]:
@@ -54,7 +55,7 @@ def shares(doc: dict) -> dict:
         if below:   # its last run below: trained from `start` to where that run stopped again
             promoted += 1
             went_on += start > 0
-            repeated += max(0, below[-1]["steps_run"] - start) * record["flops_per_step"]
+            repeated += max(0.0, run_flops(below[-1], since=start))
     total = sum(flops.values())
     return {"rungs": ladder, "eta": config.eta, "generations": doc["generation"] + 1,
             "runs_per_rung": {str(b): runs[b] for b in ladder},

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 import evo
+from evo.records import run_flops
 
 
 def peak_matmul_flops(threads: int = 1, n: int = 2048, reps: int = 5, device: str = "cpu") -> float:
@@ -52,16 +53,16 @@ def power_run(seed: int = 0, device: str = "cpu") -> dict[str, Any]:
 
 def training_flops(records: list[dict[str, Any]]) -> tuple[float, float]:
     """(FLOPs, seconds) the records' own counts say their training took: steps run times the
-    counted FLOPs per step (a curriculum's earlier stages included), less the steps and
+    counted FLOPs per step and, where charged, per evaluation (a curriculum's earlier stages included), less the steps and
     seconds a run carried from a lower rung (its profile's `from_step`: brains.carry)."""
     flops = seconds = 0.0
     for record in records:
         if record.get("failed"):
             continue
         stages = record.get("curriculum", {}).get("stages", [])
-        flops += sum(s["steps_run"] * s["flops_per_step"] for s in stages[:-1])
+        flops += sum(run_flops(s) for s in stages[:-1])
         profile = record.get("profile") or {}
-        flops += (record.get("steps_run", 0) - profile.get("from_step", 0)) * record.get("flops_per_step", 0)
+        flops += run_flops(record, since=profile.get("from_step", 0)) if "steps_run" in record else 0.0
         seconds += (profile.get("steps", 0.0) + profile.get("evaluations", 0.0) if profile.get("from_step")
                     else record.get("seconds") or 0.0)
     return flops, seconds

@@ -22,18 +22,20 @@ def test_json_round_trip():
 
 
 def test_keys_are_the_old_run_settings():
-    """Settings that came later (hold, select) are named in the key only when not at the
-    value old runs were made with."""
-    config = RunConfig(p=11, workers=1, hold=0.0, select="all")
+    """Settings that came later (hold, select, dense and charged evaluations) are named in
+    the key only when not at the value old runs were made with."""
+    config = RunConfig(p=11, workers=1, hold=0.0, select="all", eval_dense=0, charge_evals=False)
     old = {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
            "max_flops": config.max_flops, "threshold": config.threshold, "eval_every": config.eval_every,
            "patience": config.patience, "device": "cpu"}
     assert config.run_settings().to_dict() == old
-    assert RunConfig(p=11, workers=1, batched=True, hold=0.0, select="all").run_settings().to_dict() == \
+    was = {"hold": 0.0, "select": "all", "eval_dense": 0, "charge_evals": False}
+    assert RunConfig(p=11, workers=1, batched=True, **was).run_settings().to_dict() == \
         {**old, "batched": True}
-    multi = RunConfig(p=11, workers=1, tasks=("add", "sub"), hold=0.0, select="all").run_settings().to_dict()
+    multi = RunConfig(p=11, workers=1, tasks=("add", "sub"), **was).run_settings().to_dict()
     assert multi == {**old, "tasks": ["add", "sub"], "task_cost": "sum"}
-    assert RunConfig(p=11, workers=1).run_settings().to_dict() == {**old, "hold": 1.0, "select": "unseen-mirror"}
+    assert RunConfig(p=11, workers=1).run_settings().to_dict() == \
+        {**old, "hold": 1.0, "select": "unseen-mirror", "eval_dense": 50, "charge_evals": True}
 
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_v1"

@@ -21,7 +21,8 @@ TASK_FLAGS = {"task": "op", "p": "p", "train_frac": "train_frac", "select_frac":
 # How a run setting read from a pair file (or given to evo.train) is checked: as the flag of the same name is.
 CHECKS = {"budget": flags.positive_int, "eval_every": flags.positive_int, "seed": flags.seed,
           "max_flops": flags.positive_float, "threshold": flags.threshold,
-          "patience": flags.number(int, lambda v: v >= 0, "must be >= 0"), "hold": flags.hold}
+          "patience": flags.number(int, lambda v: v >= 0, "must be >= 0"), "hold": flags.hold,
+          "eval_dense": flags.number(int, lambda v: v >= 0, "must be >= 0")}
 
 
 def suggested(recipe: str | None, path: str | Path | None) -> tuple[Pair, dict[str, Any], dict[str, Any], Any]:
@@ -69,6 +70,10 @@ def checked(source: str, key: str, value: Any) -> Any:
             if value not in allowed:
                 raise UserError(f"{source}: {name}: {value!r} is not one of {', '.join(allowed)}")
             return value
+    if key == "charge_evals":
+        if not isinstance(value, bool):
+            raise UserError(f"{source}: {key}: expected true or false, got {value!r}")
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UserError(f"{source}: {key}: expected a number, got {value!r}")
     try:

@@ -71,6 +71,11 @@ def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
     p.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
     p.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     p.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default: the recipe's, else 10)")
+    p.add_argument("--eval-dense", type=number(int, lambda v: v >= 0, "must be >= 0"), metavar="STEPS",
+                   help="evaluate at every step up to STEPS first (default 0, or the pair file's)")
+    p.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
+                   help="count select evaluations' FLOPs in the figures and under --max-flops (default off, "
+                        "or the pair file's)")
     p.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
                                              "threshold to the step cap, or to step s + HOLD * s if later "
                                              "(default 0: the first crossing, or the pair file's)")
@@ -136,6 +141,12 @@ def build_parser() -> Parser:
     g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 1e11)")
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
+    g.add_argument("--eval-dense", type=number(int, lambda v: v >= 0, "must be >= 0"), metavar="STEPS",
+                   help="evaluate select at every step up to STEPS, then every --eval-every steps, so that an "
+                        "early crossing reads its own step (default 50; 0: only every --eval-every steps)")
+    g.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
+                   help="count each select evaluation's FLOPs in the FLOP objective and under --max-flops "
+                        "(default on)")
     g.add_argument("--rungs", type=positive_int,
                    help="successive halving: new pairs train on this many rising budgets, the top one "
                         "--budget, the best 1/ETA (and all that reached) going on at each (default 1: off)")

@@ -20,7 +20,7 @@ from brains.loop import TrainData
 from brains.train import train
 from evo.execution.evaluate import Prepared, features, holdout_curve, prepare, record_of, state_bytes, train_options
 from evo.pair import Pair
-from evo.records import Record
+from evo.records import Record, run_flops
 from evo.settings import RunSettings
 from evo.tasks import evaluate_op
 
@@ -77,24 +77,25 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
                        run_on=last and report_holdout,
                        extra=holdout_curve(prep) if last and report_holdout else None)
         stages.append({"op": op, "steps_run": result.steps_run, "steps_to_threshold": result.steps_to_threshold,
-                       "flops_per_step": result.flops_per_step, "seconds": result.seconds,
+                       "flops_per_step": result.flops_per_step, "flops_per_eval": result.flops_per_eval,
+                       "seconds": result.seconds,
                        "select_acc": result.select_acc, "train_acc": result.train_acc,
                        "params": count_params(prep.model), "curve": result.curve})
         used_steps += result.steps_run
-        used_flops += result.steps_run * result.flops_per_step
+        used_flops += run_flops(stages[-1])
     record = record_of(prep, result, target, report_holdout=report_holdout)
     if weights:
         record["weights"] = state_bytes(prep.model)
     before = stages[:-1]
     earlier_steps = sum(s["steps_run"] for s in before)
-    earlier_flops = sum(s["steps_run"] * s["flops_per_step"] for s in before)
+    earlier_flops = sum(run_flops(s) for s in before)
     earlier_seconds = sum(s["seconds"] for s in before)
     reached = result.steps_to_threshold
     record.update({
         "curriculum": {"ops": list(ops), "new_hidden": list(new_hidden), "freeze": freeze, "read": read,
                        "stages": stages},
         "steps_to_threshold": None if reached is None else earlier_steps + reached,
-        "flops_to_threshold": None if reached is None else earlier_flops + reached * result.flops_per_step,
+        "flops_to_threshold": None if reached is None else earlier_flops + record["flops_to_threshold"],
         "seconds_to_threshold": None if reached is None else earlier_seconds + result.seconds_to_threshold,
         "last_stage_steps_to_threshold": reached,
     })

@@ -103,8 +103,12 @@ def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, rep
         "threshold": settings.threshold, "eval_every": settings.eval_every,
         "steps_to_threshold": steps,
         "seconds_to_threshold": result.seconds_to_threshold,
-        "flops_to_threshold": None if steps is None else steps * result.flops_per_step,
+        "flops_to_threshold": None if steps is None else
+        steps * result.flops_per_step + result.evals_to_threshold * result.flops_per_eval,
         "flops_per_step": result.flops_per_step,
+        **({"flops_per_eval": result.flops_per_eval, "evals_run": result.evals_run, "charge_evals": True}
+           if settings.charge_evals else {}),
+        **({"eval_dense": settings.eval_dense} if settings.eval_dense else {}),
         "params": count_params(model),
         "steps_run": result.steps_run, "steps_cap": result.steps_cap, "seconds": result.seconds,
         "group_size": group_size,
@@ -180,7 +184,8 @@ def train_options(settings: RunSettings) -> dict[str, Any]:
     """The trainer's keyword arguments that come from the run settings."""
     return {"seed": settings.seed, "budget": settings.budget, "threshold": settings.threshold,
             "eval_every": settings.eval_every, "max_flops": settings.max_flops, "patience": settings.patience,
-            "hold": settings.hold, "plateau": settings.plateau}
+            "hold": settings.hold, "plateau": settings.plateau, "dense": settings.eval_dense,
+            "charge_evals": settings.charge_evals}
 
 
 def state_bytes(model: torch.nn.Module) -> bytes:

@@ -30,7 +30,7 @@ BACKENDS = ("loky", "dask", "ray")
 # Settings whose default changed after checkpoints without them were written: the value
 # those runs were made with (RunConfig.stored).
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
-               "update_rules": "classic"}
+               "update_rules": "classic", "eval_dense": 0, "charge_evals": False}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 # The brain genes that only `--update-rules all` varies: held at their defaults under
@@ -58,6 +58,11 @@ class RunConfig:
     max_flops: float = 1e11
     threshold: float = 0.99
     eval_every: int = 10
+    # Exact step counts: select is evaluated at every step up to `eval_dense`, then every
+    # `eval_every` steps, and each evaluation's FLOPs count towards the FLOP objective and
+    # under the FLOP cap (brains.cadence; README "Exact step counts").
+    eval_dense: int = 50
+    charge_evals: bool = True
     patience: int = 5
     # What a plateau stop reads (brains.stopping.StopRule.signal): select accuracy, or the rank
     # of the right answer, which moves while accuracy sits at chance (README "Rungs").
@@ -126,8 +131,11 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
-        if not isinstance(self.second_opinion, bool):
-            raise UserError(f"--second-opinion: expected true or false, got {self.second_opinion!r}")
+        for name in ("second_opinion", "charge_evals"):
+            if not isinstance(getattr(self, name), bool):
+                raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
+        if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:
+            raise UserError(f"--eval-dense: must be a whole number >= 0, got {self.eval_dense!r}")
         if self.select not in SELECTS:
             raise UserError(f"--select: {self.select!r} is not one of {', '.join(SELECTS)}")
         if isinstance(self.hold, bool) or not isinstance(self.hold, (int, float)) or not 0 <= self.hold <= 10:
@@ -227,7 +235,8 @@ class RunConfig:
         the cache key), unless given: a report reads a run on the device it ran on, which
         this machine need not have."""
         return RunSettings(task=self.task_spec(), seed=self.seed, budget=self.budget, max_flops=self.max_flops,
-                           threshold=self.threshold, eval_every=self.eval_every, patience=self.patience,
+                           threshold=self.threshold, eval_every=self.eval_every, eval_dense=self.eval_dense,
+                           charge_evals=self.charge_evals, patience=self.patience,
                            plateau=self.plateau,
                            hold=self.hold, select=self.select,
                            device=device or resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,

@@ -19,7 +19,7 @@ import dataclasses
 import math
 from typing import Any
 
-from evo.records import Record, reached
+from evo.records import Record, cap_flops, reached
 from evo.settings import RunSettings
 
 
@@ -71,7 +71,7 @@ def verdict(record: Record, at: int, budget_list: list[int], top: RunSettings) -
 def priced_caps(record: dict[str, Any]) -> tuple[int, float | None, float]:
     """(step budget, FLOP cap, own FLOP cap) a miss is priced at: its own run's, or for a
     verdict of a lower rung, the top rung's."""
-    own = record["steps_cap"] * record["flops_per_step"]
+    own = cap_flops(record)
     rung = record.get("rung")
     if not rung:
         return record["budget"], record.get("max_flops"), own
