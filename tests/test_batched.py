@@ -151,14 +151,16 @@ MIXED = [
 ]
 
 
-def mixed_jobs() -> list[tuple[Pair, RunSettings]]:
-    return [(Pair(e, b), RunSettings(task=TASK, seed=seed, budget=40)) for seed, (e, b) in enumerate(MIXED)]
+def mixed_jobs(**rules) -> list[tuple[Pair, RunSettings]]:
+    return [(Pair(e, b), RunSettings(task=TASK, seed=seed, budget=40, **rules)) for seed, (e, b) in enumerate(MIXED)]
 
 
-def test_mixed_shapes_share_one_group_and_match_their_lone_runs():
+@pytest.mark.parametrize("rules", [{}, {"eval_dense": 15, "charge_evals": True, "max_flops": 2e7}])
+def test_mixed_shapes_share_one_group_and_match_their_lone_runs(rules):
     """Members of other widths, inputs, batch sizes and rules in one padded group each get
-    their lone run's figures and their own network's FLOP count, not the padding's."""
-    jobs = mixed_jobs()
+    their lone run's figures and their own network's FLOP count, not the padding's (each
+    select pass charged and evaluated densely at first, too)."""
+    jobs = mixed_jobs(**rules)
     keys = {batch_key(pair, settings) for pair, settings in jobs}
     assert len(keys) == 1 and None not in keys
     together = evaluate_group([p for p, _ in jobs], [s for _, s in jobs], report_holdout=True)
@@ -167,6 +169,7 @@ def test_mixed_shapes_share_one_group_and_match_their_lone_runs():
         alone = evaluate(pair, settings, report_holdout=True)
         assert grouped["steps_run"] == alone["steps_run"] and grouped["stopped"] == alone["stopped"]
         assert grouped["params"] == alone["params"] and grouped["flops_per_step"] == alone["flops_per_step"]
+        assert grouped.get("flops_per_eval") == alone.get("flops_per_eval") and grouped["steps_cap"] == alone["steps_cap"]
         assert [g["step"] for g in grouped["curve"]] == [a["step"] for a in alone["curve"]]
         for g, a in zip(grouped["curve"], alone["curve"]):
             assert g["train_loss"] == pytest.approx(a["train_loss"], rel=1e-3, abs=1e-5)

@@ -33,3 +33,30 @@ def test_training_flops_count_steps_times_step_flops_and_earlier_stages():
     staged = {"steps_run": 30, "flops_per_step": 300, "seconds": 1.5, "curriculum": {"stages": stages}}
     failed = {"failed": True, "steps_run": 99, "flops_per_step": 99}
     assert training_flops([plain, staged, failed]) == (40 * 1000 + 50 * 100 + 30 * 300, 3.5)
+
+
+def test_training_flops_count_charged_evaluations_after_a_carry():
+    from yardsticks import training_flops
+
+    points = [{"step": s} for s in (1, 2, 3, 10, 20, 30)]
+    record = {"steps_run": 30, "flops_per_step": 100, "flops_per_eval": 7, "curve": points, "seconds": 1.0,
+              "profile": {"from_step": 10, "steps": 0.5, "evaluations": 0.1}}
+    assert training_flops([record]) == (20 * 100 + 2 * 7, 0.6)   # steps 11-30 and the evaluations at 20, 30
+
+
+def test_fast_pairs_medians_count_a_miss_as_slowest_and_name_the_fastest():
+    from fast_pairs import median_or_none, summary
+
+    assert median_or_none([30, None, 10]) == 30 and median_or_none([None, None, 5]) is None
+    assert median_or_none([10, 20]) == 15 and median_or_none([10, None]) is None
+
+    def row(name, seed, steps, flops, params=100, holdout=0.995):
+        return {"op": "add", "name": name, "seed": seed, "steps_to_threshold": steps, "flops_to_threshold": flops,
+                "params": params, "holdout_acc": holdout}
+    rows = [row("search", 0, 12, 5e8), row("search", 1, 15, 6e8), row("search", 2, None, None, holdout=0.4),
+            row("gromov", 0, 50, 1e10), row("gromov", 1, 40, 1e10), row("gromov", 2, 60, 1e10)]
+    out = summary(rows)["add"]
+    assert out["rows"]["search"]["steps"] == 15 and out["rows"]["search"]["max_steps"] is None
+    assert out["rows"]["search"]["min_holdout"] == 0.4 and out["fastest"] == "search"
+    assert out["rows"]["gromov"] == {"seeds": [0, 1, 2], "steps": 50, "flops": 1e10, "max_steps": 60,
+                                     "min_holdout": 0.995, "params": 100}
