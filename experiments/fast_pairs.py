@@ -8,7 +8,7 @@ where holdout is measured (the re-check).
     python experiments/fast_pairs.py --run add=RUN_DIR --run sub=RUN_DIR ... [--seeds 0,1,2]
 
 A search's row trains with the settings of its pair file (RUN_DIR/front/ID.json: budget,
-FLOP cap and the rest); a recipe's with its own step cap lowered to --max-steps, no FLOP
+FLOP cap and the rest) but no plateau stop; a recipe's with its own step cap lowered to --max-steps, no FLOP
 cap. The fastest row of each operation (fewest median steps, then FLOPs, then parameters:
 select figures only) is written as experiments/results/pairs/fast-OP.json, a pair file
 that `python -m evo train --pair FILE` reproduces on any seed. Writes
@@ -63,8 +63,10 @@ def fastest_member(run_dir: Path) -> tuple[Pair, dict[str, Any], str]:
 
 
 def search_settings(extras: dict[str, Any], seed: int) -> RunSettings:
+    """The pair file's settings, but no plateau stop: every row of the table trains to its
+    cap, where its holdout is read, as the recipes' rows do."""
     run = {k: extras[k] for k in PAIR_FILE_KEYS if extras.get(k) is not None}
-    return RunSettings(task=TaskSpec.from_dict(extras["task"]), **{**run, "seed": seed})
+    return RunSettings(task=TaskSpec.from_dict(extras["task"]), **{**run, "seed": seed, "patience": 0})
 
 
 def recipe_settings(name: str, op: str, p: int, seed: int, max_steps: int) -> RunSettings:

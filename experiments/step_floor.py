@@ -1,0 +1,83 @@
+"""How few steps can a found pair take? Its recipe varied by hand around what the search found:
+warm-up off, the learning rate scaled, on the same seeds and under the fast-pair table's
+rules (select read at every step to 50, each pass charged; a crossing must hold).
+
+    python experiments/step_floor.py --pair FILE [--seeds 0,1,2] [--lr-scale 1,2,3,5]
+                                     [--warmups KEEP,0] [--budget 120] [--out FILE]
+
+The search cannot take a step the gene space does not offer: if the floor found here is far
+below the search's figure, the search missed it; if not, the gene space (or the task) sets
+the limit. Select figures steer nothing here: this is a probe of one pair, not a search.
+Writes JSON (default experiments/results/step_floor.json).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
+
+from evo.execution.evaluate import evaluate  # noqa: E402
+from evo.machine import describe  # noqa: E402
+from evo.pair import Pair, load_pair  # noqa: E402
+from evo.settings import PAIR_FILE_KEYS, RunSettings  # noqa: E402
+from evo.tasks import TaskSpec  # noqa: E402
+
+RULES = {"eval_every": 10, "eval_dense": 50, "charge_evals": True, "hold": 1.0, "select": "unseen-mirror",
+         "threshold": 0.99}
+
+
+def variants(pair: Pair, lr_scales: list[float], warmups: list[str]) -> list[tuple[dict[str, Any], Pair]]:
+    """The pair with its learning rate scaled and its warm-up kept or replaced."""
+    out = []
+    for warm in warmups:
+        for scale in lr_scales:
+            tweak: dict[str, Any] = {"lr": pair.brain.lr * scale}
+            if warm != "keep":
+                tweak["warmup"] = int(warm)
+            out.append(({"lr_scale": scale, "warmup": pair.brain.warmup if warm == "keep" else int(warm)},
+                        Pair(pair.encoder, dataclasses.replace(pair.brain, **tweak))))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pair", required=True, help="a pair file (python -m evo train --pair FILE)")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--lr-scale", default="1,2,3,5")
+    ap.add_argument("--warmups", default="keep,0", help="keep (the pair's own) or a step count, comma separated")
+    ap.add_argument("--budget", type=int, default=120, help="steps per run (the crossing must hold to here)")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "step_floor.json"))
+    args = ap.parse_args(argv)
+    pair, extras = load_pair(Path(args.pair))
+    run = {k: extras[k] for k in PAIR_FILE_KEYS if extras.get(k) is not None}
+    base = RunSettings(task=TaskSpec.from_dict(extras["task"]), **{**run, **RULES, "budget": args.budget})
+    seeds = [int(s) for s in args.seeds.split(",")]
+    doc: dict[str, Any] = {"benchmark": "step_floor", "pair_file": args.pair, "seeds": seeds,
+                           "command": "python experiments/step_floor.py " + " ".join(argv if argv is not None
+                                                                                     else sys.argv[1:]),
+                           "machine": describe(torch.device("cpu")), "settings": base.to_dict(), "rows": []}
+    for knobs, variant in variants(pair, [float(x) for x in args.lr_scale.split(",")], args.warmups.split(",")):
+        for seed in seeds:
+            start = time.perf_counter()
+            record = evaluate(variant, base.with_seed(seed), report_holdout=True)
+            doc["rows"].append({**knobs, "lr": variant.brain.lr, "seed": seed,
+                                "steps_to_threshold": record["steps_to_threshold"],
+                                "flops_to_threshold": record["flops_to_threshold"],
+                                "holdout_acc": record["holdout_acc"], "select_acc": record["select_acc"],
+                                "diverged": record["diverged"], "seconds": time.perf_counter() - start})
+            print(f"lr x{knobs['lr_scale']:<4} warm-up {knobs['warmup']:>3} seed {seed}: "
+                  f"steps {record['steps_to_threshold']}, holdout {record['holdout_acc']:.4f}", flush=True)
+            Path(args.out).write_text(json.dumps(doc, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
