@@ -59,7 +59,7 @@ def fastest_member(run_dir: Path) -> tuple[Pair, dict[str, Any], str]:
     else:
         raise SystemExit(f"fast_pairs: {run_dir} has an empty front")
     pair, extras = load_pair(run_dir / best["pair_file"])
-    return pair, extras, f"{run_dir.name} {best['id']}{note}"
+    return pair, extras, f"{run_dir.name} {best['id']}: {best['encoder_summary']}; {best['brain_summary']}{note}"
 
 
 def search_settings(extras: dict[str, Any], seed: int) -> RunSettings:
