@@ -3,7 +3,10 @@ warm-up off, the learning rate scaled, on the same seeds and under the fast-pair
 rules (select read at every step to 50, each pass charged; a crossing must hold).
 
     python experiments/step_floor.py --pair FILE [--seeds 0,1,2] [--lr-scale 1,2,3,5]
-                                     [--warmups KEEP,0] [--budget 120] [--out FILE]
+                                     [--warmups KEEP,0] [--set GENE=VALUE ...] [--budget 120] [--out FILE]
+
+`--set` changes a brain gene first (for example `--set muon=true` or `--set optimizer=sgd`),
+by the gene's own JSON reading, so a value out of its declared range is refused.
 
 The search cannot take a step the gene space does not offer: if the floor found here is far
 below the search's figure, the search missed it; if not, the gene space (or the task) sets
@@ -47,21 +50,39 @@ def variants(pair: Pair, lr_scales: list[float], warmups: list[str]) -> list[tup
     return out
 
 
+def with_genes(pair: Pair, items: list[str]) -> Pair:
+    """The pair with brain genes set from GENE=VALUE items, read back through the gene's
+    JSON round trip so that its checks apply."""
+    if not items:
+        return pair
+    changes = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            changes[name] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[name] = value  # a bare word: a choice such as sgd
+    return Pair.from_dict({"encoder": pair.to_dict()["encoder"], "brain": {**pair.to_dict()["brain"], **changes}})
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pair", required=True, help="a pair file (python -m evo train --pair FILE)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--lr-scale", default="1,2,3,5")
     ap.add_argument("--warmups", default="keep,0", help="keep (the pair's own) or a step count, comma separated")
+    ap.add_argument("--set", action="append", default=[], metavar="GENE=VALUE",
+                    help="a brain gene changed before the scan (JSON value; repeat)")
     ap.add_argument("--budget", type=int, default=120, help="steps per run (the crossing must hold to here)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "step_floor.json"))
     args = ap.parse_args(argv)
     pair, extras = load_pair(Path(args.pair))
+    pair = with_genes(pair, args.set)
     run = {k: extras[k] for k in PAIR_FILE_KEYS if extras.get(k) is not None}
     base = RunSettings(task=TaskSpec.from_dict(extras["task"]), **{**run, **RULES, "budget": args.budget})
     seeds = [int(s) for s in args.seeds.split(",")]
     doc: dict[str, Any] = {"benchmark": "step_floor", "pair_file": args.pair, "seeds": seeds,
-                           "command": "python experiments/step_floor.py " + " ".join(argv if argv is not None
+                           "set": args.set, "command": "python experiments/step_floor.py " + " ".join(argv if argv is not None
                                                                                      else sys.argv[1:]),
                            "machine": describe(torch.device("cpu")), "settings": base.to_dict(), "rows": []}
     for knobs, variant in variants(pair, [float(x) for x in args.lr_scale.split(",")], args.warmups.split(",")):
