@@ -60,3 +60,22 @@ def test_fast_pairs_medians_count_a_miss_as_slowest_and_name_the_fastest():
     assert out["rows"]["search"]["min_holdout"] == 0.4 and out["fastest"] == "search"
     assert out["rows"]["gromov"] == {"seeds": [0, 1, 2], "steps": 50, "flops": 1e10, "max_steps": 60,
                                      "min_holdout": 0.995, "params": 100}
+
+
+def test_step_floor_sets_genes_through_the_gene_checks_and_scales_the_rate():
+    import pytest
+    from genome import GeneError
+    from step_floor import variants, with_genes
+
+    from evo.recipes import RECIPES
+
+    pair = RECIPES["onehot-quad"].pair
+    changed = with_genes(pair, ["muon=true", "optimizer=sgd", "hidden=[64]"])
+    assert (changed.brain.muon, changed.brain.optimizer, changed.brain.hidden) == (True, "sgd", (64,))
+    assert changed.encoder == pair.encoder and with_genes(pair, []) is pair
+    with pytest.raises((GeneError, ValueError)):
+        with_genes(pair, ["lr=5"])        # above the gene's declared range (at most 1)
+    rows = variants(changed, [1.0, 3.0], ["keep", "0"])
+    assert [(k["lr_scale"], k["warmup"]) for k, _ in rows] == [(1.0, pair.brain.warmup), (3.0, pair.brain.warmup),
+                                                               (1.0, 0), (3.0, 0)]
+    assert [p.brain.lr for _, p in rows] == [pair.brain.lr, 3 * pair.brain.lr] * 2
