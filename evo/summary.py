@@ -33,7 +33,8 @@ def brain(gene: BrainGene) -> str:
         body = f"ff{list(gene.hidden)} {gene.activation} k{gene.ff_k:.2g} theta{gene.ff_theta:.2g}"
     else:
         body = f"tf L{gene.n_layers} d{gene.d_model} h{gene.n_heads}" + ("" if gene.layer_norm else " noLN")
-    opt = f"{gene.optimizer} lr{gene.lr:.1e} wd{gene.weight_decay:.2g}"
+    # Muon updates the weight matrices, `optimizer` the rest: both are named
+    opt = f"{'muon+' if gene.muon else ''}{gene.optimizer} lr{gene.lr:.1e} wd{gene.weight_decay:.2g}"
     extra = []
     if gene.batch_size:
         extra.append(f"b{gene.batch_size}")

@@ -18,6 +18,7 @@ from brains.train import train
 from evo.execution.evaluate import prepare
 from evo.recipes import get_recipe
 from evo.search import variation
+from evo.summary import brain as brain_summary
 from evo.search.config import RunConfig
 from evo.search.loop import Search
 from evo.search.state import new_state
@@ -165,3 +166,9 @@ def test_the_search_draws_the_newer_rules_only_when_asked(rules):
     newer = {"muon": any(g.muon for g in genes), "egalitarian": any(g.egalitarian for g in genes),
              "schedules": {g.lr_schedule for g in genes} - {"constant"} != set()}
     assert all(newer.values()) if rules == "all" else not any(newer.values())
+
+
+def test_a_summary_names_muon_next_to_the_optimizer_of_the_rest():
+    gene = get_recipe("onehot-quad").pair.brain
+    assert "muon+" not in brain_summary(gene)
+    assert " muon+adamw lr" in brain_summary(dataclasses.replace(gene, muon=True))
