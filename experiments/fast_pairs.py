@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
-from evo.pair import Pair, load_pair  # noqa: E402
+from evo.cli.pair_args import build, suggested  # noqa: E402
+from evo.pair import Pair  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
-from evo.settings import PAIR_FILE_KEYS, RunSettings  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
 from evo.tasks import TaskSpec  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,12 +43,11 @@ RULES = {"eval_every": 10, "eval_dense": 50, "charge_evals": True, "hold": 1.0, 
          "threshold": 0.99}
 
 
-def fastest_member(run_dir: Path) -> tuple[Pair, dict[str, Any], str]:
+def fastest_member(run_dir: Path) -> tuple[Path, str]:
     """The front member with the fewest median steps to the threshold (then FLOPs, then
     parameters), read from front.json: select figures only. Where no member reached the
     threshold, the member with the best select accuracy (then the fewest parameters), so that
-    the table shows how far the search got. Its pair and its pair file's extras (task and run
-    settings)."""
+    the table shows how far the search got. Its pair file and a line that names it."""
     members = json.loads((run_dir / "front.json").read_text())["members"]
     reached = [m for m in members if m.get("steps_to_threshold") is not None]
     if reached:
@@ -58,15 +58,14 @@ def fastest_member(run_dir: Path) -> tuple[Pair, dict[str, Any], str]:
         note = " (no front member reached the threshold in the search; its best select accuracy)"
     else:
         raise SystemExit(f"fast_pairs: {run_dir} has an empty front")
-    pair, extras = load_pair(run_dir / best["pair_file"])
-    return pair, extras, f"{run_dir.name} {best['id']}: {best['encoder_summary']}; {best['brain_summary']}{note}"
+    return run_dir / best["pair_file"], f"{run_dir.name} {best['id']}: {best['encoder_summary']}; {best['brain_summary']}{note}"
 
 
-def search_settings(extras: dict[str, Any], seed: int) -> RunSettings:
-    """The pair file's settings, but no plateau stop: every row of the table trains to its
-    cap, where its holdout is read, as the recipes' rows do."""
-    run = {k: extras[k] for k in PAIR_FILE_KEYS if extras.get(k) is not None}
-    return RunSettings(task=TaskSpec.from_dict(extras["task"]), **{**run, "seed": seed, "patience": 0})
+def pair_file_settings(path: Path, **override: Any) -> tuple[Pair, RunSettings]:
+    """A pair file's pair and settings as `python -m evo train --pair FILE` reads them
+    (evo.cli.pair_args, checks included), with `override` on top."""
+    pair, task, run, pool = suggested(None, path)
+    return pair, build(pair, task, {**run, **override}, pool, "cpu")
 
 
 def recipe_settings(name: str, op: str, p: int, seed: int, max_steps: int) -> RunSettings:
@@ -158,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
                            "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": [], "summary": {}}
     files: dict[tuple[str, str], dict[str, Any]] = {}
     for op, run_dir in runs.items():
-        pair, extras, source = fastest_member(Path(run_dir))
-        entries = [(SEARCH, source, pair, lambda s, e=extras: search_settings(e, s))]
+        path, source = fastest_member(Path(run_dir))
+        # no plateau stop: every row of the table trains to its cap, where holdout is read
+        pair, base = pair_file_settings(path, patience=0)
+        entries = [(SEARCH, source, pair, base.with_seed)]
         entries += [(n, RECIPES[n].summary, RECIPES[n].pair,
                      lambda s, n=n: recipe_settings(n, op, args.p, s, args.max_steps)) for n in names]
         for name, src, entry_pair, settings_of in entries:

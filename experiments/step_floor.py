@@ -29,24 +29,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 
 from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
-from evo.pair import Pair, load_pair  # noqa: E402
-from evo.settings import PAIR_FILE_KEYS, RunSettings  # noqa: E402
-from evo.tasks import TaskSpec  # noqa: E402
-
-RULES = {"eval_every": 10, "eval_dense": 50, "charge_evals": True, "hold": 1.0, "select": "unseen-mirror",
-         "threshold": 0.99}
+from evo.pair import Pair  # noqa: E402
+from evo.settings import RunSettings  # noqa: E402
+from fast_pairs import RULES, pair_file_settings  # noqa: E402  (this folder: the table's rules)
 
 
 def variants(pair: Pair, lr_scales: list[float], warmups: list[str]) -> list[tuple[dict[str, Any], Pair]]:
     """The pair with its learning rate scaled and its warm-up kept or replaced."""
     out = []
     for warm in warmups:
+        warmup = pair.brain.warmup if warm == "keep" else int(warm)
         for scale in lr_scales:
-            tweak: dict[str, Any] = {"lr": pair.brain.lr * scale}
-            if warm != "keep":
-                tweak["warmup"] = int(warm)
-            out.append(({"lr_scale": scale, "warmup": pair.brain.warmup if warm == "keep" else int(warm)},
-                        Pair(pair.encoder, dataclasses.replace(pair.brain, **tweak))))
+            brain = dataclasses.replace(pair.brain, lr=pair.brain.lr * scale, warmup=warmup)
+            out.append(({"lr_scale": scale, "warmup": warmup}, Pair(pair.encoder, brain)))
     return out
 
 
@@ -55,6 +50,7 @@ def with_genes(pair: Pair, items: list[str]) -> Pair:
     JSON round trip so that its checks apply."""
     if not items:
         return pair
+    data = pair.to_dict()
     changes = {}
     for item in items:
         name, _, value = item.partition("=")
@@ -62,7 +58,14 @@ def with_genes(pair: Pair, items: list[str]) -> Pair:
             changes[name] = json.loads(value)
         except json.JSONDecodeError:
             changes[name] = value  # a bare word: a choice such as sgd
-    return Pair.from_dict({"encoder": pair.to_dict()["encoder"], "brain": {**pair.to_dict()["brain"], **changes}})
+    return Pair.from_dict({**data, "brain": {**data["brain"], **changes}})
+
+
+def probe_settings(path: Path, genes: list[str], budget: int) -> tuple[Pair, RunSettings]:
+    """The pair file's pair with `genes` set, and its settings under the table's rules with
+    `budget` steps."""
+    pair, base = pair_file_settings(path, **RULES, budget=budget)
+    return with_genes(pair, genes), base
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,10 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=120, help="steps per run (the crossing must hold to here)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "step_floor.json"))
     args = ap.parse_args(argv)
-    pair, extras = load_pair(Path(args.pair))
-    pair = with_genes(pair, args.set)
-    run = {k: extras[k] for k in PAIR_FILE_KEYS if extras.get(k) is not None}
-    base = RunSettings(task=TaskSpec.from_dict(extras["task"]), **{**run, **RULES, "budget": args.budget})
+    pair, base = probe_settings(Path(args.pair), args.set, args.budget)
     seeds = [int(s) for s in args.seeds.split(",")]
     doc: dict[str, Any] = {"benchmark": "step_floor", "pair_file": args.pair, "seeds": seeds,
                            "set": args.set, "command": "python experiments/step_floor.py " + " ".join(argv if argv is not None

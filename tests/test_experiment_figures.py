@@ -2,8 +2,14 @@
 import sys
 from pathlib import Path
 
+import pytest
+
+from evo.recipes import RECIPES
+from genome import GeneError
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
 
+from step_floor import variants, with_genes  # noqa: E402
 from suite import to_holdout  # noqa: E402
 
 
@@ -63,12 +69,6 @@ def test_fast_pairs_medians_count_a_miss_as_slowest_and_name_the_fastest():
 
 
 def test_step_floor_sets_genes_through_the_gene_checks_and_scales_the_rate():
-    import pytest
-    from genome import GeneError
-    from step_floor import variants, with_genes
-
-    from evo.recipes import RECIPES
-
     pair = RECIPES["onehot-quad"].pair
     changed = with_genes(pair, ["muon=true", "optimizer=sgd", "hidden=[64]"])
     assert (changed.brain.muon, changed.brain.optimizer, changed.brain.hidden) == (True, "sgd", (64,))

@@ -18,10 +18,10 @@ from brains.train import train
 from evo.execution.evaluate import prepare
 from evo.recipes import get_recipe
 from evo.search import variation
-from evo.summary import brain as brain_summary
 from evo.search.config import RunConfig
 from evo.search.loop import Search
 from evo.search.state import new_state
+from evo.summary import brain as brain_summary
 from evo.tasks import TaskSpec
 
 NS = (3.4445, -4.775, 2.0315)   # the quintic Newton-Schulz coefficients of Muon's write-up
