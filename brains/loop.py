@@ -150,15 +150,19 @@ class Clock:
 
 def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | None, step: int, cap: int,
                   seconds: float, flops: tuple[int, int], stopped: str, batch_loss: float | None = None,
-                  eval_seconds: float = 0.0, lost: int = 0, carry: Carry | None = None) -> TrainResult:
+                  eval_seconds: float = 0.0, lost: int = 0, carry: Carry | None = None,
+                  billed: Cadence | None = None) -> TrainResult:
     """A member's TrainResult: the figures of its last evaluation (none yet: zero accuracy,
-    NaN losses), its train loss replaced by the batch loss that blew up, if one did."""
+    NaN losses), its train loss replaced by the batch loss that blew up, if one did.
+    `billed`: the cadence whose evaluations are charged (None: all the curve's points)."""
     last = curve[-1] if curve else {"train_acc": 0.0, "select_acc": 0.0, "train_loss": math.nan,
                                     "select_loss": math.nan}
     return TrainResult(steps_to_threshold=reached[0] if reached else None,
                        seconds_to_threshold=reached[1] if reached else None, steps_run=step, steps_cap=cap,
                        seconds=seconds, flops_per_step=flops[0], flops_per_eval=flops[1], evals_run=len(curve),
-                       evals_to_threshold=sum(p["step"] <= reached[0] for p in curve) if reached else None,
+                       evals_to_threshold=None if reached is None else
+                       sum(p["step"] <= reached[0] and (billed is None or billed.due(p["step"])
+                                                        or p["step"] == reached[0]) for p in curve),
                        diverged=stopped == "diverged", stopped=stopped,
                        train_acc=last["train_acc"], select_acc=last["select_acc"],
                        train_loss=last["train_loss"] if batch_loss is None else batch_loss,
@@ -170,7 +174,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
         plateau: str = "accuracy", on_eval: Callable[[int, dict[str, float]], None] | None = None,
         extra: Callable[[int], dict[str, float]] | None = None, start: Carry | None = None,
-        keep: bool = False, dense: int = 0, charge_evals: bool = False) -> list[TrainResult]:
+        keep: bool = False, dense: int = 0, charge_evals: bool = False,
+        charge_sparse: bool = False) -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
 
     Evaluates at every step up to `dense`, then at multiples of eval_every (brains.cadence),
@@ -200,7 +205,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     ride free but a forward-forward network's, spread over the steps between them (the rule
     before exact step counts). With `dense`, the plateau's patience counts spans of
     eval_every steps rather than evaluations, so that dense early evaluations do not
-    shorten it.
+    shorten it. `charge_sparse`: only the evaluations the sparse cadence alone would make
+    are charged (brains.cadence.Cadence.billed).
 
     Carrying (one member, a back end with `state` and `load`): `keep` sets each result's
     `carry`, the state at the last evaluation on the cadence at or below its step cap, if a
@@ -212,9 +218,10 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     if (start is not None or keep) and members != 1:
         raise ValueError("a run is carried alone (members=1)")
     cadence = Cadence(eval_every, dense)
+    billed = cadence.billed(charge_sparse)
     if charge_evals:    # (per step, per evaluation)
         flops = list(zip(backend.step_flops, backend.eval_flops))
-        caps = [charged_cap(budget, s, e, cadence, max_flops) for s, e in flops]
+        caps = [charged_cap(budget, s, e, billed, max_flops) for s, e in flops]
     else:
         flops = [(s + e // eval_every, 0) for s, e in zip(backend.step_flops, backend.eval_flops)]
         caps = [steps_cap(budget, f, max_flops) for f, _ in flops]   # each member's own, by its own FLOPs
@@ -266,7 +273,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             if blew_up[row]:  # its last batch loss: no evaluation point for this member
                 results[i] = member_result(curves[i], reached[i] if step > until[i] else None, step, caps[i],
                                            clock(), flops[i], "diverged", batch_loss=batch_losses[row],
-                                           eval_seconds=in_evals, lost=lost[i])
+                                           eval_seconds=in_evals, lost=lost[i], billed=billed)
                 done.append(row)
                 continue
             ev, since = evals[row], step - last[row]   # a member's batch rows are the same every step
@@ -313,7 +320,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             if stopped is None:
                 continue
             results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], stopped,
-                                       eval_seconds=in_evals, lost=lost[i], carry=carries[i])
+                                       eval_seconds=in_evals, lost=lost[i], carry=carries[i], billed=billed)
             done.append(row)
         fresh = torch.tensor(due, dtype=torch.long, device=backend.device)   # a new count from here
         correct[fresh] = 0
@@ -331,7 +338,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     if live:  # a step cap of 0: nothing trained, nothing measured
         for i in live:
             results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], "budget",
-                                       eval_seconds=in_evals)
+                                       eval_seconds=in_evals, billed=billed)
         backend.drop(list(range(len(live))))
     assert all(r is not None for r in results), "every member ends with a result"
     return results  # type: ignore[return-value]

@@ -97,16 +97,25 @@ def reached(record: Record) -> bool:
         and not record.get("diverged")
 
 
+def billed(record: Record) -> Cadence:
+    """The cadence whose evaluations a run is charged for (brains.cadence.Cadence.billed)."""
+    cadence = Cadence(record.get("eval_every", 10), record.get("eval_dense", 0))
+    return cadence.billed(record.get("charge_sparse", False))
+
+
 def run_flops(record: Record, since: int = 0) -> float:
     """The FLOPs a run (or a curriculum stage) trained from step `since` on: its steps, and
-    under charged evaluations its select evaluations after `since` (its curve's points)."""
+    under charged evaluations its select evaluations after `since` (its curve's points; with
+    `charge_sparse`, those on the sparse cadence and its last)."""
     per_eval = record.get("flops_per_eval", 0)
-    evals = sum(point["step"] > since for point in record.get("curve", ())) if per_eval else 0
+    curve = record.get("curve", ())
+    cadence = billed(record)
+    evals = sum(point["step"] > since and (cadence.due(point["step"]) or point is curve[-1])
+                for point in curve) if per_eval else 0
     return (record["steps_run"] - since) * record["flops_per_step"] + evals * per_eval
 
 
 def cap_flops(record: Record) -> float:
-    """What a run to its step cap costs: its steps and the evaluations its cadence makes."""
-    cadence = Cadence(record.get("eval_every", 10), record.get("eval_dense", 0))
+    """What a run to its step cap costs: its steps and the evaluations charged to it."""
     return record["steps_cap"] * record["flops_per_step"] + \
-        cadence.through(record["steps_cap"]) * record.get("flops_per_eval", 0)
+        billed(record).through(record["steps_cap"]) * record.get("flops_per_eval", 0)

@@ -136,3 +136,46 @@ def test_a_dense_charged_run_goes_on_from_a_carry_as_one_run():
     clocks = ("seconds", "seconds_to_threshold", "eval_seconds", "carry")
     figures = [{k: v for k, v in dataclasses.asdict(r).items() if k not in clocks} for r in (on, direct)]
     assert figures[0] == figures[1] and direct.evals_run == 25 + 4
+
+
+def sparse_oracle(curve_steps: list[int], every: int, upto: int | None = None) -> int:
+    """The evaluations sparse charging bills, by its definition: those on multiples of
+    `every`, and the run's last (or, up to a crossing `upto`, the crossing's own)."""
+    end = curve_steps[-1] if upto is None else upto
+    return sum(s <= end and (s % every == 0 or s == end) for s in curve_steps)
+
+
+@pytest.mark.parametrize("at", [3, 7, 10, 23, 48])
+def test_sparse_charging_bills_only_the_reads_the_sparse_cadence_would_make(at):
+    result = run(Planted(at), 1, budget=100, eval_every=10, dense=50, charge_evals=True, charge_sparse=True)[0]
+    steps = [p["step"] for p in result.curve]
+    assert result.steps_to_threshold == at and steps == list(range(1, at + 1))   # still read at every step
+    assert result.evals_to_threshold == sparse_oracle(steps, 10, at) == Cadence(10).through(at)
+    dense = run(Planted(at), 1, budget=100, eval_every=10, dense=50, charge_evals=True)[0]
+    assert dense.evals_to_threshold == at and dense.curve == result.curve
+
+
+def test_the_sparse_charged_cap_counts_only_the_sparse_reads():
+    fits = 100 * 60 + 40 * 6         # 60 steps and the reads at 10, 20, ..., 60
+    result = run(Planted(10 ** 9), 1, budget=300, eval_every=10, dense=50, charge_evals=True, charge_sparse=True,
+                 max_flops=fits)[0]
+    assert result.steps_cap == result.steps_run == 60
+    dense = run(Planted(10 ** 9), 1, budget=300, eval_every=10, dense=50, charge_evals=True, max_flops=fits)[0]
+    assert dense.steps_cap < 60     # every dense read billed: fewer steps fit
+
+
+def test_a_sparse_charged_records_flops_match_the_oracle():
+    pair = get_recipe("onehot-quad").pair
+    settings = RunSettings(task=TASK, seed=1, budget=200, eval_dense=30, charge_evals=True, charge_sparse=True,
+                           threshold=0.9, hold=1.0)
+    record = evaluate(pair, settings)
+    assert record["charge_sparse"] and record["steps_to_threshold"] is not None
+    steps = [p["step"] for p in record["curve"]]
+    assert record["flops_to_threshold"] == record["steps_to_threshold"] * record["flops_per_step"] \
+        + sparse_oracle(steps, 10, record["steps_to_threshold"]) * record["flops_per_eval"]
+    assert run_flops(record) == record["steps_run"] * record["flops_per_step"] \
+        + sparse_oracle(steps, 10) * record["flops_per_eval"]
+    assert cap_flops(record) == record["steps_cap"] * record["flops_per_step"] \
+        + Cadence(10).through(record["steps_cap"]) * record["flops_per_eval"]
+    dense = evaluate(pair, dataclasses.replace(settings, charge_sparse=False))
+    assert dense["curve"] == record["curve"] and dense["flops_to_threshold"] > record["flops_to_threshold"]

@@ -22,8 +22,8 @@ def test_json_round_trip():
 
 
 def test_keys_are_the_old_run_settings():
-    """Settings that came later (hold, select, dense and charged evaluations) are named in
-    the key only when not at the value old runs were made with."""
+    """Settings that came later (hold, select, dense, charged and sparse-charged evaluations)
+    are named in the key only when not at the value old runs were made with."""
     config = RunConfig(p=11, workers=1, hold=0.0, select="all", eval_dense=0, charge_evals=False)
     old = {"task": config.task_spec().to_dict(), "seed": config.seed, "budget": config.budget,
            "max_flops": config.max_flops, "threshold": config.threshold, "eval_every": config.eval_every,
@@ -35,6 +35,9 @@ def test_keys_are_the_old_run_settings():
     multi = RunConfig(p=11, workers=1, tasks=("add", "sub"), **was).run_settings().to_dict()
     assert multi == {**old, "tasks": ["add", "sub"], "task_cost": "sum"}
     assert RunConfig(p=11, workers=1).run_settings().to_dict() == \
+        {**old, "hold": 1.0, "select": "unseen-mirror", "eval_dense": 50, "charge_evals": True,
+         "charge_sparse": True}
+    assert RunConfig(p=11, workers=1, charge_sparse=False).run_settings().to_dict() == \
         {**old, "hold": 1.0, "select": "unseen-mirror", "eval_dense": 50, "charge_evals": True}
 
 

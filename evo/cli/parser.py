@@ -76,6 +76,10 @@ def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
     p.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
                    help="count select evaluations' FLOPs in the figures and under --max-flops (default off, "
                         "or the pair file's)")
+    p.add_argument("--charge-sparse", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --charge-evals, charge only the evaluations every --eval-every steps would make "
+                        "(and the crossing's and the last): the dense early reads ride free (default off, "
+                        "or the pair file's)")
     p.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
                                              "threshold to the step cap, or to step s + HOLD * s if later "
                                              "(default 0: the first crossing, or the pair file's)")
@@ -147,6 +151,9 @@ def build_parser() -> Parser:
     g.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
                    help="count each select evaluation's FLOPs in the FLOP objective and under --max-flops "
                         "(default on)")
+    g.add_argument("--charge-sparse", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --charge-evals, charge only the evaluations every --eval-every steps would make "
+                        "(and the crossing's and the last): the dense early reads ride free (default on)")
     g.add_argument("--rungs", type=positive_int,
                    help="successive halving: new pairs train on this many rising budgets, the top one "
                         "--budget, the best 1/ETA (and all that reached) going on at each (default 1: off)")

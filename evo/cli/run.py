@@ -19,7 +19,8 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "threshold", "eval_every", "patience", "hold", "select", "second_opinion", "seed", "final_seeds", "workers", "device", "backend",
                 "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost", "curriculum_pool",
                 "rank_misses", "rungs", "eta", "min_budget", "plateau",
-                "symmetric_combiners", "update_rules", "eval_dense", "charge_evals")
+                "symmetric_combiners", "update_rules", "eval_dense", "charge_evals",
+                "charge_sparse")
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:

@@ -30,7 +30,8 @@ BACKENDS = ("loky", "dask", "ray")
 # Settings whose default changed after checkpoints without them were written: the value
 # those runs were made with (RunConfig.stored).
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
-               "update_rules": "classic", "eval_dense": 0, "charge_evals": False}
+               "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
+               "charge_sparse": False}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 # The brain genes that only `--update-rules all` varies: held at their defaults under
@@ -63,6 +64,9 @@ class RunConfig:
     # under the FLOP cap (brains.cadence; README "Exact step counts").
     eval_dense: int = 50
     charge_evals: bool = True
+    # Of them, only those the sparse cadence alone would make: charging every dense read
+    # pushed the search to full-batch runs and doubled the main job's time (README).
+    charge_sparse: bool = True
     patience: int = 5
     # What a plateau stop reads (brains.stopping.StopRule.signal): select accuracy, or the rank
     # of the right answer, which moves while accuracy sits at chance (README "Rungs").
@@ -131,7 +135,7 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
-        for name in ("second_opinion", "charge_evals"):
+        for name in ("second_opinion", "charge_evals", "charge_sparse"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
         if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:
@@ -236,7 +240,8 @@ class RunConfig:
         this machine need not have."""
         return RunSettings(task=self.task_spec(), seed=self.seed, budget=self.budget, max_flops=self.max_flops,
                            threshold=self.threshold, eval_every=self.eval_every, eval_dense=self.eval_dense,
-                           charge_evals=self.charge_evals, patience=self.patience,
+                           charge_evals=self.charge_evals, charge_sparse=self.charge_sparse,
+                           patience=self.patience,
                            plateau=self.plateau,
                            hold=self.hold, select=self.select,
                            device=device or resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
