@@ -36,11 +36,11 @@ class Cadence:
         return self.count(n) + (0 if n <= 0 or self.due(n) else 1)
 
     def billed(self, sparse: bool) -> "Cadence":
-        """The evaluations a run is charged for: all it makes, or (`sparse`) only those the
-        sparse cadence alone would make (every `every` steps, and the last or the crossing
-        step). The dense early reads are the instrument's, there to read a crossing's own
-        step; charging them all made a minibatch pair pay up to 0.8 of a step per read in its
-        first 50 steps and pushed the search to full-batch runs (README "Exact step counts")."""
+        """The evaluations a run is charged for: all it makes, or (`sparse`: the run's
+        dense reads only locate a crossing) only those the sparse cadence alone would make
+        (every `every` steps, and the last or the crossing step). The dense early reads are
+        the instrument's, there to read a crossing's own step; charged, a pass costs up to
+        0.8 of a minibatch step (README "Exact step counts")."""
         return Cadence(self.every) if sparse else self
 
     def last(self, n: int) -> int:

@@ -175,7 +175,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         plateau: str = "accuracy", on_eval: Callable[[int, dict[str, float]], None] | None = None,
         extra: Callable[[int], dict[str, float]] | None = None, start: Carry | None = None,
         keep: bool = False, dense: int = 0, charge_evals: bool = False,
-        charge_sparse: bool = False) -> list[TrainResult]:
+        dense_locates: bool = False) -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
 
     Evaluates at every step up to `dense`, then at multiples of eval_every (brains.cadence),
@@ -205,8 +205,10 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     ride free but a forward-forward network's, spread over the steps between them (the rule
     before exact step counts). With `dense`, the plateau's patience counts spans of
     eval_every steps rather than evaluations, so that dense early evaluations do not
-    shorten it. `charge_sparse`: only the evaluations the sparse cadence alone would make
-    are charged (brains.cadence.Cadence.billed).
+    shorten it. `dense_locates`: the dense reads only locate a crossing. Only the
+    evaluations the sparse cadence alone would make are charged (brains.cadence.Cadence.billed),
+    and the plateau stop reads only the points on the eval_every grid (brains.stopping), so
+    that the best of 50 noisy early reads does not stop a run at step 60.
 
     Carrying (one member, a back end with `state` and `load`): `keep` sets each result's
     `carry`, the state at the last evaluation on the cadence at or below its step cap, if a
@@ -218,7 +220,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     if (start is not None or keep) and members != 1:
         raise ValueError("a run is carried alone (members=1)")
     cadence = Cadence(eval_every, dense)
-    billed = cadence.billed(charge_sparse)
+    billed = cadence.billed(dense_locates)
     if charge_evals:    # (per step, per evaluation)
         flops = list(zip(backend.step_flops, backend.eval_flops))
         caps = [charged_cap(budget, s, e, billed, max_flops) for s, e in flops]
@@ -228,7 +230,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     ends = list(caps)            # where each member stops at the latest: its cap, or its hold window's end
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold
-    rule = StopRule(threshold=threshold, patience=patience, signal=plateau, span=eval_every if dense else 0)
+    rule = StopRule(threshold=threshold, patience=patience, signal=plateau, span=eval_every if dense else 0,
+                    grid=dense_locates and dense > 0)
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
     reached: list[tuple[int, float] | None] = [None] * members   # (step, seconds) of the first crossing

@@ -32,6 +32,11 @@ class StopRule:
     # what patience counts: evaluations (0), or spans of this many steps, so that a run that
     # evaluates at every early step (brains.cadence) is not judged on a few steps' noise
     span: int = 0
+    # with a span: read a plateau only at, and from, the points on the span's grid (steps
+    # that are multiples of it), as a run that never evaluated densely would. Measured: the
+    # best of 50 dense reads, noise included, stopped 798 of the main job's 1,188 runs at
+    # step 60, and 2 of them reached the threshold (48 before dense reads; README "Exact step counts")
+    grid: bool = False
 
 
 PLATEAU_SIGNALS = ("accuracy", "rank")
@@ -52,7 +57,12 @@ def decide(curve: list[dict[str, float]], rule: StopRule) -> str | None:
         return "threshold"
     if not rule.patience:
         return None
-    if rule.span:
+    if rule.grid and rule.span:
+        if curve[-1]["step"] % rule.span:
+            return None
+        curve = [p for p in curve if p["step"] % rule.span == 0]
+        cut = len(curve) - rule.patience
+    elif rule.span:
         start = curve[-1]["step"] - rule.patience * rule.span
         cut = sum(p["step"] <= start for p in curve)
     else:

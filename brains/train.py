@@ -125,9 +125,9 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None,
           run_on: bool = False, hold: float = 0.0, plateau: str = "accuracy",
           extra: Callable[[nn.Module], dict[str, float]] | None = None, start: Carry | None = None,
-          keep: bool = False, dense: int = 0, charge_evals: bool = False, charge_sparse: bool = False) -> TrainResult:
+          keep: bool = False, dense: int = 0, charge_evals: bool = False, dense_locates: bool = False) -> TrainResult:
     """Train in place. Evaluates at every step up to `dense`, then at multiples of
-    eval_every, and at the last step (`charge_evals`: each evaluation's FLOPs count, `charge_sparse`:
+    eval_every, and at the last step (`charge_evals`: each evaluation's FLOPs count, `dense_locates`:
     only those of the sparse cadence; brains.loop.run):
     select accuracy and loss over the whole select set; train accuracy and loss over the
     training batches of the steps since the previous evaluation (from their own forward
@@ -152,7 +152,7 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     backend = Lone(model, data, gene, seed, horizon=budget, charge_evals=charge_evals)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
                patience=patience, run_on=run_on, hold=hold, plateau=plateau, dense=dense, charge_evals=charge_evals,
-               charge_sparse=charge_sparse,
+               dense_locates=dense_locates,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
                extra=None if extra is None else lambda _: extra(model), start=start,
                keep=keep and carriable(gene))[0]

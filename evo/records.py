@@ -71,21 +71,32 @@ def best_select(record: Record) -> float:
     return max((point["select_acc"] for point in record.get("curve", ())), default=0.0)
 
 
+def judged(record: Record) -> list[dict[str, float]]:
+    """The curve points a miss is ranked by: all, or under `dense_locates` those on the
+    eval_every grid and the last, as if the run had never read select densely (the best of
+    many noisy early reads is not progress)."""
+    curve = list(record.get("curve", ()))
+    if not record.get("dense_locates") or not curve:
+        return curve
+    every = record.get("eval_every", 10)
+    return [p for p in curve[:-1] if p["step"] % every == 0] + curve[-1:]
+
+
 def credited_select(record: Record) -> float:
-    """The select accuracy a miss is ranked by: its best, but for a run whose crossing did not
-    hold (the run's `hold`), its last, so that a pair that decays is a miss with its late
-    shortfall rather than the best of misses."""
+    """The select accuracy a miss is ranked by: its best (over `judged` points), but for a
+    run whose crossing did not hold (the run's `hold`), its last, so that a pair that decays
+    is a miss with its late shortfall rather than the best of misses."""
     if record.get("crossings_lost"):
         curve = record.get("curve") or [{"select_acc": 0.0}]
         return curve[-1]["select_acc"]
-    return best_select(record)
+    return max((point["select_acc"] for point in judged(record)), default=0.0)
 
 
 def credited_rank(record: Record) -> float | None:
     """The rank of the right answer (brains.losses.outranked) a miss is ranked by under
     `--rank-misses progress`: its best, or its last after a lost crossing; None for a
     record made before curves carried it."""
-    ranks = [point["select_rank"] for point in record.get("curve", ()) if "select_rank" in point]
+    ranks = [point["select_rank"] for point in judged(record) if "select_rank" in point]
     if not ranks:
         return None
     return ranks[-1] if record.get("crossings_lost") else min(ranks)
@@ -100,13 +111,13 @@ def reached(record: Record) -> bool:
 def billed(record: Record) -> Cadence:
     """The cadence whose evaluations a run is charged for (brains.cadence.Cadence.billed)."""
     cadence = Cadence(record.get("eval_every", 10), record.get("eval_dense", 0))
-    return cadence.billed(record.get("charge_sparse", False))
+    return cadence.billed(record.get("dense_locates", False))
 
 
 def run_flops(record: Record, since: int = 0) -> float:
     """The FLOPs a run (or a curriculum stage) trained from step `since` on: its steps, and
     under charged evaluations its select evaluations after `since` (its curve's points; with
-    `charge_sparse`, those on the sparse cadence and its last)."""
+    `dense_locates`, those on the sparse cadence and its last)."""
     per_eval = record.get("flops_per_eval", 0)
     curve = record.get("curve", ())
     cadence = billed(record)

@@ -4,7 +4,7 @@ pair with its settings, the unit a worker trains.
 One frozen dataclass read by the search (its cache key), the scorer, the evaluator,
 `train`, pair files and the final re-checks: a new setting is added here once. Settings
 that came after the first checkpoints (hold, select, plateau, batched, multi-task, curriculum pool,
-dense evaluations, charged evaluations, sparse charging) are named in
+dense evaluations, charged evaluations, dense reads that only locate) are named in
 the key only when on, so that the keys of runs made without them stay what they were and
 old checkpoints resume on their cache.
 """
@@ -23,7 +23,7 @@ from evo.tasks import SELECTS, TaskSpec
 TASK_COSTS = ("sum", "max")
 # Run settings a pair file carries (with its task), so that one command reproduces it.
 PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select", "plateau",
-                  "eval_dense", "charge_evals", "charge_sparse")
+                  "eval_dense", "charge_evals", "dense_locates")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class RunSettings:
     eval_every: int = 10
     eval_dense: int = 0                 # evaluate at every step up to this one (brains.cadence); 0 = never
     charge_evals: bool = False          # select passes count as FLOPs, in the figures and under max_flops
-    charge_sparse: bool = False         # of them, only those of the sparse cadence (brains.cadence.Cadence.billed)
+    dense_locates: bool = False         # dense reads only locate a crossing: not charged, not read by the plateau stop or a miss's rank
     patience: int = 0                   # evaluations (spans of eval_every steps, with eval_dense) without gain before a plateau stop; 0 = never
     plateau: str = "accuracy"           # the figure that must gain: select accuracy, or the right answer's rank
     hold: float = 0.0                   # a crossing at s must hold to max(cap, s + hold*s); 0 = the first counts
@@ -74,8 +74,8 @@ class RunSettings:
             out["eval_dense"] = self.eval_dense
         if self.charge_evals:
             out["charge_evals"] = True
-            if self.charge_sparse:
-                out["charge_sparse"] = True
+        if self.dense_locates and self.eval_dense:
+            out["dense_locates"] = True
         if self.select != "all":
             out["select"] = self.select
         if self.plateau != "accuracy":

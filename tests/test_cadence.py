@@ -147,7 +147,7 @@ def sparse_oracle(curve_steps: list[int], every: int, upto: int | None = None) -
 
 @pytest.mark.parametrize("at", [3, 7, 10, 23, 48])
 def test_sparse_charging_bills_only_the_reads_the_sparse_cadence_would_make(at):
-    result = run(Planted(at), 1, budget=100, eval_every=10, dense=50, charge_evals=True, charge_sparse=True)[0]
+    result = run(Planted(at), 1, budget=100, eval_every=10, dense=50, charge_evals=True, dense_locates=True)[0]
     steps = [p["step"] for p in result.curve]
     assert result.steps_to_threshold == at and steps == list(range(1, at + 1))   # still read at every step
     assert result.evals_to_threshold == sparse_oracle(steps, 10, at) == Cadence(10).through(at)
@@ -157,7 +157,7 @@ def test_sparse_charging_bills_only_the_reads_the_sparse_cadence_would_make(at):
 
 def test_the_sparse_charged_cap_counts_only_the_sparse_reads():
     fits = 100 * 60 + 40 * 6         # 60 steps and the reads at 10, 20, ..., 60
-    result = run(Planted(10 ** 9), 1, budget=300, eval_every=10, dense=50, charge_evals=True, charge_sparse=True,
+    result = run(Planted(10 ** 9), 1, budget=300, eval_every=10, dense=50, charge_evals=True, dense_locates=True,
                  max_flops=fits)[0]
     assert result.steps_cap == result.steps_run == 60
     dense = run(Planted(10 ** 9), 1, budget=300, eval_every=10, dense=50, charge_evals=True, max_flops=fits)[0]
@@ -166,10 +166,10 @@ def test_the_sparse_charged_cap_counts_only_the_sparse_reads():
 
 def test_a_sparse_charged_records_flops_match_the_oracle():
     pair = get_recipe("onehot-quad").pair
-    settings = RunSettings(task=TASK, seed=1, budget=200, eval_dense=30, charge_evals=True, charge_sparse=True,
+    settings = RunSettings(task=TASK, seed=1, budget=200, eval_dense=30, charge_evals=True, dense_locates=True,
                            threshold=0.9, hold=1.0)
     record = evaluate(pair, settings)
-    assert record["charge_sparse"] and record["steps_to_threshold"] is not None
+    assert record["dense_locates"] and record["steps_to_threshold"] is not None
     steps = [p["step"] for p in record["curve"]]
     assert record["flops_to_threshold"] == record["steps_to_threshold"] * record["flops_per_step"] \
         + sparse_oracle(steps, 10, record["steps_to_threshold"]) * record["flops_per_eval"]
@@ -177,5 +177,14 @@ def test_a_sparse_charged_records_flops_match_the_oracle():
         + sparse_oracle(steps, 10) * record["flops_per_eval"]
     assert cap_flops(record) == record["steps_cap"] * record["flops_per_step"] \
         + Cadence(10).through(record["steps_cap"]) * record["flops_per_eval"]
-    dense = evaluate(pair, dataclasses.replace(settings, charge_sparse=False))
+    dense = evaluate(pair, dataclasses.replace(settings, dense_locates=False))
     assert dense["curve"] == record["curve"] and dense["flops_to_threshold"] > record["flops_to_threshold"]
+
+
+def test_dense_reads_that_only_locate_leave_misses_ranked_as_without_them():
+    from evo.records import credited_select
+    curve = [{"step": s, "select_acc": 0.3 if s == 7 else 0.05} for s in range(1, 51)] + \
+        [{"step": 60, "select_acc": 0.06}, {"step": 64, "select_acc": 0.04}]
+    record = {"curve": curve, "eval_every": 10, "eval_dense": 50}
+    assert credited_select(record) == 0.3
+    assert credited_select({**record, "dense_locates": True}) == 0.06   # the grid and the last

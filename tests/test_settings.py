@@ -36,8 +36,8 @@ def test_keys_are_the_old_run_settings():
     assert multi == {**old, "tasks": ["add", "sub"], "task_cost": "sum"}
     assert RunConfig(p=11, workers=1).run_settings().to_dict() == \
         {**old, "hold": 1.0, "select": "unseen-mirror", "eval_dense": 50, "charge_evals": True,
-         "charge_sparse": True}
-    assert RunConfig(p=11, workers=1, charge_sparse=False).run_settings().to_dict() == \
+         "dense_locates": True}
+    assert RunConfig(p=11, workers=1, dense_locates=False).run_settings().to_dict() == \
         {**old, "hold": 1.0, "select": "unseen-mirror", "eval_dense": 50, "charge_evals": True}
 
 

@@ -40,3 +40,20 @@ def test_a_rank_plateau_waits_while_the_rank_falls_and_accuracy_sits_at_chance()
     assert decide(falling, StopRule(patience=5)) == "plateau"
     assert decide(falling, StopRule(patience=5, signal="rank")) is None
     assert decide(flat, StopRule(patience=5, signal="rank")) == "plateau"
+
+
+def test_on_the_grid_a_lucky_dense_read_does_not_stop_a_climbing_run():
+    """Dense reads at steps 1-50 (one lucky read of 0.3 at step 7), then the 10-step grid
+    climbing by 0.01 per read: counted in spans the lucky read is the best to beat and the
+    run stops at step 60; read on the grid it is climbing, as a run without dense reads."""
+    points = [{"step": s, "train_acc": 1.0, "select_acc": 0.3 if s == 7 else 0.02} for s in range(1, 51)]
+    for s in points:
+        if s["step"] % 10 == 0:
+            s["select_acc"] = 0.01 + s["step"] / 1000
+    points.append({"step": 60, "train_acc": 1.0, "select_acc": 0.07})
+    assert decide(points, StopRule(patience=5, span=10)) == "plateau"
+    assert decide(points, StopRule(patience=5, span=10, grid=True)) is None
+    flat = [dict(p, select_acc=0.02) for p in points]
+    assert decide(flat, StopRule(patience=5, span=10, grid=True)) == "plateau"
+    off = flat[:50] + [{"step": 55, "train_acc": 1.0, "select_acc": 0.02}]
+    assert decide(off, StopRule(patience=5, span=10, grid=True)) is None   # step 55: off the grid

@@ -45,6 +45,14 @@ seed = number(int, lambda v: 0 <= v < SEED_LIMIT, "must be a whole number from 0
 hold = number(float, lambda v: 0 <= v <= 10, "must be from 0 to 10")
 
 
+def fraction_list(text: str) -> tuple[float, ...]:
+    """A comma list of fractions, each strictly between 0 and 1."""
+    values = tuple(fraction(part) for part in text.split(",") if part.strip())
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected a comma list of fractions, got {text!r}")
+    return values
+
+
 def add_task_options(p: argparse.ArgumentParser) -> None:
     """Task flags default to None so that a recipe's suggested settings can fill the gaps."""
     g = p.add_argument_group("task")
@@ -76,10 +84,9 @@ def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
     p.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
                    help="count select evaluations' FLOPs in the figures and under --max-flops (default off, "
                         "or the pair file's)")
-    p.add_argument("--charge-sparse", action=argparse.BooleanOptionalAction, default=None,
-                   help="with --charge-evals, charge only the evaluations every --eval-every steps would make "
-                        "(and the crossing's and the last): the dense early reads ride free (default off, "
-                        "or the pair file's)")
+    p.add_argument("--dense-locates", action=argparse.BooleanOptionalAction, default=None,
+                   help="the --eval-dense reads only locate a crossing: not charged, and the plateau stop "
+                        "and a miss's rank read only every --eval-every steps (default off, or the pair file's)")
     p.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
                                              "threshold to the step cap, or to step s + HOLD * s if later "
                                              "(default 0: the first crossing, or the pair file's)")
@@ -130,6 +137,12 @@ def build_parser() -> Parser:
     run.add_argument("--curriculum-pool", metavar="OPS",
                      help="let the search evolve curricula: earlier operations drawn from these (comma "
                           "list; auto = the partial sums of the task's expression); default: none")
+    run.add_argument("--objectives", metavar="LIST",
+                     help="what survival trades: cost,size (default) or cost,size,data (data: the smallest "
+                          "training fraction of the ladder at which a pair still reaches the threshold)")
+    run.add_argument("--fractions", type=fraction_list, metavar="LIST",
+                     help="with --objectives ...,data: the training fractions tried below --train-frac, "
+                          "walked down while the pair reaches (default 0.5,0.3,0.2,0.15,0.1,0.07,0.05)")
     g = run.add_argument_group("search")
     g.add_argument("--generations", type=positive_int, help="generations, the initial one included (default 50)")
     g.add_argument("--population", type=positive_int, help="encoders and brains kept per side (default 16)")
@@ -151,9 +164,9 @@ def build_parser() -> Parser:
     g.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
                    help="count each select evaluation's FLOPs in the FLOP objective and under --max-flops "
                         "(default on)")
-    g.add_argument("--charge-sparse", action=argparse.BooleanOptionalAction, default=None,
-                   help="with --charge-evals, charge only the evaluations every --eval-every steps would make "
-                        "(and the crossing's and the last): the dense early reads ride free (default on)")
+    g.add_argument("--dense-locates", action=argparse.BooleanOptionalAction, default=None,
+                   help="the --eval-dense reads only locate a crossing: not charged, and the plateau stop "
+                        "and a miss's rank read only every --eval-every steps (default on)")
     g.add_argument("--rungs", type=positive_int,
                    help="successive halving: new pairs train on this many rising budgets, the top one "
                         "--budget, the best 1/ETA (and all that reached) going on at each (default 1: off)")

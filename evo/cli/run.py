@@ -20,7 +20,7 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost", "curriculum_pool",
                 "rank_misses", "rungs", "eta", "min_budget", "plateau",
                 "symmetric_combiners", "update_rules", "eval_dense", "charge_evals",
-                "charge_sparse")
+                "dense_locates", "objectives", "fractions")
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
@@ -34,7 +34,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:
             explicit.add(name)
     if "task" in explicit and values.get("tasks"):
         raise UserError("--task and --tasks: give one (with --tasks, the first operation stands for the run)")
-    for name in ("seed_with", "brain_families", "tasks", "curriculum_pool"):
+    for name in ("seed_with", "brain_families", "tasks", "curriculum_pool", "objectives"):
         if isinstance(values.get(name), str):
             values[name] = [n for n in values[name].split(",") if n]
     return RunConfig.from_dict(values, "--config" if args.config else "options"), explicit

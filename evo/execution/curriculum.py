@@ -78,8 +78,8 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
                        extra=holdout_curve(prep) if last and report_holdout else None)
         stages.append({"op": op, "steps_run": result.steps_run, "steps_to_threshold": result.steps_to_threshold,
                        "flops_per_step": result.flops_per_step, "flops_per_eval": result.flops_per_eval,
-                       **({"eval_every": target.eval_every, "eval_dense": target.eval_dense, "charge_sparse": True}
-                          if target.charge_evals and target.charge_sparse else {}),
+                       **({"eval_every": target.eval_every, "eval_dense": target.eval_dense, "dense_locates": True}
+                          if target.dense_locates and target.eval_dense else {}),
                        "seconds": result.seconds,
                        "select_acc": result.select_acc, "train_acc": result.train_acc,
                        "params": count_params(prep.model), "curve": result.curve})

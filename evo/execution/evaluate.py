@@ -108,7 +108,7 @@ def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, rep
         "flops_per_step": result.flops_per_step,
         **({"flops_per_eval": result.flops_per_eval, "evals_run": result.evals_run, "charge_evals": True}
            if settings.charge_evals else {}),
-        **({"charge_sparse": True} if settings.charge_evals and settings.charge_sparse else {}),
+        **({"dense_locates": True} if settings.dense_locates and settings.eval_dense else {}),
         **({"eval_dense": settings.eval_dense} if settings.eval_dense else {}),
         "params": count_params(model),
         "steps_run": result.steps_run, "steps_cap": result.steps_cap, "seconds": result.seconds,
@@ -186,7 +186,7 @@ def train_options(settings: RunSettings) -> dict[str, Any]:
     return {"seed": settings.seed, "budget": settings.budget, "threshold": settings.threshold,
             "eval_every": settings.eval_every, "max_flops": settings.max_flops, "patience": settings.patience,
             "hold": settings.hold, "plateau": settings.plateau, "dense": settings.eval_dense,
-            "charge_evals": settings.charge_evals, "charge_sparse": settings.charge_sparse}
+            "charge_evals": settings.charge_evals, "dense_locates": settings.dense_locates}
 
 
 def state_bytes(model: torch.nn.Module) -> bytes:

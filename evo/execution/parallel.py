@@ -111,7 +111,7 @@ class Scorer:
         """Results in job order; on_result(i, record) as each arrives, for progress."""
         units = plan_groups(jobs, self.workers)
         results: Iterator[list[Record]] = (
-            (self.work([jobs[i] for i in unit]) for unit in units) if self._parallel is None
+            (self._inline([jobs[i] for i in unit]) for unit in units) if self._parallel is None
             else self._parallel(delayed(self.work)([jobs[i] for i in unit]) for unit in units))
         out: list[Record | None] = [None] * len(jobs)
 
@@ -128,6 +128,13 @@ class Scorer:
                 if out[unit[0]] is None:
                     deliver(unit, self._retry_alone([jobs[i] for i in unit], exc))
         return out  # type: ignore[return-value]
+
+    def _inline(self, unit: list[Job]) -> list[Record]:
+        """A unit run in this process, with torch's global generator left as it was: every
+        run seeds itself, and the state the checkpoint saves must not depend on which runs
+        the cache spared (a resumed run re-checks fewer pairs than the same run left alone)."""
+        with torch.random.fork_rng(devices=[]):
+            return self.work(unit)
 
     def _retry_alone(self, unit: list[Job], first: BaseException) -> list[Record]:
         """After a worker died (killed, out of memory), each unit not yet back runs once more,

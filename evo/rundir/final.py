@@ -11,10 +11,11 @@ from typing import Any
 
 from evo.pair import Pair
 from evo.records import Record
+from evo.search import ladder
 from evo.search.archive import twins
 from evo.search.scoring import pair_key, run_key
 from evo.search.state import SearchState
-from evo.settings import Job
+from evo.settings import Job, RunSettings
 from evo.summary import brain as brain_summary
 from evo.summary import encoder as encoder_summary
 
@@ -65,10 +66,19 @@ def final_seeds(state: SearchState) -> list[int]:
     return [state.config.seed + i for i in range(state.config.final_seeds)]
 
 
+def member_settings(state: SearchState, pair: Pair) -> RunSettings:
+    """The settings a front member is re-checked and filed under: the run's, or with the
+    data objective those of the smallest training fraction it reached (evo.search.ladder),
+    the claim its third objective makes."""
+    record = state.cache[run_key(pair, state.settings)]
+    if "data" not in state.config.objectives or "lowest_frac" not in record:
+        return state.settings
+    return ladder.settings_at(state.settings, record["lowest_frac"])
+
+
 def final_keys(state: SearchState) -> list[tuple[str, Pair, int]]:
     """(key, pair, seed) of every holdout re-check the current front needs."""
-    settings = state.settings
-    return [(run_key(ind.gene, settings.with_seed(seed), holdout=True), ind.gene, seed)
+    return [(run_key(ind.gene, member_settings(state, ind.gene).with_seed(seed), holdout=True), ind.gene, seed)
             for ind in state.archive for seed in final_seeds(state)]
 
 
@@ -78,13 +88,12 @@ def final_jobs(state: SearchState) -> tuple[list[str], list[Job]]:
     resume holds exactly what the same run left alone holds."""
     needed = final_keys(state)
     state.finals = {key: state.finals[key] for key, _, _ in needed if key in state.finals}
-    settings = state.settings
     keys: list[str] = []
     jobs: list[Job] = []
     for key, pair, seed in needed:
         if key not in state.finals and key not in keys:
             keys.append(key)
-            jobs.append(Job(pair, settings.with_seed(seed), report_holdout=True))
+            jobs.append(Job(pair, member_settings(state, pair).with_seed(seed), report_holdout=True))
     return keys, jobs
 
 
@@ -93,7 +102,8 @@ def front_document(state: SearchState) -> dict[str, Any]:
     members = []
     for index, ind in enumerate(state.archive):
         pair: Pair = ind.gene
-        records = [state.finals[run_key(pair, settings.with_seed(s), holdout=True)] for s in final_seeds(state)]
+        mine = member_settings(state, pair)
+        records = [state.finals[run_key(pair, mine.with_seed(s), holdout=True)] for s in final_seeds(state)]
         search_record = state.cache[run_key(pair, settings)]
 
         def med(key: str) -> Any:
@@ -101,14 +111,14 @@ def front_document(state: SearchState) -> dict[str, Any]:
         members.append({
             "id": member_id(index, pair), "encoder": pair.encoder.to_dict(), "brain": pair.brain.to_dict(),
             "encoder_summary": encoder_summary(pair.encoder), "brain_summary": brain_summary(pair.brain),
-            "combiner": pair.combiner, "seeds": final_seeds(state),
+            "combiner": pair.combiner, "seeds": final_seeds(state), "train_frac": mine.task.train_frac,
             "steps_to_threshold": med("steps_to_threshold"), "flops_to_threshold": med("flops_to_threshold"),
             "seconds_to_threshold": med("seconds_to_threshold"), "params": search_record.get("params"),
             "select_acc": med("select_acc"), "holdout_acc": med("holdout_acc"),
             "holdout_acc_unseen_mirror": med("holdout_acc_unseen_mirror"),
             "holdout_acc_at_threshold": med("holdout_acc_at_threshold"),
             "twins": twins(search_record, list(state.cache.values()), state.config.speed_metric,
-                           state.config.rank_misses),
+                           state.config.rank_misses, "data" in state.config.objectives),
             "diverged_seeds": sum(bool(r.get("diverged")) for r in records),
             "failed_seeds": sum(bool(r.get("failed")) for r in records),
             "search_objectives": list(ind.fitness.values),
@@ -118,6 +128,8 @@ def front_document(state: SearchState) -> dict[str, Any]:
         if pair.brain.curriculum:  # the earlier operations its indices name in this run's pool
             pool = state.config.curriculum_pool
             members[-1]["curriculum_ops"] = [pool[i % len(pool)] for i in pair.brain.curriculum]
+        if "ladder" in search_record:  # the data objective: the fractions walked, from the search's runs
+            members[-1]["ladder"] = search_record["ladder"]
         if state.config.tasks:  # multi-task: every task's own medians
             members[-1]["per_task"] = {op: {key: median([r.get("per_task", {}).get(op, {}).get(key) for r in records])
                                             for key in ("steps_to_threshold", "flops_to_threshold", "holdout_acc",
@@ -144,8 +156,7 @@ def write_front(state: SearchState, run_dir: Path) -> dict[str, Any]:
     for stale in (run_dir / FRONT_DIR).glob("*.json"):  # former members of an extended run
         if stale.name not in current:
             stale.unlink()
-    settings = state.settings
     for ind, member in zip(state.archive, doc["members"]):
-        _write_json(run_dir / member["pair_file"], settings.pair_file(ind.gene))
+        _write_json(run_dir / member["pair_file"], member_settings(state, ind.gene).pair_file(ind.gene))
     _write_json(run_dir / FRONT, doc)
     return doc

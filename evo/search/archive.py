@@ -30,13 +30,14 @@ def similar(a: GeneBox, b: GeneBox) -> bool:
     return a.behaviour is not None and a.behaviour == b.behaviour
 
 
-def twins(record: Record, records: list[Record], metric: str, misses: str) -> int:
+def twins(record: Record, records: list[Record], metric: str, misses: str, data: bool = False) -> int:
     """How many other scored pairs a front member stands for: records with its objectives
     and its curve."""
     if behaviour(record) is None:
         return 0
-    mine = (objectives(record, metric, misses), behaviour(record))
-    return sum((objectives(r, metric, misses), behaviour(r)) == mine for r in records if not r.get("failed")) - 1
+    mine = (objectives(record, metric, misses, data), behaviour(record))
+    return sum((objectives(r, metric, misses, data), behaviour(r)) == mine
+               for r in records if not r.get("failed")) - 1
 
 
 def new_archive() -> tools.ParetoFront:

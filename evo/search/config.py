@@ -31,9 +31,11 @@ BACKENDS = ("loky", "dask", "ray")
 # those runs were made with (RunConfig.stored).
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
-               "charge_sparse": False}
+               "dense_locates": False, "objectives": ("cost", "size")}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
+OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
+FRACTIONS = (0.5, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05)
 # The brain genes that only `--update-rules all` varies: held at their defaults under
 # `classic`, drawing nothing, so that a classic search draws as it did before they existed.
 NEW_RULE_FIELDS = frozenset({"muon", "egalitarian", "lr_schedule"})
@@ -64,9 +66,10 @@ class RunConfig:
     # under the FLOP cap (brains.cadence; README "Exact step counts").
     eval_dense: int = 50
     charge_evals: bool = True
-    # Of them, only those the sparse cadence alone would make: charging every dense read
-    # pushed the search to full-batch runs and doubled the main job's time (README).
-    charge_sparse: bool = True
+    # The dense reads only locate a crossing: they are not charged, and the plateau stop and
+    # a miss's rank read only the eval_every grid. Read as progress, the best of 50 noisy
+    # early reads stopped most runs at step 60 and almost none reached (README).
+    dense_locates: bool = True
     patience: int = 5
     # What a plateau stop reads (brains.stopping.StopRule.signal): select accuracy, or the rank
     # of the right answer, which moves while accuracy sits at chance (README "Rungs").
@@ -119,6 +122,11 @@ class RunConfig:
     # the warm-up), or all (with Muon, the egalitarian gradient and learning-rate schedules),
     # which cost the main job more than they gained by default (README "Genes").
     update_rules: str = "classic"
+    # The objectives survival trades: cost and size, and with `data` the smallest training
+    # fraction on the ladder (--train-frac, then the `fractions` below it) at which the pair
+    # still reaches the threshold (evo.search.ladder; README "Learning from less").
+    objectives: tuple[str, ...] = ("cost", "size")
+    fractions: tuple[float, ...] = FRACTIONS
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -135,7 +143,7 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
-        for name in ("second_opinion", "charge_evals", "charge_sparse"):
+        for name in ("second_opinion", "charge_evals", "dense_locates"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
         if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:
@@ -174,6 +182,7 @@ class RunConfig:
         object.__setattr__(self, "brain_families", tuple(self.brain_families))
         self._check_tasks()
         self._check_pool()
+        self._check_ladder()
         for spec in RunSettings(task=self.task_spec(), tasks=self.tasks).task_specs():
             make_split(spec)  # raises TaskError naming the field, before any training
 
@@ -188,6 +197,34 @@ class RunConfig:
             problem = rung_check(self.rung_budgets())
             if problem:
                 raise UserError(f"--rungs: {problem}; lower --rungs or --eta, or raise --budget")
+
+    def _check_ladder(self) -> None:
+        if isinstance(self.objectives, str) or tuple(self.objectives) not in OBJECTIVE_SETS:
+            raise UserError(f"--objectives: expected {' or '.join(','.join(s) for s in OBJECTIVE_SETS)}, "
+                            f"got {self.objectives!r}")
+        object.__setattr__(self, "objectives", tuple(self.objectives))
+        if isinstance(self.fractions, str) or not self.fractions or any(
+                isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1 for f in self.fractions):
+            raise UserError(f"--fractions: expected a comma list of numbers between 0 and 1, got {self.fractions!r}")
+        object.__setattr__(self, "fractions", tuple(float(f) for f in self.fractions))
+        if "data" not in self.objectives:
+            return
+        above = [f for f in self.fractions if f > self.train_frac]
+        if above:
+            raise UserError(f"--fractions: {above[0]:g} exceeds --train-frac {self.train_frac:g}: the ladder walks "
+                            "down from the training fraction; raise --train-frac or drop it")
+        if not self.ladder():
+            raise UserError(f"--fractions: none lies below --train-frac {self.train_frac:g}: the data objective "
+                            "needs a smaller fraction to try")
+        for frac in self.ladder():
+            make_split(dataclasses.replace(self.task_spec(), train_frac=frac, pool_frac=self.train_frac))
+
+    def ladder(self) -> list[float]:
+        """The data objective's training fractions below --train-frac, largest first (empty
+        without the data objective)."""
+        if "data" not in self.objectives:
+            return []
+        return sorted({f for f in self.fractions if f < self.train_frac}, reverse=True)
 
     def symmetric_offered(self) -> bool:
         """Whether the search may draw symmetric combiners (see the field's comment)."""
@@ -240,7 +277,7 @@ class RunConfig:
         this machine need not have."""
         return RunSettings(task=self.task_spec(), seed=self.seed, budget=self.budget, max_flops=self.max_flops,
                            threshold=self.threshold, eval_every=self.eval_every, eval_dense=self.eval_dense,
-                           charge_evals=self.charge_evals, charge_sparse=self.charge_sparse,
+                           charge_evals=self.charge_evals, dense_locates=self.dense_locates,
                            patience=self.patience,
                            plateau=self.plateau,
                            hold=self.hold, select=self.select,
@@ -257,6 +294,8 @@ class RunConfig:
         out["brain_families"] = list(self.brain_families)
         out["tasks"] = list(self.tasks)
         out["curriculum_pool"] = list(self.curriculum_pool)
+        out["objectives"] = list(self.objectives)
+        out["fractions"] = list(self.fractions)
         return out
 
     @classmethod

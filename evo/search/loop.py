@@ -4,11 +4,13 @@ Generation 0 draws both populations (or seeds them from named recipes) and score
 encoder with `partners` brains. Then, with the `alternate` schedule, even generations vary
 encoders and score every child with the current top brains; odd generations do the same
 for brains against the top encoders. `joint` varies whole pairs. Survival is NSGA-II on
-(log10 cost, log10 size); every scored pair enters an archive (ParetoFront) and a cache, so
+(log10 cost, log10 size), with `--objectives cost,size,data` also log10 of the smallest
+training fraction a pair reaches from (evo.search.ladder); every scored pair enters an archive (ParetoFront) and a cache, so
 no pair is trained twice. The loop emits events; it never renders anything.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -18,7 +20,7 @@ from brains.carry import Carry
 from brains.gene import BrainGene
 from encoders.gene import SYMMETRIC_COMBINERS, EncoderGene
 from evo.search import population as popmod
-from evo.search import rungs
+from evo.search import ladder, rungs
 from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
@@ -51,6 +53,8 @@ class Search:
         # update rules only under --update-rules all (a seed recipe keeps its own)
         self.brain_frozen = (frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS) | \
             (NEW_RULE_FIELDS if self.config.update_rules == "classic" else frozenset())
+        self.data = "data" in self.config.objectives
+        self.n = len(self.config.objectives)
 
     # -- scoring -------------------------------------------------------------------------
     def score(self, pairs: list[Pair]) -> list[GeneBox]:
@@ -67,6 +71,8 @@ class Search:
             self.train(todo, settings, cached=len(pairs) - len(todo))
         if self.config.second_opinion:
             self.second_opinions(todo)
+        if self.data:   # every pair, not only the new ones: a walk cut short by a kill goes on
+            self.walk({key: pair for key, pair in zip(keys, pairs)})
         scored = []
         for key, pair in zip(keys, pairs):
             values = state.best.add(pair, state.cache[key])
@@ -130,6 +136,30 @@ class Search:
             going = [going[i] for i in up]
             carried = {key: carried[key] for key in going + straight if key in carried}   # the rest stop here
 
+    def walk(self, runs: dict[str, Pair]) -> None:
+        """The data objective (evo.search.ladder): each pair that reached the threshold and
+        has no `lowest_frac` yet trains at each smaller fraction of the ladder in turn, all
+        pairs of a fraction in parallel, until it misses; its top record then keeps the
+        ladder and its lowest fraction reached."""
+        state = self.state
+        going = {key: pair for key, pair in runs.items()
+                 if reached(state.cache[key]) and "lowest_frac" not in state.cache[key]}
+        walked: dict[str, list[tuple[float, Record]]] = {key: [] for key in going}
+        for frac in self.config.ladder():
+            if not going:
+                break
+            here = ladder.settings_at(self.settings, frac)
+            self.emit("message", text=f"data ladder: {len(going)} pairs at training fraction {frac:g}")
+            keys = {key: run_key(pair, here) for key, pair in going.items()}
+            self.train({keys[key]: pair for key, pair in going.items()}, here)
+            for key in list(going):
+                record = state.cache[keys[key]]
+                walked[key].append((frac, record))
+                if not reached(record):
+                    del going[key]
+        for key, steps in walked.items():
+            state.cache[key] = ladder.annotated(state.cache[key], self.settings.task.train_frac, steps)
+
     def second_opinions(self, fresh: dict[str, Pair]) -> None:
         """A fresh pair that reached the threshold and that no front member dominates is
         trained once more, on the next seed (select only), before it can enter the front;
@@ -140,7 +170,10 @@ class Search:
         todo: dict[str, Pair] = {}
         for key, pair in fresh.items():
             record = state.cache[key]
-            mine = boxed("pair", pair, objectives(record, config.speed_metric, config.rank_misses)).fitness
+            values = objectives(record, config.speed_metric, config.rank_misses, self.data)
+            if self.data:   # its ladder is walked after: dominated even at the ladder's lowest fraction?
+                values = (*values[:2], math.log10(min(config.ladder())))
+            mine = boxed("pair", pair, values).fitness
             if reached(record) and not any(ind.fitness.dominates(mine) for ind in state.archive):
                 todo[key] = pair
         if not todo:
@@ -192,8 +225,8 @@ class Search:
             encoders.append(self.canon(variation.random_gene(EncoderGene, rng, self.encoder_ok)))
         while len(brains) < config.population:
             brains.append(variation.random_gene(BrainGene, rng, self.brain_ok, frozen=self.brain_frozen))
-        self.state.encoders = [boxed("encoder", g) for g in encoders[:config.population]]
-        self.state.brains = [boxed("brain", g) for g in brains[:config.population]]
+        self.state.encoders = [boxed("encoder", g, n=self.n) for g in encoders[:config.population]]
+        self.state.brains = [boxed("brain", g, n=self.n) for g in brains[:config.population]]
         n, r = config.population, config.partners
         if config.schedule == "joint":
             pairs = [Pair(e.gene, b.gene) for e, b in zip(self.state.encoders, self.state.brains)]
@@ -213,9 +246,11 @@ class Search:
         other = state.brains if kind == "encoder" else state.encoders
         ok = self.encoder_ok if kind == "encoder" else self.brain_ok
         if kind == "encoder":
-            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, canon=self.canon)
+            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, canon=self.canon,
+                                        n_objectives=self.n)
         else:
-            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, frozen=self.brain_frozen)
+            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, frozen=self.brain_frozen,
+                                        n_objectives=self.n)
         partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
                  for c in children for p in partners]
@@ -291,7 +326,7 @@ class Search:
         stats = tools.Statistics(key=lambda ind: ind.fitness.values)
         stats.register("min", lambda v: [float(x) for x in np.min(v, axis=0)])
         stats.register("median", lambda v: [float(x) for x in np.median(v, axis=0)])
-        ref = popmod.reference_point(self.settings, config.speed_metric)
+        ref = popmod.reference_point(self.settings, config.speed_metric, self.data)
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
                              families=family_counts(pop), **stats.compile(pop))

@@ -35,21 +35,22 @@ class BestPairs:
     (log cost, log size, pair key), a total order, so the result never depends on the order
     records arrive in."""
 
-    def __init__(self, metric: str, misses: str = "size"):
-        self.metric, self.misses = metric, misses
-        self.best: dict[str, tuple[float, float, str]] = {}
+    def __init__(self, metric: str, misses: str = "size", data: bool = False):
+        self.metric, self.misses, self.data = metric, misses, data
+        self.best: dict[str, tuple[Any, ...]] = {}
 
-    def add(self, pair: Pair, record: dict[str, Any]) -> tuple[float, float]:
-        values = objectives(record, self.metric, self.misses)
+    def add(self, pair: Pair, record: dict[str, Any]) -> tuple[float, ...]:
+        values = objectives(record, self.metric, self.misses, self.data)
         entry = (*values, pair_key(pair))
         for key in (gene_key(pair.encoder), gene_key(pair.brain)):
             if key not in self.best or entry < self.best[key]:
                 self.best[key] = entry
         return values
 
-    def values(self, gene: Any) -> tuple[float, float]:
+    def values(self, gene: Any) -> tuple[float, ...]:
         entry = self.best.get(gene_key(gene))
-        return WORST if entry is None else (entry[0], entry[1])
+        n = 3 if self.data else 2
+        return (WORST + (WORST[0],))[:n] if entry is None else tuple(entry[:n])
 
 
 def refresh(pop: Iterable[GeneBox], best: BestPairs) -> None:
@@ -65,7 +66,8 @@ def best(pop: list[GeneBox], k: int) -> list[GeneBox]:
 
 def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
               is_valid: Callable[[Any], bool], cx_prob: float = 0.3,
-              frozen: frozenset[str] = frozenset(), canon: Callable[[Any], Any] = lambda g: g) -> list[GeneBox]:
+              frozen: frozenset[str] = frozenset(), canon: Callable[[Any], Any] = lambda g: g,
+              n_objectives: int = 2) -> list[GeneBox]:
     """n new genes, none behaving like a current member or like each other; `frozen`
     fields are left as they are (evo.search.variation); `canon` writes a gene in its
     canonical form (EncoderGene.canonical) before it is compared."""
@@ -81,18 +83,21 @@ def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
         gene = canon(variation.mutate(gene, rng, is_valid, frozen=frozen))
         if gene_key(gene) not in seen:
             seen.add(gene_key(gene))
-            children.append(boxed(kind, gene))
+            children.append(boxed(kind, gene, n=n_objectives))
     return children
 
 
-def hypervolume(front: Iterable[GeneBox], ref: tuple[float, float]) -> float:
-    """Area dominated by the front up to `ref`, in the log10 objective space."""
+def hypervolume(front: Iterable[GeneBox], ref: tuple[float, ...]) -> float:
+    """Area (volume, with the data objective) dominated by the front up to `ref`, in the
+    log10 objective space."""
     points = np.array([ind.fitness.values for ind in front if all(
         v < r for v, r in zip(ind.fitness.values, ref))], dtype=float)
     return float(moocore.hypervolume(points, ref=np.array(ref))) if len(points) else 0.0
 
 
-def reference_point(settings: RunSettings, metric: str) -> tuple[float, float]:
-    """A fixed corner (beyond the worst cost of any run, 10^8 parameters), so that
-    hypervolumes of different generations compare."""
-    return (math.log10(cap(settings.max_flops, settings.budget, metric)) + DIVERGED_SHORTFALL + 0.1, 8.0)
+def reference_point(settings: RunSettings, metric: str, data: bool = False) -> tuple[float, ...]:
+    """A fixed corner (beyond the worst cost of any run, 10^8 parameters, and with the data
+    objective a training fraction past 1), so that hypervolumes of different generations
+    compare."""
+    corner = (math.log10(cap(settings.max_flops, settings.budget, metric)) + DIVERGED_SHORTFALL + 0.1, 8.0)
+    return (*corner, 0.1) if data else corner

@@ -51,9 +51,12 @@ def cost(record: dict[str, Any], metric: str, progress: bool = False) -> float:
     return cap(max_flops or own_cap, budget, metric) * tasks * 10 ** shortfall
 
 
-def objectives(record: dict[str, Any], metric: str, misses: str = "size") -> tuple[float, float]:
+def objectives(record: dict[str, Any], metric: str, misses: str = "size",
+               data: bool = False) -> tuple[float, ...]:
     """(log10 cost, log10 params): on log scales the crowding distance weighs a decade of
-    cost like a decade of size.
+    cost like a decade of size. With `data`, a third: log10 of the smallest training
+    fraction at which the pair reached the threshold (`lowest_frac`, set by
+    evo.search.ladder; 0, a fraction of 1, for a pair that never reached).
 
     `misses="shortfall"` gives a run that missed the threshold the worst size, so that
     misses are ranked by their shortfall alone: a near-chance network that is merely small
@@ -62,12 +65,15 @@ def objectives(record: dict[str, Any], metric: str, misses: str = "size") -> tup
     `misses="progress"` does the same with the shortfall read from the rank of the right
     answer (cost's `progress`)."""
     if record.get("failed"):
-        return WORST  # never dominating anything, never a partner of choice
+        return WORST + ((WORST[0],) if data else ())  # never dominating anything, never a partner of choice
     if misses not in MISS_RANKS:
         raise ValueError(f"misses: {misses!r} is not one of {', '.join(MISS_RANKS)}")
     c = cost(record, metric, progress=misses == "progress")
     size = WORST[1] if misses != "size" and not reached(record) else math.log10(max(1, record["params"]))
-    return (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], size)
+    two = (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], size)
+    if not data:
+        return two
+    return (*two, math.log10(record["lowest_frac"]) if reached(record) and "lowest_frac" in record else 0.0)
 
 
 def pair_key(pair: Pair) -> str:

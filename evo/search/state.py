@@ -46,7 +46,8 @@ class SearchState:
 
     def __post_init__(self) -> None:
         if self.best is None:
-            self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses)
+            self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses,
+                                         "data" in self.config.objectives)
         if self.settings is None:
             self.settings = self.config.run_settings()
 
@@ -119,8 +120,9 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None, resolve: boo
     # Saved, not rebuilt from the cache: pairs that behave alike share one record, which
     # names only the first of their genes.
     state.best.best = {key: tuple(entry) for key, entry in doc["best"].items()}
-    state.encoders = [boxed("encoder", EncoderGene.from_dict(g)) for g in doc["encoders"]]
-    state.brains = [boxed("brain", BrainGene.from_dict(g)) for g in doc["brains"]]
+    n = len(config.objectives)
+    state.encoders = [boxed("encoder", EncoderGene.from_dict(g), n=n) for g in doc["encoders"]]
+    state.brains = [boxed("brain", BrainGene.from_dict(g), n=n) for g in doc["brains"]]
     popmod.refresh(state.encoders + state.brains, state.best)
     before = dataclasses.replace(state.settings, device=made_on)
     moved = made_on != state.settings.device
@@ -133,7 +135,8 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None, resolve: boo
         if moved and pair not in state.stale:  # all of them: the front is rebuilt on this device's records
             state.stale.append(pair)
         record = state.cache[key]
-        return boxed("pair", pair, objectives(record, config.speed_metric, config.rank_misses), behaviour(record))
+        return boxed("pair", pair, objectives(record, config.speed_metric, config.rank_misses,
+                                              "data" in config.objectives), behaviour(record))
     state.pairs = [scored(p) for p in doc["pairs"]]
     # HallOfFame keeps items in the reverse order of its sorted keys; set both as saved,
     # since re-inserting would flip the order of members with equal fitness.

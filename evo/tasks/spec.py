@@ -94,6 +94,12 @@ class TaskSpec:
 
     `split_seed` is separate from the training seed so that re-training a pair on other
     seeds keeps the very same holdout set.
+
+    `pool_frac` (None: `train_frac` itself) is the largest training fraction of a ladder
+    (the data objective, README "Learning from less"): select and holdout are drawn from the
+    pairs outside the first pool_frac of the order, so they are the same at every fraction
+    of the ladder, and the training set is the first train_frac of that order, so each
+    fraction's training set holds the next smaller one's.
     """
 
     op: str = "add"
@@ -103,6 +109,7 @@ class TaskSpec:
     select_frac: float = 0.5
     pairs: str = "ordered"
     split_seed: int = 0
+    pool_frac: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "op", canonical_op(self.op))
@@ -123,6 +130,11 @@ class TaskSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
                 raise TaskError(f"{name}: {value!r} must lie strictly between 0 and 1")
+        if self.pool_frac is not None:
+            if isinstance(self.pool_frac, bool) or not isinstance(self.pool_frac, (int, float)) \
+                    or not self.train_frac <= self.pool_frac < 1.0:
+                raise TaskError(f"pool_frac: {self.pool_frac!r} must lie from train_frac ({self.train_frac}) "
+                                f"up to 1 (excluded)")
 
     @property
     def commutative(self) -> bool:
@@ -134,7 +146,16 @@ class TaskSpec:
         return bool((a[both] == b[both]).all())
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Without pool_frac when it is unset: the task of a run made before the ladder."""
+        out = asdict(self)
+        if self.pool_frac is None:
+            del out["pool_frac"]
+        return out
+
+    @property
+    def pool(self) -> float:
+        """The fraction of the order held back for training at some fraction of the ladder."""
+        return self.train_frac if self.pool_frac is None else self.pool_frac
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TaskSpec":
@@ -191,19 +212,22 @@ class Split:
 
 def make_split(spec: TaskSpec) -> Split:
     """Split the universe: train = first round(f*N) of a seeded permutation (random) or of
-    the generator order (ordered); the rest is shuffled and cut into select and holdout."""
+    the generator order (ordered); the rest, past the first round(pool*N) (TaskSpec.pool:
+    the training fraction itself unless a ladder sets it), is shuffled and cut into select
+    and holdout."""
     pairs = universe(spec)
     n = len(pairs)
     n_train = int(round(spec.train_frac * n))
-    n_select = int(round(spec.select_frac * (n - n_train)))
-    n_holdout = n - n_train - n_select
+    n_pool = int(round(spec.pool * n))
+    n_select = int(round(spec.select_frac * (n - n_pool)))
+    n_holdout = n - n_pool - n_select
     if min(n_train, n_select, n_holdout) < 1:
         raise TaskError(
             f"train_frac: {spec.train_frac} leaves an empty set for p={spec.p} "
             f"({n} pairs -> train {n_train}, select {n_select}, holdout {n_holdout})")
     rng = np.random.default_rng(spec.split_seed)
     order = rng.permutation(n) if spec.split == "random" else np.arange(n)
-    rest = order[n_train:]
+    rest = order[n_pool:]
     if spec.split == "ordered":
         rest = rng.permutation(rest)
     labels = apply_op(spec.op, pairs[:, 0], pairs[:, 1], spec.p)

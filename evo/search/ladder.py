@@ -1,0 +1,40 @@
+"""The data objective's ladder: how little training data a pair needs.
+
+A pair that reaches the threshold at the run's training fraction trains again at each
+smaller fraction of the ladder in turn (RunConfig.ladder), and stops at the first it
+misses: its `lowest_frac` is the smallest fraction it reached, the third objective. Every
+fraction's run is a plain run under its own settings, cached under its own key, so a
+resume or a later generation finds it. Select and holdout stay the same at every fraction
+and each training set holds the next smaller one (evo.tasks.spec.TaskSpec.pool_frac), so
+a lower fraction asks for the same answers from less data, never from other data.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from evo.records import Record, reached
+from evo.settings import RunSettings
+
+
+def settings_at(settings: RunSettings, frac: float) -> RunSettings:
+    """The run settings at training fraction `frac` of a ladder that starts at the
+    settings' own fraction (the pool its select and holdout are drawn outside of)."""
+    task = settings.task
+    if frac == task.train_frac:
+        return settings
+    return dataclasses.replace(settings, task=dataclasses.replace(task, train_frac=frac, pool_frac=task.pool))
+
+
+def step_of(frac: float, record: Record) -> dict[str, Any]:
+    """One rung of a pair's ladder, as its top record keeps it (the report's picture)."""
+    return {"train_frac": frac, "steps_to_threshold": record.get("steps_to_threshold"),
+            "flops_to_threshold": record.get("flops_to_threshold"), "reached": reached(record)}
+
+
+def annotated(top: Record, frac: float, walked: list[tuple[float, Record]]) -> Record:
+    """The top-fraction record with its ladder and `lowest_frac`: the smallest fraction,
+    the top one included, whose run reached the threshold (the walk stops at the first miss)."""
+    steps = [step_of(frac, top)] + [step_of(f, r) for f, r in walked]
+    lowest = min(s["train_frac"] for s in steps if s["reached"])
+    return {**top, "ladder": steps, "lowest_frac": lowest}
