@@ -1,19 +1,25 @@
 """The smallest training fraction at which a pair still reaches 99% holdout accuracy.
 
     python experiments/min_fraction.py [--recipes onehot-quad,fourier-quad,gromov]
-        [--pair FILE] [--task add] [--split random] [--seeds 0,1] [--lo 0.05] [--hi 0.5]
-        [--iters 5] [--max-steps 1000] [--out FILE]
+        [--pair FILE ...] [--task add] [--p 97] [--pool 0.5] [--split random] [--seeds 0,1]
+        [--lo 0.05] [--hi 0.5] [--iters 5] [--max-steps 1000] [--out FILE]
 
-For each named recipe (and a pair file, e.g. a front member), bisection over the training
-fraction in [lo, hi]: a fraction succeeds when every seed's holdout accuracy is >= 0.99 at
-the end of its run (each run trains on past its first crossing of 99% select to the step
-cap, as a front re-check does). The select set is half of the rest, holdout the other half.
-A candidate that fails at `hi` is reported as failing there. Writes JSON with every run,
-prints a table, and draws holdout accuracy against fraction (PNG beside the JSON).
+For each named recipe (and pair files, e.g. a search's lowest-data pair), bisection over the
+training fraction in [lo, hi]: a fraction succeeds when every seed's holdout accuracy is
+>= 0.99 at the end of its run (each run trains on past its first crossing of 99% select to
+the step cap, as a front re-check does). The select set is half of the rest, holdout the
+other half; with `--pool F` the rest is what lies outside the first F of the order at every
+fraction, so select and holdout are the same at every fraction (TaskSpec.pool_frac, as the
+search's data objective draws them). A candidate that fails at `hi` is reported as failing
+there. A pair file is also re-checked at its own filed settings (its `own` row: a data-
+objective pair file carries its training fraction), and bisected under those settings with
+only the fraction changed. Writes JSON with every run, prints a table, and draws holdout
+accuracy against fraction (PNG beside the JSON).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -25,36 +31,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 
 from evo.execution.evaluate import evaluate  # noqa: E402
 from evo.machine import describe  # noqa: E402
-from evo.pair import Pair, load_pair  # noqa: E402
+from evo.pair import Pair  # noqa: E402
 from evo.recipes import RECIPES  # noqa: E402
 from evo.tasks import TaskSpec  # noqa: E402
 from evo.settings import RunSettings  # noqa: E402
+from fast_pairs import pair_file_settings  # noqa: E402  (this folder)
 
 TARGET = 0.99
 
 
-def trial(pair: Pair, task: dict, fraction: float, seeds: list[int], cap: int, eval_every: int) -> dict:
+def at_fraction(settings: RunSettings, fraction: float, pool: float | None) -> RunSettings:
+    return dataclasses.replace(settings, task=dataclasses.replace(settings.task, train_frac=fraction,
+                                                                  pool_frac=pool))
+
+
+def trial(pair: Pair, settings: RunSettings, seeds: list[int]) -> dict:
     runs = []
     for seed in seeds:
-        record = evaluate(pair, RunSettings(task=TaskSpec(**{**task, "train_frac": fraction}), seed=seed, budget=cap, eval_every=eval_every), report_holdout=True)
-        runs.append({k: record[k] for k in ("seed", "steps_to_threshold", "select_acc", "holdout_acc",
-                                            "holdout_acc_at_threshold", "steps_run", "seconds", "diverged")})
-    return {"fraction": fraction, "ok": all((r["holdout_acc"] or 0) >= TARGET for r in runs), "runs": runs}
+        record = evaluate(pair, settings.with_seed(seed), report_holdout=True)
+        runs.append({k: record.get(k) for k in ("seed", "steps_to_threshold", "select_acc", "holdout_acc",
+                                                "holdout_acc_at_threshold", "steps_run", "seconds", "diverged")})
+        runs[-1]["sizes"] = record["task"]["sizes"]
+    return {"fraction": settings.task.train_frac, "ok": all((r["holdout_acc"] or 0) >= TARGET for r in runs),
+            "runs": runs}
 
 
-def bisect(pair: Pair, task: dict, args: argparse.Namespace, cap: int, eval_every: int) -> dict:
+def bisect(pair: Pair, base: RunSettings, args: argparse.Namespace) -> dict:
     seeds = [int(s) for s in args.seeds.split(",")]
-    trials = [trial(pair, task, args.hi, seeds, cap, eval_every)]
+    at = lambda f: at_fraction(base, f, args.pool)  # noqa: E731
+    trials = [trial(pair, at(args.hi), seeds)]
     if not trials[0]["ok"]:
         return {"min_fraction": None, "trials": trials}
     lo, hi = args.lo, args.hi
-    low = trial(pair, task, lo, seeds, cap, eval_every)
+    low = trial(pair, at(lo), seeds)
     trials.append(low)
     if low["ok"]:
         return {"min_fraction": lo, "trials": trials}
     for _ in range(args.iters):
         mid = round((lo + hi) / 2, 4)
-        t = trial(pair, task, mid, seeds, cap, eval_every)
+        t = trial(pair, at(mid), seeds)
         trials.append(t)
         lo, hi = (lo, mid) if t["ok"] else (mid, hi)
     return {"min_fraction": hi, "trials": trials}
@@ -84,8 +99,12 @@ def picture(path: Path, results: dict, title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", default="onehot-quad,fourier-quad,gromov")
-    parser.add_argument("--pair", help="also a pair file (a front member, a search's best pair)")
+    parser.add_argument("--pair", action="append", default=[],
+                        help="also a pair file (a front member, a search's lowest-data pair); repeatable")
     parser.add_argument("--task", default="add")
+    parser.add_argument("--p", type=int, default=97)
+    parser.add_argument("--pool", type=float, help="select and holdout drawn outside the first POOL of the "
+                                                   "order at every fraction (default: outside the fraction's own)")
     parser.add_argument("--split", default="random", choices=("random", "ordered"))
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--lo", type=float, default=0.05)
@@ -94,16 +113,26 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=1000)
     parser.add_argument("--out", default="experiments/results/min_fraction.json")
     args = parser.parse_args()
-    candidates = {n: (RECIPES[n].pair, RECIPES[n].budget, RECIPES[n].eval_every)
+    task = TaskSpec(op=args.task, p=args.p, split=args.split, train_frac=args.hi)
+    candidates = {n: (RECIPES[n].pair, RunSettings(task=task, budget=min(RECIPES[n].budget, args.max_steps),
+                                                   eval_every=RECIPES[n].eval_every))
                   for n in args.recipes.split(",") if n}
-    if args.pair:
-        candidates[Path(args.pair).stem] = (load_pair(args.pair)[0], args.max_steps, 10)
-    task = {"op": args.task, "p": 97, "split": args.split}
     results = {}
-    for name, (pair, budget, eval_every) in candidates.items():
+    for path in args.pair:
+        pair, filed = pair_file_settings(Path(path))
         start = time.perf_counter()
-        result = bisect(pair, task, args, min(budget, args.max_steps), eval_every)
-        result.update(seconds=time.perf_counter() - start, cap=min(budget, args.max_steps))
+        own = trial(pair, filed, [int(s) for s in args.seeds.split(",")])
+        results[Path(path).stem + " (own)"] = {"min_fraction": own["fraction"] if own["ok"] else None,
+                                               "trials": [own], "settings": filed.to_dict(),
+                                               "seconds": time.perf_counter() - start, "cap": filed.budget}
+        print(f"{Path(path).stem} at its own fraction {own['fraction']:g}: holdout "
+              + " ".join(f"{r['holdout_acc']:.4f}" for r in own["runs"]), flush=True)
+        candidates[Path(path).stem] = (pair, dataclasses.replace(filed, task=dataclasses.replace(
+            filed.task, op=args.task, p=args.p, split=args.split)))
+    for name, (pair, base) in candidates.items():
+        start = time.perf_counter()
+        result = bisect(pair, base, args)
+        result.update(seconds=time.perf_counter() - start, cap=base.budget, settings=base.to_dict())
         results[name] = result
         print(f"{name:16s} min fraction {result['min_fraction']}  "
               + "  ".join(f"{t['fraction']:.3f}:{'ok' if t['ok'] else 'no'}" for t in sorted(
@@ -111,11 +140,11 @@ def main() -> None:
               + f"  ({result['seconds']:.0f} s)", flush=True)
     doc = {"benchmark": "min_fraction", "machine": describe(torch.device("cpu")),
            "command": "python experiments/min_fraction.py " + " ".join(sys.argv[1:]),
-           "task": task, "target": TARGET, "seeds": args.seeds, "results": results}
+           "task": task.to_dict(), "pool": args.pool, "target": TARGET, "seeds": args.seeds, "results": results}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1) + "\n")
-    picture(out.with_suffix(".png"), results, f"{args.task} mod 97, {args.split} split: smallest training "
+    picture(out.with_suffix(".png"), results, f"{args.task} mod {args.p}, {args.split} split: smallest training "
                                                f"fraction with holdout >= {TARGET} (seeds {args.seeds})")
     print(f"wrote {out} and {out.with_suffix('.png')}")
 

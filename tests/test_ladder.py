@@ -120,6 +120,12 @@ def test_a_search_with_the_data_objective_walks_the_ladder_and_resumes_exactly(t
             assert m["train_frac"] == record["lowest_frac"]
         pair_file = json.loads((whole / m["pair_file"]).read_text())
         assert pair_file["task"]["train_frac"] == m["train_frac"]
+    assert run_cli("report", str(whole)) == 0 and run_cli("show", str(whole)) == 0
+    shown = capsys.readouterr().out
+    report = (whole / "report.md").read_text()
+    assert "train fraction" in report and (whole / "report_ladder.png").exists()
+    header = next(line for line in shown.splitlines() if "id" in line and "┃" in line)
+    assert "tr" in header.split("┃")[2]    # the front table's second column: the training fraction
 
 
 def test_a_pair_file_at_a_lower_fraction_reproduces_its_ladder_run():

@@ -223,13 +223,15 @@ class Dashboard(PlainLog):
         table = Table(expand=True, show_edge=False, pad_edge=False)
         for name in ("encoder", "brain"):
             table.add_column(name, overflow="ellipsis", no_wrap=True, ratio=1)
-        for name in ("cost", "steps", "params", "select"):
-            table.add_column(name, no_wrap=True, justify="right", min_width=6)
+        data = any(len(r["values"]) == 3 for r in t.front)   # the data objective: the lowest fraction
+        for name in ("cost", "steps", "params", "select", "train"):
+            if name != "train" or data:
+                table.add_column(name, no_wrap=True, justify="right", min_width=6)
         for row in sorted(t.front, key=lambda r: tuple(r["values"]))[:8]:
             f = summary.figures(row["record"])
             table.add_row(summary.encoder(row["pair"].encoder), summary.brain(row["pair"].brain),
                           f"{10 ** row['values'][0]:.3g}", fmt_num(f["steps"]), fmt_num(f["params"]),
-                          f"{f['select_acc']:.3f}")
+                          f"{f['select_acc']:.3f}", *([f"{10 ** row['values'][2]:.3g}"] if data else []))
         best = best_row(t.front)
         curve = best["record"].get("curve", []) if best else []
         select = [p["select_acc"] for p in curve]
@@ -243,7 +245,7 @@ class Dashboard(PlainLog):
         dots = text_scatter([(r["values"][1], r["values"][0]) for r in t.front], width=14, height=4)
         scatter = Text("\n".join(["cost"] + dots + ["size ->"]), no_wrap=True)
         front = Layout()
-        front.split_row(Layout(Panel(table, title="Pareto front (cost, size)"), ratio=1),
+        front.split_row(Layout(Panel(table, title=f"Pareto front (cost, size{', data' if data else ''})"), ratio=1),
                         Layout(Panel(scatter, title="front"), size=18))
         layout = Layout()
         layout.split_column(Layout(head, size=2), Layout(self.progress, size=1),

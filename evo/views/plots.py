@@ -140,3 +140,28 @@ def encoder_picture(path: Path, front: list, p: int) -> str | None:
         ax.set_xlabel(f"code unit (d={table.shape[1]})")
         ax.set_ylabel("residue")
     return _save(fig, path)
+
+
+def ladder_picture(path: Path, front: list, threshold: float) -> str | None:
+    """The data objective: each front member's steps to the threshold on select against the
+    training fraction, over the fractions its ladder walked (a hollow mark: the fraction it
+    missed, where its walk stopped)."""
+    walked = [m for m in front if m.search.get("ladder")]
+    if not walked:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for m in walked:
+        steps = m.search["ladder"]
+        hit = [s for s in steps if s["reached"]]
+        line, = ax.plot([s["train_frac"] for s in hit], [s["steps_to_threshold"] for s in hit], "o-", label=m.id)
+        for s in steps:
+            if not s["reached"]:
+                top = max((h["steps_to_threshold"] for h in hit), default=1)
+                ax.scatter([s["train_frac"]], [top], facecolors="none", edgecolors=line.get_color(), s=60)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training fraction")
+    ax.set_ylabel(f"steps to {threshold:g} select")
+    ax.set_title("steps against training data (hollow: the fraction missed, drawn at the member's slowest)")
+    ax.legend(fontsize=7)
+    return _save(fig, path)

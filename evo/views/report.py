@@ -41,6 +41,7 @@ class Point:
     reached: bool
     generation: int | None
     behaviour: str | None = None   # its curve (evo.search.archive.behaviour): twins count once
+    data: float | None = None      # log10 lowest training fraction reached (the data objective)
 
 
 @dataclass
@@ -67,13 +68,14 @@ def load_state(run_dir: Path) -> SearchState:
 
 def points(state: SearchState) -> list[Point]:
     out = []
-    metric = state.config.speed_metric
+    metric, data = state.config.speed_metric, "data" in state.config.objectives
     for record in state.cache.values():
-        if record.get("failed"):
+        if record.get("failed") or "pool_frac" in record["task"]:   # a ladder's lower fraction: not a pair's score
             continue
         pair = Pair.from_dict({"encoder": record["encoder"], "brain": record["brain"]})
-        cost, size = objectives(record, metric, state.config.rank_misses)
-        out.append(Point(pair, cost, size, reached(record), record.get("generation"), behaviour(record)))
+        values = objectives(record, metric, state.config.rank_misses, data)
+        out.append(Point(pair, values[0], values[1], reached(record), record.get("generation"), behaviour(record),
+                         values[2] if data else None))
     return out
 
 
@@ -85,7 +87,8 @@ def front_at(pts: list[Point], generation: int) -> list[Point]:
     for pt in pts:
         if pt.generation is not None and pt.generation <= generation:
             by_key[pair_key(pt.pair)] = pt
-            front.update([boxed("pair", pt.pair, (pt.cost, pt.size), pt.behaviour)])
+            values = (pt.cost, pt.size) if pt.data is None else (pt.cost, pt.size, pt.data)
+            front.update([boxed("pair", pt.pair, values, pt.behaviour)])
     keep_generalizers(front, lambda ind: by_key[pair_key(ind.gene)].reached)
     return [by_key[pair_key(ind.gene)] for ind in front]
 
@@ -108,8 +111,8 @@ def recipes_in_run(state: SearchState) -> dict[str, Point]:
     for name, recipe in RECIPES.items():
         record = state.cache.get(run_key(recipe.pair, settings))
         if record is not None and not record.get("failed"):
-            out[name] = Point(recipe.pair, *objectives(record, metric, state.config.rank_misses), reached(record),
-                              record.get("generation"))
+            cost, size = objectives(record, metric, state.config.rank_misses)
+            out[name] = Point(recipe.pair, cost, size, reached(record), record.get("generation"))
     return out
 
 
@@ -126,6 +129,8 @@ def write_report(run_dir: Path) -> Path:
         "diversity": plots.diversity_picture(run_dir / "report_diversity.png", state),
         "encoders": plots.encoder_picture(run_dir / "report_encoders.png", front[:MAX_TABLES], state.config.p),
     }
+    if "data" in state.config.objectives:
+        pictures["ladder"] = plots.ladder_picture(run_dir / "report_ladder.png", front, state.config.threshold)
     text = markdown(run_dir, state, front, pictures)
     path = run_dir / REPORT
     tmp = path.with_suffix(".md.tmp")
@@ -161,22 +166,29 @@ def markdown(run_dir: Path, state: SearchState, front: list[Member], pictures: d
                   "re-check seeds when done, else the search run).",
         "diversity": "Encoder and brain families in the populations, by generation.",
         "encoders": "The code table of each front encoder (rows: residues 0..p-1, columns: code units).",
+        "ladder": "Steps to the threshold on select against the training fraction, for each front member "
+                  "over the fractions its ladder walked (search runs).",
     }
     titles = {"front": "Pareto front", "history": "History", "curves": "Learning curves",
-              "diversity": "Diversity", "encoders": "Encoder tables"}
+              "diversity": "Diversity", "encoders": "Encoder tables", "ladder": "Learning from less"}
     for key, caption in captions.items():
+        if key not in pictures:
+            continue
         name = pictures.get(key)
         lines += [f"## {titles[key]}", ""]
         lines += [f"![{key}]({name})", "", caption, ""] if name else [
             "Not drawn: this run's checkpoint holds nothing for it (an empty front, or a checkpoint "
             "written before grokevo recorded it).", ""]
+    data = "data" in config.objectives
     lines += ["## Front members", "",
-              "| id | encoder | combiner | brain | steps (search) | steps (re-check median) | params | select | holdout | reproduce |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| id | encoder | combiner | brain | " + ("train fraction | " if data else "") +
+              "steps (search) | steps (re-check median) | params | select | holdout | reproduce |",
+              "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if data else "")]
     for m in front:
         med = (lambda key: median([r.get(key) for r in m.rechecks])) if m.rechecks else (lambda key: None)
+        frac = f"{m.search.get('lowest_frac', config.train_frac):g} | " if data else ""
         lines.append(
-            f"| {m.id} | {encoder_summary(m.pair.encoder)} | {m.pair.combiner} | {brain_summary(m.pair.brain)} | "
+            f"| {m.id} | {encoder_summary(m.pair.encoder)} | {m.pair.combiner} | {brain_summary(m.pair.brain)} | {frac}"
             f"{_fmt(m.search.get('steps_to_threshold')) if reached(m.search) else 'did not reach'} | "
             f"{_fmt(med('steps_to_threshold')) if m.rechecks else 'not re-checked yet'} | {m.search.get('params')} | "
             f"{_fmt(med('select_acc') if m.rechecks else m.search.get('select_acc'))} | {_fmt(med('holdout_acc'))} | "

@@ -22,11 +22,14 @@ def print_front(doc: dict[str, Any], console: Console | None = None) -> None:
     task = doc["task"]
     table = Table(title=f"front after generation {doc['generation']}: {task['op']} mod {task['p']} "
                         f"(medians over seeds; holdout first seen here)")
+    data = any("ladder" in m for m in doc["members"])  # the data objective: each member's own fraction
     table.add_column("id", no_wrap=True)
-    for name in ("steps", "flops", "params", "select", "holdout", "unseen mirror", "twins"):
-        table.add_column(name, justify="right", no_wrap=True)
+    for name in ("train", "steps", "flops", "params", "select", "holdout", "unseen mirror", "twins"):
+        if name != "train" or data:
+            table.add_column(name, justify="right", no_wrap=True)
     for m in doc["members"]:
-        table.add_row(m["id"], "did not reach" if m["steps_to_threshold"] is None else str(m["steps_to_threshold"]),
+        table.add_row(m["id"], *([f"{m['train_frac']:g}"] if data else []),
+                      "did not reach" if m["steps_to_threshold"] is None else str(m["steps_to_threshold"]),
                       "-" if m["flops_to_threshold"] is None else f"{m['flops_to_threshold']:.3g}",
                       str(m["params"]), _pct(m["select_acc"]), _pct(m["holdout_acc"]),
                       _pct(m["holdout_acc_unseen_mirror"]), str(m.get("twins", 0)))
