@@ -28,10 +28,16 @@ def writing(run_dir, since_ns):
         return False
 
 
+# the data objective: an easy recipe seeded and a lower threshold, so that pairs reach and walk the ladder
+DATA = ["--objectives", "cost,size,data", "--seed-with", "onehot-quad", "--train-frac", "0.7", "--fractions",
+        "0.5,0.35,0.2", "--threshold", "0.5", "--select", "all", "--hold", "0", "--budget", "60", "--generations", "100"]
+
+
 @pytest.mark.slow
 # with rungs a generation trains less (promoted pairs go on from their carries), so the run is
 # made longer, that the harness's 20 kills land before it ends
-@pytest.mark.parametrize("flags", [[], ["--rungs", "2", "--eta", "2", "--generations", "300"]], ids=["plain", "rungs"])
+@pytest.mark.parametrize("flags", [[], ["--rungs", "2", "--eta", "2", "--generations", "300"], DATA],
+                         ids=["plain", "rungs", "data"])
 def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys, flags):
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert main(["run", *SMALL, *flags, "--out", str(whole)]) == 0
@@ -80,8 +86,10 @@ def test_kill_9_at_random_moments_loses_nothing(tmp_path, capsys, flags):
     strip = lambda doc: [{k: v for k, v in m.items() if k != "seconds_to_threshold"} for m in doc["members"]]
     fa, fb = (json.loads((d / "front.json").read_text()) for d in (whole, split))
     assert strip(fa) == strip(fb)
-    if flags:
+    if "--rungs" in flags:
         assert any("rung" in r for r in a["cache"].values())   # the rungs were exercised
+    if "--objectives" in flags:
+        assert any("lowest_frac" in r for r in a["cache"].values())   # the ladder was walked
 
 
 @pytest.mark.slow
