@@ -128,6 +128,14 @@ def test_a_search_with_the_data_objective_walks_the_ladder_and_resumes_exactly(t
     assert "tr" in header.split("┃")[2]    # the front table's second column: the training fraction
 
 
+def test_a_lower_fraction_trains_longer_under_the_same_flop_cap_and_never_stops_on_a_plateau():
+    settings = RunSettings(task=TaskSpec(op="add", p=97, train_frac=0.5), budget=500, max_flops=2e11, patience=5)
+    assert ladder.settings_at(settings, 0.5) is settings
+    for frac, budget in ((0.3, 840), (0.1, 2500), (0.07, 3580)):
+        low = ladder.settings_at(settings, frac)
+        assert (low.budget, low.max_flops, low.patience) == (budget, 2e11, 0)
+
+
 def test_a_pair_file_at_a_lower_fraction_reproduces_its_ladder_run():
     settings = RunSettings(task=TaskSpec(op="add", p=11, train_frac=0.5), budget=150, threshold=0.5)
     low = ladder.settings_at(settings, 0.25)
