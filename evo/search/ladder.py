@@ -27,17 +27,21 @@ def settings_at(settings: RunSettings, frac: float) -> RunSettings:
     stopped there at select 0.00-0.01, README "Learning from less"). Each walk ends at its
     first miss, so a pair pays for one run to the cap at most.
 
-    The step budget grows as the fraction shrinks (top / frac times, on the evaluation
-    grid) under the same FLOP cap: a full-batch step on fewer pairs costs less, and a pair
-    that needs more steps from less data is not failed by a step count set for the top
-    (measured: the second add search's 0.2 runs crossed at 220-350 of 500 steps)."""
+    The step budget and the FLOP cap grow as the fraction shrinks (top / frac times, the
+    budget on the evaluation grid), so that a miss at a fraction is a miss of the data, not
+    of a cap set for the top: from less data a pair needs more steps, and more FLOPs too
+    (measured on add mod 97: the 0.2 runs crossed at 220-350 of 500 steps; with the steps
+    scaled alone, the 0.15 runs reached the FLOP cap still climbing, at select 0.86-0.91).
+    Walks end at their first miss, so the cost stays a few plain runs per walking pair
+    (README "Learning from less" gives the search's measured cost)."""
     task = settings.task
     if frac == task.train_frac:
         return settings
-    every = settings.eval_every
-    budget = max(settings.budget, math.ceil(settings.budget * task.train_frac / frac / every) * every)
+    every, scale = settings.eval_every, task.train_frac / frac
+    budget = max(settings.budget, math.ceil(settings.budget * scale / every) * every)
+    flops = None if settings.max_flops is None else settings.max_flops * scale
     return dataclasses.replace(settings, task=dataclasses.replace(task, train_frac=frac, pool_frac=task.pool),
-                               patience=0, budget=budget)
+                               patience=0, budget=budget, max_flops=flops)
 
 
 def step_of(frac: float, record: Record) -> dict[str, Any]:
