@@ -221,6 +221,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         raise ValueError("a run is carried alone (members=1)")
     cadence = Cadence(eval_every, dense)
     billed = cadence.billed(dense_locates)
+    counted = billed if dense_locates else None   # the reads a crossing's FLOPs count (None: all)
     if charge_evals:    # (per step, per evaluation)
         flops = list(zip(backend.step_flops, backend.eval_flops))
         caps = [charged_cap(budget, s, e, billed, max_flops) for s, e in flops]
@@ -276,7 +277,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             if blew_up[row]:  # its last batch loss: no evaluation point for this member
                 results[i] = member_result(curves[i], reached[i] if step > until[i] else None, step, caps[i],
                                            clock(), flops[i], "diverged", batch_loss=batch_losses[row],
-                                           eval_seconds=in_evals, lost=lost[i], billed=billed)
+                                           eval_seconds=in_evals, lost=lost[i], billed=counted)
                 done.append(row)
                 continue
             ev, since = evals[row], step - last[row]   # a member's batch rows are the same every step
@@ -323,7 +324,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             if stopped is None:
                 continue
             results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], stopped,
-                                       eval_seconds=in_evals, lost=lost[i], carry=carries[i], billed=billed)
+                                       eval_seconds=in_evals, lost=lost[i], carry=carries[i], billed=counted)
             done.append(row)
         fresh = torch.tensor(due, dtype=torch.long, device=backend.device)   # a new count from here
         correct[fresh] = 0
@@ -341,7 +342,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     if live:  # a step cap of 0: nothing trained, nothing measured
         for i in live:
             results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], "budget",
-                                       eval_seconds=in_evals, billed=billed)
+                                       eval_seconds=in_evals, billed=counted)
         backend.drop(list(range(len(live))))
     assert all(r is not None for r in results), "every member ends with a result"
     return results  # type: ignore[return-value]

@@ -72,9 +72,10 @@ def best_select(record: Record) -> float:
 
 
 def judged(record: Record) -> list[dict[str, float]]:
-    """The curve points a miss is ranked by: all, or under `dense_locates` those on the
-    eval_every grid and the last, as if the run had never read select densely (the best of
-    many noisy early reads is not progress)."""
+    """The curve points that count, for a miss's rank and for the evaluations charged: all,
+    or under `dense_locates` those on the eval_every grid and the last, as if the run had
+    never read select densely (the best of many noisy early reads is not progress, and the
+    dense reads are the instrument's)."""
     curve = list(record.get("curve", ()))
     if not record.get("dense_locates") or not curve:
         return curve
@@ -116,13 +117,9 @@ def billed(record: Record) -> Cadence:
 
 def run_flops(record: Record, since: int = 0) -> float:
     """The FLOPs a run (or a curriculum stage) trained from step `since` on: its steps, and
-    under charged evaluations its select evaluations after `since` (its curve's points; with
-    `dense_locates`, those on the sparse cadence and its last)."""
+    under charged evaluations its `judged` select evaluations after `since`."""
     per_eval = record.get("flops_per_eval", 0)
-    curve = record.get("curve", ())
-    cadence = billed(record)
-    evals = sum(point["step"] > since and (cadence.due(point["step"]) or point is curve[-1])
-                for point in curve) if per_eval else 0
+    evals = sum(point["step"] > since for point in judged(record)) if per_eval else 0
     return (record["steps_run"] - since) * record["flops_per_step"] + evals * per_eval
 
 

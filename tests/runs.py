@@ -4,6 +4,10 @@ import numpy as np
 
 from evo.cli import main
 from evo.execution import evaluate as evaluate_module
+from evo.execution.parallel import Scorer
+from evo.search.loop import Search
+from evo.search.state import new_state
+from evo.tasks import make_split
 
 SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1", "--budget", "20",
          "--final-seeds", "2", "--no-dashboard", "--seed", "5"]
@@ -27,3 +31,17 @@ def spy_on_features(monkeypatch) -> list[set]:
         return real(pair, table, split, idx, device)
     monkeypatch.setattr(evaluate_module, "features", spy)
     return seen
+
+
+def holdout_seen_by_search(config, generations, monkeypatch):
+    """Run `generations` of a search in process under the encoding spy; its state, and the
+    holdout pairs any encoding asked for (the search must ask for none)."""
+    holdout = set(make_split(config.task_spec()).holdout.tolist())
+    seen = spy_on_features(monkeypatch)
+    state = new_state(config)
+    with Scorer(1) as scorer:
+        search = Search(state, scorer, lambda *a, **k: None)
+        for _ in range(generations):
+            search.generation()
+    assert seen, "nothing was encoded: the spy saw no run"
+    return state, set().union(*seen) & holdout

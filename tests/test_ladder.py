@@ -9,17 +9,14 @@ import pytest
 from evo.errors import UserError
 from evo.execution.evaluate import evaluate
 from evo.pair import Pair
-from evo.execution.parallel import Scorer
 from evo.recipes import get_recipe
 from evo.rundir import checkpoint
 from evo.search import ladder
 from evo.search.config import RunConfig
-from evo.search.loop import Search
 from evo.search.scoring import objectives, run_key
-from evo.search.state import new_state
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec, make_split
-from runs import SMALL, run_cli, spy_on_features
+from runs import SMALL, holdout_seen_by_search, run_cli
 from test_search import state_of
 
 FRACTIONS = (0.5, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05)
@@ -151,12 +148,6 @@ def test_holdout_never_built_while_the_ladder_is_walked(monkeypatch):
     config = RunConfig(p=11, population=4, offspring=2, partners=1, budget=150, threshold=0.5, select="all",
                        hold=0.0, seed_with=("onehot-quad",), objectives=("cost", "size", "data"), train_frac=0.7,
                        fractions=(0.5, 0.35, 0.2), workers=1, seed=5)
-    holdout = set(make_split(config.task_spec()).holdout.tolist())
-    seen = spy_on_features(monkeypatch)
-    state = new_state(config)
-    with Scorer(1) as scorer:
-        search = Search(state, scorer, lambda *a, **k: None)
-        for _ in range(2):
-            search.generation()
-    assert any("ladder" in r for r in state.cache.values()) and seen
-    assert all(not (ids & holdout) for ids in seen)
+    state, leaked = holdout_seen_by_search(config, 2, monkeypatch)
+    assert any("ladder" in r for r in state.cache.values())
+    assert not leaked

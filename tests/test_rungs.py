@@ -8,17 +8,13 @@ import pytest
 from evo.errors import UserError
 from evo.execution import jobs
 from evo.execution.evaluate import evaluate
-from evo.execution.parallel import Scorer
 from evo.pair import Pair
 from evo.records import reached
 from evo.rundir import checkpoint
 from evo.search import rungs
 from evo.search.config import RunConfig
-from evo.search.loop import Search
 from evo.search.scoring import cost, run_key
-from evo.search.state import new_state
-from evo.tasks import make_split
-from runs import run_cli, spy_on_features
+from runs import holdout_seen_by_search, run_cli
 from test_search import TIMINGS, state_of
 
 RUNGS = ["--p", "23", "--population", "4", "--offspring", "4", "--partners", "1", "--budget", "80",
@@ -126,13 +122,7 @@ def test_rung_records_survive_resume(tmp_path, capsys):
 def test_holdout_never_built_during_a_search_with_rungs(monkeypatch):
     config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=40, rungs=2, eta=2, workers=1,
                        generations=3, seed=5)
-    holdout = set(make_split(config.task_spec()).holdout.tolist())
-    seen = spy_on_features(monkeypatch)
-    state = new_state(config)
-    with Scorer(1) as scorer:
-        search = Search(state, scorer, lambda *a, **k: None)
-        for _ in range(3):
-            search.generation()
-    assert any("rung" in r for r in state.cache.values()) and seen
-    assert all(not (ids & holdout) for ids in seen)
+    state, leaked = holdout_seen_by_search(config, 3, monkeypatch)
+    assert any("rung" in r for r in state.cache.values())
+    assert not leaked
 

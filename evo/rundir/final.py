@@ -71,7 +71,7 @@ def member_settings(state: SearchState, pair: Pair) -> RunSettings:
     data objective those of the smallest training fraction it reached (evo.search.ladder),
     the claim its third objective makes."""
     record = state.cache[run_key(pair, state.settings)]
-    if "data" not in state.config.objectives or "lowest_frac" not in record:
+    if not state.config.data_objective or "lowest_frac" not in record:
         return state.settings
     return ladder.settings_at(state.settings, record["lowest_frac"])
 
@@ -118,7 +118,7 @@ def front_document(state: SearchState) -> dict[str, Any]:
             "holdout_acc_unseen_mirror": med("holdout_acc_unseen_mirror"),
             "holdout_acc_at_threshold": med("holdout_acc_at_threshold"),
             "twins": twins(search_record, list(state.cache.values()), state.config.speed_metric,
-                           state.config.rank_misses, "data" in state.config.objectives),
+                           state.config.rank_misses, state.config.data_objective),
             "diverged_seeds": sum(bool(r.get("diverged")) for r in records),
             "failed_seeds": sum(bool(r.get("failed")) for r in records),
             "search_objectives": list(ind.fitness.values),

@@ -207,7 +207,7 @@ class RunConfig:
                 isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1 for f in self.fractions):
             raise UserError(f"--fractions: expected a comma list of numbers between 0 and 1, got {self.fractions!r}")
         object.__setattr__(self, "fractions", tuple(float(f) for f in self.fractions))
-        if "data" not in self.objectives:
+        if not self.data_objective:
             return
         above = [f for f in self.fractions if f > self.train_frac]
         if above:
@@ -219,10 +219,15 @@ class RunConfig:
         for frac in self.ladder():
             make_split(dataclasses.replace(self.task_spec(), train_frac=frac, pool_frac=self.train_frac))
 
+    @property
+    def data_objective(self) -> bool:
+        """Whether survival trades the smallest training fraction too (evo.search.ladder)."""
+        return "data" in self.objectives
+
     def ladder(self) -> list[float]:
         """The data objective's training fractions below --train-frac, largest first (empty
         without the data objective)."""
-        if "data" not in self.objectives:
+        if not self.data_objective:
             return []
         return sorted({f for f in self.fractions if f < self.train_frac}, reverse=True)
 

@@ -31,7 +31,7 @@ def settings_at(settings: RunSettings, frac: float) -> RunSettings:
     budget on the evaluation grid), so that a miss at a fraction is a miss of the data, not
     of a cap set for the top: from less data a pair needs more steps, and more FLOPs too
     (measured on add mod 97: the 0.2 runs crossed at 220-350 of 500 steps; with the steps
-    scaled alone, the 0.15 runs reached the FLOP cap still climbing, at select 0.86-0.91).
+    scaled alone, the 0.15 runs that missed stopped at the FLOP cap at select 0.25-0.91).
     Walks end at their first miss, so the cost stays a few plain runs per walking pair
     (README "Learning from less" gives the search's measured cost)."""
     task = settings.task

@@ -53,7 +53,7 @@ class Search:
         # update rules only under --update-rules all (a seed recipe keeps its own)
         self.brain_frozen = (frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS) | \
             (NEW_RULE_FIELDS if self.config.update_rules == "classic" else frozenset())
-        self.data = "data" in self.config.objectives
+        self.data = self.config.data_objective
         self.n = len(self.config.objectives)
 
     # -- scoring -------------------------------------------------------------------------

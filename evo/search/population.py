@@ -15,7 +15,7 @@ from evo.search import variation
 from evo.search.individuals import GeneBox, boxed
 from evo.pair import Pair
 from evo.settings import RunSettings
-from evo.search.scoring import DIVERGED_SHORTFALL, WORST, cap, gene_key, objectives, pair_key
+from evo.search.scoring import DIVERGED_SHORTFALL, cap, gene_key, objectives, pair_key, worst
 from genome import GeneError
 
 
@@ -50,7 +50,7 @@ class BestPairs:
     def values(self, gene: Any) -> tuple[float, ...]:
         entry = self.best.get(gene_key(gene))
         n = 3 if self.data else 2
-        return (WORST + (WORST[0],))[:n] if entry is None else tuple(entry[:n])
+        return worst(self.data) if entry is None else tuple(entry[:n])
 
 
 def refresh(pop: Iterable[GeneBox], best: BestPairs) -> None:

@@ -17,6 +17,11 @@ WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never 
 MISS_RANKS = ("size", "shortfall", "progress")
 
 
+def worst(data: bool = False) -> tuple[float, ...]:
+    """WORST, with the data objective's third value when it is on."""
+    return WORST + ((WORST[0],) if data else ())
+
+
 def cap(max_flops: float, budget: int, metric: str) -> float:
     """What a run that misses the threshold costs before its shortfall penalty: the run
     cap shared by all pairs (not the pair's own, or a tiny network that never generalizes
@@ -65,7 +70,7 @@ def objectives(record: dict[str, Any], metric: str, misses: str = "size",
     `misses="progress"` does the same with the shortfall read from the rank of the right
     answer (cost's `progress`)."""
     if record.get("failed"):
-        return WORST + ((WORST[0],) if data else ())  # never dominating anything, never a partner of choice
+        return worst(data)  # never dominating anything, never a partner of choice
     if misses not in MISS_RANKS:
         raise ValueError(f"misses: {misses!r} is not one of {', '.join(MISS_RANKS)}")
     c = cost(record, metric, progress=misses == "progress")

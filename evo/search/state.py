@@ -47,7 +47,7 @@ class SearchState:
     def __post_init__(self) -> None:
         if self.best is None:
             self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses,
-                                         "data" in self.config.objectives)
+                                         self.config.data_objective)
         if self.settings is None:
             self.settings = self.config.run_settings()
 
@@ -136,7 +136,7 @@ def from_json(doc: dict[str, Any], config: RunConfig | None = None, resolve: boo
             state.stale.append(pair)
         record = state.cache[key]
         return boxed("pair", pair, objectives(record, config.speed_metric, config.rank_misses,
-                                              "data" in config.objectives), behaviour(record))
+                                              config.data_objective), behaviour(record))
     state.pairs = [scored(p) for p in doc["pairs"]]
     # HallOfFame keeps items in the reverse order of its sorted keys; set both as saved,
     # since re-inserting would flip the order of members with equal fitness.

@@ -68,7 +68,7 @@ def load_state(run_dir: Path) -> SearchState:
 
 def points(state: SearchState) -> list[Point]:
     out = []
-    metric, data = state.config.speed_metric, "data" in state.config.objectives
+    metric, data = state.config.speed_metric, state.config.data_objective
     for record in state.cache.values():
         if record.get("failed") or "pool_frac" in record["task"]:   # a ladder's lower fraction: not a pair's score
             continue
@@ -129,7 +129,7 @@ def write_report(run_dir: Path) -> Path:
         "diversity": plots.diversity_picture(run_dir / "report_diversity.png", state),
         "encoders": plots.encoder_picture(run_dir / "report_encoders.png", front[:MAX_TABLES], state.config.p),
     }
-    if "data" in state.config.objectives:
+    if state.config.data_objective:
         pictures["ladder"] = plots.ladder_picture(run_dir / "report_ladder.png", front, state.config.threshold)
     text = markdown(run_dir, state, front, pictures)
     path = run_dir / REPORT
@@ -179,7 +179,7 @@ def markdown(run_dir: Path, state: SearchState, front: list[Member], pictures: d
         lines += [f"![{key}]({name})", "", caption, ""] if name else [
             "Not drawn: this run's checkpoint holds nothing for it (an empty front, or a checkpoint "
             "written before grokevo recorded it).", ""]
-    data = "data" in config.objectives
+    data = config.data_objective
     lines += ["## Front members", "",
               "| id | encoder | combiner | brain | " + ("train fraction | " if data else "") +
               "steps (search) | steps (re-check median) | params | select | holdout | reproduce |",
