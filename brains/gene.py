@@ -7,7 +7,8 @@ from typing import Any
 import genome
 from genome import gene_field
 
-FAMILIES = ("mlp", "transformer", "ff")
+FAMILIES = ("mlp", "transformer", "ff", "router")
+ROUTER_KINDS = ("soft", "hard")
 ACTIVATIONS = ("relu", "gelu", "quadratic", "identity")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("constant", "cosine", "onecycle")
@@ -48,6 +49,26 @@ class BrainGene:
                              doc="ff: fraction of units a k-winners-take-all layer keeps")
     ff_theta: float = gene_field(2.0, "float", lo=0.1, hi=100.0, log=True, when="family=ff",
                                  doc="ff: goodness threshold between positive and negative data")
+    # router (brains.router): a library of residual MLP blocks, a router picks one per recursion step
+    router_blocks: tuple[int, ...] = gene_field((64, 64), "ints", lo=4, hi=1024, min_len=1, max_len=8, log=True,
+                                                when="family=router", draw=(16, 256), draw_len=(1, 4), quiet=True,
+                                                swap_items=True,
+                                                doc="router: the hidden width of each block of the library "
+                                                    "(K = their count); crossover exchanges whole blocks")
+    router_dim: int = gene_field(128, "int", lo=8, hi=512, log=True, when="family=router", draw=(32, 256),
+                                 quiet=True, doc="router: width of the state the blocks update")
+    router_steps: int = gene_field(2, "int", lo=1, hi=8, when="family=router", draw=(1, 4), quiet=True,
+                                   doc="router: recursion steps R (the cap when it may halt)")
+    router_kind: str = gene_field("soft", "choice", choices=ROUTER_KINDS, when="family=router", quiet=True,
+                                  doc="router: a soft mixture of every block, or hard top-1 with a "
+                                      "straight-through gradient")
+    router_halt: bool = gene_field(False, "bool", when="family=router", p_on=0.3, quiet=True,
+                                   doc="router: may halt early (a learned halting distribution over the "
+                                       "R steps; every step still runs)")
+    router_balance: float = gene_field(0.0, "float", lo=1e-4, hi=1.0, off=0.0, log=True, when="family=router",
+                                       draw=(1e-3, 0.1), quiet=True,
+                                       doc="router: weight of the load-balancing loss (Switch's K sum f_k P_k); "
+                                           "0 = off")
     # recipe
     optimizer: str = gene_field("adamw", "choice", choices=OPTIMIZERS,
                                 doc="adamw (decoupled weight decay), adam (weight decay as an L2 "
@@ -105,17 +126,19 @@ class BrainGene:
                                                              "curriculum pool; () = none")
     stack_hidden: tuple[int, ...] = gene_field((128,), "ints", lo=1, hi=1024, min_len=0, max_len=2, log=True,
                                                draw=(32, 512), draw_len=(1, 1), when="curriculum!=()", quiet=True,
-                                               doc="hidden widths of the layers each later stage stacks on")
+                                               doc="mlp: hidden widths of the layers each later stage stacks on; "
+                                                   "router: widths of the blocks each later stage adds")
     stack_freeze: bool = gene_field(False, "bool", when="curriculum!=()", quiet=True,
-                                    doc="keep the earlier stages' layers fixed")
+                                    doc="keep the earlier stages' layers (router: handed-over blocks) fixed")
     stack_read: str = gene_field("answer", "choice", choices=("answer", "scores"), when="curriculum!=()",
                                  quiet=True, doc="what stacked layers read of the trained brain: its answer "
                                                  "as a one-hot, or its raw scores")
 
     def __post_init__(self) -> None:
         genome.validate(self)
-        if self.curriculum and self.family != "mlp":
-            raise genome.GeneError("BrainGene.curriculum: only the mlp family stacks layers (evo.execution.curriculum)")
+        if self.curriculum and self.family not in ("mlp", "router"):
+            raise genome.GeneError("BrainGene.curriculum: only the mlp and router families go on from an earlier "
+                                   "stage (evo.execution.curriculum)")
         if self.family == "transformer" and self.d_model % self.n_heads:
             raise genome.GeneError(
                 f"BrainGene.n_heads: {self.n_heads} does not divide d_model {self.d_model}")

@@ -87,3 +87,26 @@ def restrict(values: np.ndarray, keys: list[int]) -> np.ndarray:
     keep[[0, *keys]] = True
     coeffs[~keep] = 0
     return np.fft.irfft(coeffs, n=values.shape[0], axis=0).astype(values.dtype)
+
+
+@torch.no_grad()
+def routes(model: nn.Module, x: torch.Tensor) -> dict[str, np.ndarray]:
+    """What a router brain (brains.router) does on rows x: `chosen` [R, n], the block its
+    router ranks first at each step; `probs` [R, n, K]; and, where it may halt, `halt` [R, n],
+    the share of each row that halts at each step."""
+    model.eval()
+    model(x)
+    return {name: value.cpu().numpy() for name, value in model.routing.items()}
+
+
+def route_grid(chosen: np.ndarray, pairs: np.ndarray, p: int) -> np.ndarray:
+    """[R, p, p]: the block chosen for (a, b) at each step, -1 where (a, b) is not a pair of
+    the task (an unordered task holds each pair once)."""
+    grid = np.full((chosen.shape[0], p, p), -1, dtype=np.int64)
+    grid[:, pairs[:, 0], pairs[:, 1]] = chosen
+    return grid
+
+
+def usage(chosen: np.ndarray, k: int) -> np.ndarray:
+    """[R, K]: the share of rows whose chosen block is each block, at each step."""
+    return np.stack([np.bincount(step, minlength=k) / max(1, len(step)) for step in chosen])

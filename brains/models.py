@@ -1,7 +1,8 @@
-"""Gene -> torch module. Three families: an MLP on combined pair features; a small
+"""Gene -> torch module. Four families: an MLP on combined pair features; a small
 decoder-only transformer that reads the token sequence `a b =` and combines the operands
-itself (so its encoder's combiner is not used); and a forward-forward network on pair
-features (brains.forward_forward)."""
+itself (so its encoder's combiner is not used); a forward-forward network on pair
+features (brains.forward_forward); and a router over a library of blocks, on pair features
+(brains.router)."""
 from __future__ import annotations
 
 import torch
@@ -11,6 +12,7 @@ from torch import nn
 from brains.forward_forward import ForwardForward
 from brains.gene import BrainGene
 from brains.layers import activation
+from brains.router import Router
 
 
 class MLP(nn.Module):
@@ -71,8 +73,8 @@ class Transformer(nn.Module):
 
 
 def build_model(gene: BrainGene, in_dim: int, n_out: int) -> nn.Module:
-    """in_dim is the pair-feature width (mlp, ff) or one operand's code width (transformer)."""
-    family = {"mlp": MLP, "transformer": Transformer, "ff": ForwardForward}[gene.family]
+    """in_dim is the pair-feature width (mlp, ff, router) or one operand's code width (transformer)."""
+    family = {"mlp": MLP, "transformer": Transformer, "ff": ForwardForward, "router": Router}[gene.family]
     model: nn.Module = family(in_dim, n_out, gene)
     if gene.init_scale != 1.0:
         with torch.no_grad():

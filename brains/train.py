@@ -36,6 +36,7 @@ class Lone:
         self.batches = Batches(len(data.x_train), gene.batch_size, self.generator, self.device)
         self.idx = next(self.batches)
         self.local = hasattr(model, "local_loss")  # forward-forward: layer-local objective, no logits
+        self.aux = getattr(model, "balance_weight", 0.0) > 0   # brains.router: its load-balancing loss
         self.step_flops = [step_flops(model, *self._batch(), self.loss_fn)
                            + update_flops(model, gene.muon, gene.egalitarian)]
         # a select pass; uncharged, only a forward-forward one (it tries every answer) counts
@@ -64,7 +65,8 @@ class Lone:
             correct = (predicted(out.detach()) == yb).sum().reshape(1)
         for opt in self.opts:
             opt.zero_grad(set_to_none=True)
-        loss.backward()
+        # a router's load-balancing term trains with the task loss; the figures report the task loss
+        (loss + model.aux_loss() if self.aux else loss).backward()
         if gene.grokfast_lambda > 0:
             self.slow = grokfast(model, self.slow, gene)
         if gene.orthograd:

@@ -30,6 +30,9 @@ class Recipe:
 # Gromov's network (one quadratic layer, no biases, MSE) trained by AdamW: found here.
 QUAD_BRAIN = BrainGene(family="mlp", hidden=(128,), activation="quadratic", bias=False, optimizer="adamw",
                        lr=1e-2, weight_decay=1.0, warmup=0, batch_size=0, loss="mse")
+# The router family with onehot-quad's blocks and training: a library of two quadratic blocks.
+ROUTER_BRAIN = replace(QUAD_BRAIN, family="router", router_blocks=(64, 64), router_dim=128, router_steps=2,
+                       router_kind="soft")
 
 ONEHOT = EncoderGene(family="onehot", combiner="concat")
 POWER_BRAIN = BrainGene(family="transformer", n_layers=2, d_model=128, n_heads=4, d_mlp=512,
@@ -155,6 +158,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
         Pair(EncoderGene(family="fourier", freqs=(), combiner="concat"), QUAD_BRAIN),
         "found here: cos/sin of every frequency per operand, concatenated, the onehot-quad brain "
         "(products of operand features give the trig identities of Nanda et al.)",
+        budget=500),
+    Recipe(
+        "router",
+        Pair(EncoderGene(family="onehot", combiner="concat"), ROUTER_BRAIN),
+        "the forum's swappable blocks and router (brains.router): one-hot operands concatenated, a "
+        "state of 128, two quadratic residual blocks of 64, a soft router over 2 recursion steps, the "
+        "onehot-quad recipe's training (MSE, AdamW lr 1e-2 wd 1, no biases, full batch)",
         budget=500),
 )}
 

@@ -29,6 +29,10 @@ def encoder(gene: EncoderGene) -> str:
 def brain(gene: BrainGene) -> str:
     if gene.family == "mlp":
         body = f"mlp{list(gene.hidden)} {gene.activation}"
+    elif gene.family == "router":
+        body = (f"router{list(gene.router_blocks)} d{gene.router_dim} R{gene.router_steps} {gene.router_kind} "
+                f"{gene.activation}" + (" halt" if gene.router_halt else "")
+                + (f" bal{gene.router_balance:.2g}" if gene.router_balance else ""))
     elif gene.family == "ff":
         body = f"ff{list(gene.hidden)} {gene.activation} k{gene.ff_k:.2g} theta{gene.ff_theta:.2g}"
     else:
@@ -45,8 +49,11 @@ def brain(gene: BrainGene) -> str:
     if gene.lr_schedule != "constant":
         extra.append(gene.lr_schedule)
     if gene.curriculum:  # indices into the run's pool; front.json resolves them (curriculum_ops)
-        extra.append(f"curriculum#{','.join(map(str, gene.curriculum))} stack{list(gene.stack_hidden)}"
-                     + (" frozen" if gene.stack_freeze else "") + ("" if gene.stack_read == "answer" else " scores"))
+        router = gene.family == "router"   # a router hands its blocks on and adds blocks; it reads nothing
+        extra.append(f"curriculum#{','.join(map(str, gene.curriculum))} "
+                     f"{'blocks+' if router else 'stack'}{list(gene.stack_hidden)}"
+                     + (" frozen" if gene.stack_freeze else "")
+                     + ("" if gene.stack_read == "answer" or router else " scores"))
     return " ".join([body, gene.loss, opt, *extra])
 
 

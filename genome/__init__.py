@@ -57,16 +57,17 @@ class FieldSpec:
     draw: tuple[float, float] | None = None
     draw_len: tuple[int, int] | None = None
     quiet: bool = False
+    swap_items: bool = False
 
 
 def gene_field(default: Any, kind: str, *, lo: float | None = None, hi: float | None = None,
                choices: Iterable[str] = (), min_len: int = 0, max_len: int = 0,
                log: bool = False, off: float | None = None, when: str = "", doc: str = "",
                p_on: float = 0.5, draw: tuple[float, float] | None = None,
-               draw_len: tuple[int, int] | None = None, quiet: bool = False) -> Any:
+               draw_len: tuple[int, int] | None = None, quiet: bool = False, swap_items: bool = False) -> Any:
     """A dataclass field whose metadata declares its range."""
     spec = FieldSpec(kind, lo, hi, tuple(choices), min_len, max_len, log, off, when, doc, p_on, draw, draw_len,
-                     quiet)
+                     quiet, swap_items)
     return field(default=default, metadata={"spec": spec})
 
 

@@ -1,6 +1,7 @@
 """`python -m evo inspect --pair FILE | --recipe NAME`: train (or load) a pair and show what
 it learned: the Fourier spectrum over the residues of its input side, the key frequencies
-and the share of the power they hold, and whether keeping only them keeps its accuracy."""
+and the share of the power they hold, and whether keeping only them keeps its accuracy; for
+a router brain also which block it picks for which (a, b) at each step."""
 from __future__ import annotations
 
 import argparse
@@ -89,6 +90,34 @@ def picture(path: Path, result: dict[str, Any], title: str) -> None:
     plt.close(fig)
 
 
+def routing(prep: Any, png: Path) -> dict[str, Any]:
+    """A router brain's choices over every pair of the task (train, select and holdout
+    alike: this reads the trained network, it steers nothing), and their picture."""
+    split, p = prep.split, prep.task.p
+    every = np.arange(len(split.pairs))
+    seen = introspect.routes(prep.model, features(prep.pair, prep.table, split, every, prep.device))
+    k = len(prep.model.blocks)
+    grid = introspect.route_grid(seen["chosen"], split.pairs, p)
+    use = introspect.usage(seen["chosen"], k)
+    out: dict[str, Any] = {"blocks": k, "steps": int(grid.shape[0]), "usage": use.tolist(),
+                           "picture": str(png)}
+    if "halt" in seen:
+        out["mean_halt_step"] = float((seen["halt"] * np.arange(1, grid.shape[0] + 1)[:, None]).sum(0).mean())
+    fig, axes = plt.subplots(1, grid.shape[0], figsize=(3.6 * grid.shape[0] + 0.6, 3.6), squeeze=False)
+    cmap = plt.get_cmap("tab10", k)
+    for step, ax in enumerate(axes[0]):
+        shown = np.ma.masked_less(grid[step], 0)
+        image = ax.imshow(shown, cmap=cmap, vmin=-0.5, vmax=k - 0.5, origin="lower", interpolation="nearest")
+        ax.set_title(f"step {step + 1}: " + " ".join(f"{u:.0%}" for u in use[step]), fontsize=8)
+        ax.set_xlabel("b")
+        ax.set_ylabel("a")
+    fig.colorbar(image, ax=axes[0].tolist(), ticks=range(k), label="block chosen")
+    fig.suptitle("block the router ranks first, per residue pair (a, b) and recursion step", fontsize=9)
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def run_inspect(args: argparse.Namespace) -> int:
     pair, settings = resolve(args)
     if pair.brain.curriculum:
@@ -109,6 +138,8 @@ def run_inspect(args: argparse.Namespace) -> int:
     out = analyse(prep, args.share)
     out.update({"source": source, "encoder": pair.encoder.to_dict(), "brain": pair.brain.to_dict(),
                 "task": task.to_dict(), "picture": str(png)})
+    if pair.brain.family == "router":
+        out["routing"] = routing(prep, png.with_name(f"{png.stem}-routes{png.suffix}"))
     picture(png, out, f"{encoder_summary(pair.encoder)} / {brain_summary(pair.brain)}: {task.op} mod {task.p}")
     if args.json:
         print(json.dumps(out))
@@ -120,5 +151,11 @@ def run_inspect(args: argparse.Namespace) -> int:
               f"(constant {op['constant_share']:.1%})")
     print(f"holdout accuracy {out['holdout_acc']:.4f}; with the code table restricted to frequencies "
           f"{out['key_frequencies']}: {out['holdout_acc_key_frequencies_only']:.4f}")
+    if "routing" in out:
+        for step, use in enumerate(out["routing"]["usage"]):
+            print(f"router step {step + 1}: share of pairs per block " + ", ".join(f"{u:.0%}" for u in use))
+        if "mean_halt_step" in out["routing"]:
+            print(f"router halts at step {out['routing']['mean_halt_step']:.2f} on average")
+        print(f"routing picture: {out['routing']['picture']}")
     print(f"picture: {png}")
     return 0

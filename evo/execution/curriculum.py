@@ -1,5 +1,7 @@
 """A curriculum: train a pair on simpler operations first, then stack new layers on the
-trained brain and go on with the next operation (the forum's proposal).
+trained brain and go on with the next operation (the forum's proposal). A router brain
+instead hands its trained blocks to the next stage's router, which adds new blocks
+(brains.router.Router.handed_over): "learn simple operations first, add blocks, continue".
 
 Every stage trains on the target task's own train pairs (labelled by the stage's
 operation) and stops on its select pairs, so the target's holdout pairs stay unseen
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 
 from brains.models import count_params
+from brains.router import Router
 from brains.stacked import Stacked
 from brains.loop import TrainData
 from brains.train import train
@@ -68,8 +71,11 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
     for k, op in enumerate(ops):
         if k > 0:
             torch.manual_seed(seed + k)  # the new layers' initialisation
-            prep.model = Stacked(prep.model, in_width, p, new_hidden, pair.brain.activation, pair.brain.bias,
-                                 freeze, read).to(prep.device)
+            if isinstance(prep.model, Router):   # the trained blocks go on in a new router, with new blocks
+                prep.model = prep.model.handed_over(pair.brain, p, new_hidden, freeze)
+            else:
+                prep.model = Stacked(prep.model, in_width, p, new_hidden, pair.brain.activation, pair.brain.bias,
+                                     freeze, read).to(prep.device)
         last = k == len(ops) - 1
         data = prep.data if op == target.task.op else stage_data(prep, op)  # the target's data is ready
         result = train(prep.model, data, pair.brain, **train_options(stage_settings(target, k, len(ops),
@@ -106,7 +112,7 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
 
 def evaluate_gene_curriculum(pair: Pair, settings: RunSettings, **options: Any) -> Record:
     """The curriculum a brain gene asks for: its indices into the run's pool (modulo its
-    length) name the earlier operations, its stack fields the new layers."""
+    length) name the earlier operations, its stack fields the new layers (router: blocks)."""
     brain, pool = pair.brain, settings.curriculum_pool
     ops = [pool[i % len(pool)] for i in brain.curriculum] + [settings.task.op]
     return evaluate_curriculum(pair, ops, settings, new_hidden=brain.stack_hidden, freeze=brain.stack_freeze,

@@ -233,6 +233,9 @@ def work_estimate(pair: Pair, settings: RunSettings) -> float:
         d = brain.d_model
         weights = width * d + brain.n_layers * (4 * d * d + 2 * d * brain.d_mlp) + d * p
         rows *= 3   # three tokens
+    elif brain.family == "router":   # every block runs at every step (brains.router)
+        d, k = brain.router_dim, len(brain.router_blocks)
+        weights = width * d + brain.router_steps * (sum(2 * d * w for w in brain.router_blocks) + d * k) + d * p
     else:
         dims = [width, *brain.hidden, p]
         weights = sum(a * b for a, b in zip(dims, dims[1:]))

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 from deap import tools
 
+import genome
 from brains.carry import Carry
 from brains.gene import BrainGene
 from encoders.gene import SYMMETRIC_COMBINERS, EncoderGene
@@ -34,6 +35,8 @@ from evo.settings import Job, RunSettings
 
 Emit = Callable[..., None]
 CURRICULUM_FIELDS = frozenset({"curriculum", "stack_hidden", "stack_freeze", "stack_read"})
+# A run without the router family draws and mutates as it did before the family existed.
+ROUTER_HELD = frozenset({"family=router"} | {name for name in genome.specs(BrainGene) if name.startswith("router_")})
 
 
 class Search:
@@ -51,8 +54,10 @@ class Search:
         self.brain_ok = lambda gene: gene.family in families
         # the curriculum genes vary only in runs given a pool of earlier operations, the newer
         # update rules only under --update-rules all (a seed recipe keeps its own)
+        # and the router family only where the run names it (evo.search.variation.offered)
         self.brain_frozen = (frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS) | \
-            (NEW_RULE_FIELDS if self.config.update_rules == "classic" else frozenset())
+            (NEW_RULE_FIELDS if self.config.update_rules == "classic" else frozenset()) | \
+            (frozenset() if "router" in families else ROUTER_HELD)
         self.data = self.config.data_objective
         self.n = len(self.config.objectives)
 

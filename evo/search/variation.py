@@ -89,6 +89,18 @@ def _step(value: float, spec: FieldSpec, rng: random.Random, scale: float) -> An
     return new
 
 
+def offered(gene_or_cls: Any, frozen: frozenset[str]) -> dict[str, FieldSpec]:
+    """The gene's specs as a run offers them: an entry "field=choice" in `frozen` holds that
+    choice out of draws and mutations (a gene holding it stays valid), so that a run that does
+    not opt into a newer choice draws exactly as it did before the choice existed."""
+    out = {}
+    for name, spec in genome.specs(gene_or_cls).items():
+        held = {c for c in spec.choices if f"{name}={c}" in frozen}
+        out[name] = dataclasses.replace(spec, choices=tuple(c for c in spec.choices if c not in held)) \
+            if held else spec
+    return out
+
+
 def _first_valid(make: Callable[[], G], fallback: G, is_valid: Callable[[G], bool]) -> G:
     for _ in range(TRIES):
         try:
@@ -105,7 +117,7 @@ def random_gene(cls: type[G], rng: random.Random, is_valid: Callable[[G], bool] 
     """A gene drawn field by field from its declared ranges (`fixed` pins some fields to
     values, `frozen` to their defaults, drawing nothing for them); `priors=False` ignores
     the fields' `p_on` (every switch on half the time)."""
-    specs = {name: spec for name, spec in genome.specs(cls).items() if name not in frozen}
+    specs = {name: spec for name, spec in offered(cls, frozen).items() if name not in frozen}
 
     def make() -> G:
         return cls(**{name: fixed[name] if name in fixed else draw_value(spec, rng, priors)
@@ -121,7 +133,7 @@ def mutate(gene: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g
     """Change 1..n_fields of the fields that matter for this gene (picking `family` is a
     family switch), so that a mutant never differs only in fields nothing reads; `frozen`
     fields (what the run holds fixed) are never picked."""
-    specs = genome.specs(gene)
+    specs = offered(gene, frozen)
     names = [name for name, spec in specs.items() if genome.is_active(gene, spec) and name not in frozen]
 
     def make() -> G:
@@ -133,8 +145,22 @@ def mutate(gene: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g
 
 def crossover(a: G, b: G, rng: random.Random, is_valid: Callable[[G], bool] = lambda g: True,
               frozen: frozenset[str] = frozenset()) -> G:
-    """Uniform crossover: each field (but the `frozen`, kept from `a`) from either parent."""
+    """Uniform crossover: each field (but the `frozen`, kept from `a`) from either parent; a
+    `swap_items` field that matters to both parents is crossed item by item (cross_items)."""
+    specs = genome.specs(a)
+    by_item = {n for n, spec in specs.items() if spec.swap_items and n not in frozen
+               and genome.is_active(a, spec) and genome.is_active(b, spec)}
+
     def make() -> G:
-        return dataclasses.replace(a, **{n: getattr(b, n) for n in genome.specs(a)
-                                         if n not in frozen and rng.random() < 0.5})
+        return dataclasses.replace(a, **{n: cross_items(getattr(a, n), getattr(b, n), rng) if n in by_item
+                                         else getattr(b, n) for n in specs
+                                         if n not in frozen and (n in by_item or rng.random() < 0.5)})
     return _first_valid(make, a, is_valid)
+
+
+def cross_items(x: tuple, y: tuple, rng: random.Random) -> tuple:
+    """Whole items from either parent, position by position (a child's block i is one
+    parent's block i); the child's length is one parent's, and where only one parent has a
+    position, its item is taken."""
+    n = len(x) if rng.random() < 0.5 else len(y)
+    return tuple(rng.choice([t[i] for t in (x, y) if i < len(t)]) for i in range(n))
