@@ -2,6 +2,7 @@
 weight-tied residual MLP, finite differences, a FLOP count by hand, slow loops."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from dataclasses import replace
@@ -248,3 +249,36 @@ def test_a_router_curriculum_hands_its_blocks_on():
     first, last = record["curriculum"]["stages"]
     # the second router holds the first one's block and two new ones (and a new router and head)
     assert last["params"] - first["params"] == 2 * (2 * 16 * 8) + 2 * (16 + 1) + 2 * gene.router_steps
+
+
+def _before_router() -> type:
+    """An oracle: BrainGene as it was before the router family, without its fields and its
+    family choice, and with the same cross-field rules."""
+    fields = []
+    for f in dataclasses.fields(BrainGene):
+        if f.name.startswith("router_"):
+            continue
+        spec = f.metadata["spec"]
+        if f.name == "family":
+            spec = dataclasses.replace(spec, choices=tuple(c for c in spec.choices if c != "router"))
+        fields.append((f.name, f.type, dataclasses.field(default=f.default, metadata={"spec": spec})))
+    return dataclasses.make_dataclass("BrainGene", fields, frozen=True,
+                                      namespace={"__post_init__": BrainGene.__post_init__,
+                                                 "to_dict": BrainGene.to_dict})
+
+
+def test_a_run_without_the_router_family_draws_exactly_as_before_it_existed():
+    old = _before_router()
+    frozen = ROUTER_HELD | {"curriculum", "stack_hidden", "stack_freeze", "stack_read"}
+    old_frozen = frozen - ROUTER_HELD
+    ok = lambda g: g.family == "mlp"  # noqa: E731
+
+    def walk(cls: type, held: frozenset) -> tuple[list, float]:
+        rng = random.Random(3)
+        gene, out = variation.random_gene(cls, rng, ok, frozen=held), []
+        for _ in range(100):
+            other = variation.random_gene(cls, rng, ok, frozen=held)
+            gene = variation.crossover(variation.mutate(gene, rng, ok, frozen=held), other, rng, ok, frozen=held)
+            out.append(gene.to_dict())
+        return out, rng.random()
+    assert walk(BrainGene, frozen) == walk(old, old_frozen)
