@@ -238,6 +238,8 @@ def test_a_search_with_router_brains_draws_them_and_names_them(tmp_path, capsys)
     assert run_cli("show", str(only)) == 0
     shown = capsys.readouterr().out
     assert "router[" in shown and "mlp[" not in shown
+    assert run_cli("report", str(only)) == 0
+    assert "router[" in (only / "report.md").read_text()
 
 
 def test_a_router_curriculum_hands_its_blocks_on():

@@ -202,7 +202,8 @@ def build_parser() -> Parser:
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
     g.add_argument("--brain-families", metavar="NAMES",
                    help="brain families the search draws and mutates into (default mlp; also transformer, "
-                        "ff = forward-forward; seeded recipes' families are always allowed)")
+                        "ff = forward-forward, router = blocks and a router; seeded recipes' families are "
+                        "always allowed)")
     x = run.add_argument_group("execution")
     x.add_argument("--workers", type=positive_int, help="parallel training processes (default: CPU count)")
     x.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where training runs (default cpu)")
