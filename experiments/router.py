@@ -6,7 +6,8 @@ Each operation mod 97 (random half of the pairs, one-hot operands concatenated) 
 - `mlp`: onehot-quad's brain (one quadratic layer, no biases, MSE, AdamW lr 1e-2 wd 1, full
   batch), its width set so that its parameter count equals the routers';
 - `router-soft`: the `router` recipe's brain at state width 64 (two quadratic residual blocks
-  of 64, a soft router over 2 recursion steps, the same training);
+  of 64, a soft router over 2 recursion steps, the same training; `--router-dim` and
+  `--block-width` change both widths);
 - `router-hard`: the same with hard top-1 routing (straight-through gradient).
 Every run has the same FLOP cap, `--mlp-steps` steps of the MLP, and goes on to it; the
 holdout is read there, as a re-check reads it. A brain solves an operation on a seed when
@@ -42,13 +43,13 @@ from evo.tasks import TaskSpec  # noqa: E402
 OPS = "add,mul,x^2+x*y+y^2,x^2+x*y+y^2+x,x^3+x*y,x^3+x*y^2+y,cond"
 
 
-def brains(p: int) -> tuple[Pair, dict[str, Pair]]:
+def brains(p: int, dim: int = 64, width: int = 64) -> tuple[Pair, dict[str, Pair]]:
     """The three arms; the MLP's width matched to the router's parameter count."""
     base = get_recipe("router").pair
-    soft = dataclasses.replace(base.brain, router_dim=64)
-    width = feature_dim(base.encoder, p)
-    params = count_params(build_model(soft, width, p))
-    hidden = round(params / (width + p))            # a biasless one-layer MLP: (in + out) x hidden
+    soft = dataclasses.replace(base.brain, router_dim=dim, router_blocks=(width,) * len(base.brain.router_blocks))
+    features = feature_dim(base.encoder, p)
+    params = count_params(build_model(soft, features, p))
+    hidden = round(params / (features + p))         # a biasless one-layer MLP: (in + out) x hidden
     mlp = dataclasses.replace(QUAD_BRAIN, hidden=(hidden,))
     arms = {"mlp": Pair(base.encoder, mlp), "router-soft": Pair(base.encoder, soft),
             "router-hard": Pair(base.encoder, dataclasses.replace(soft, router_kind="hard"))}
@@ -88,10 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--p", type=int, default=97)
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--mlp-steps", type=int, default=1000, help="the FLOP cap, in steps of the MLP arm")
+    ap.add_argument("--router-dim", type=int, default=64, help="the routers' state width")
+    ap.add_argument("--block-width", type=int, default=64, help="the hidden width of each of the routers' two blocks")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "router"))
     args = ap.parse_args(argv)
     ops, seeds = args.ops.split(","), [int(s) for s in args.seeds.split(",")]
-    mlp, arms = brains(args.p)
+    mlp, arms = brains(args.p, args.router_dim, args.block_width)
     doc: dict[str, Any] = {"benchmark": "router", "p": args.p, "ops": ops, "seeds": seeds,
                            "mlp_steps": args.mlp_steps,
                            "command": "python experiments/router.py " + " ".join(argv if argv is not None
