@@ -13,7 +13,9 @@ by the stage's operation), so the target's holdout stays unseen.
 
 Arms (each with every seed): that curriculum with the new layers reading the old brain's
 answer (default) or frozen old layers; the same reading raw scores; the forum's add ->
-target; and onehot-quad trained directly. Writes JSON (records with learning curves), a
+target; onehot-quad trained directly; and the `router` recipe on the same curriculum, each
+stage handing its trained blocks (frozen or not) to a new router that adds a block of 64
+(brains.router), against the router trained directly. Writes JSON (records with learning curves), a
 Markdown table and a PNG of the last stage's curves.
 """
 from __future__ import annotations
@@ -45,19 +47,26 @@ ARMS: dict[str, dict[str, Any]] = {
     "sub-expressions, reads scores": {"ops": CHAIN, "read": "scores"},
     "add first (forum), reads answer": {"ops": ["add", TARGET]},
     "direct (no curriculum)": {"ops": [TARGET]},
+    # the forum's router proposal: each stage's router takes the trained blocks and adds one of 64
+    "router, blocks handed over": {"ops": CHAIN, "recipe": "router", "new_hidden": (64,)},
+    "router, blocks handed over, frozen": {"ops": CHAIN, "recipe": "router", "new_hidden": (64,), "freeze": True},
+    "router, direct": {"ops": [TARGET], "recipe": "router"},
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run_arm(arm: dict[str, Any], seed: int, budget: int) -> dict[str, Any]:
-    pair, task = RECIPES["onehot-quad"].pair, TaskSpec(op=TARGET, p=97)
+    pair, task = RECIPES[arm.get("recipe", "onehot-quad")].pair, TaskSpec(op=TARGET, p=97)
     if len(arm["ops"]) == 1:
         return evaluate(pair, RunSettings(task=task, seed=seed, budget=budget), report_holdout=True)
-    return evaluate_curriculum(pair, arm["ops"], RunSettings(task=task, seed=seed, budget=budget), freeze=arm.get("freeze", False), read=arm.get("read", "answer"))
+    return evaluate_curriculum(pair, arm["ops"], RunSettings(task=task, seed=seed, budget=budget),
+                               new_hidden=arm.get("new_hidden", (128,)), freeze=arm.get("freeze", False),
+                               read=arm.get("read", "answer"))
 
 
 def table(doc: dict[str, Any]) -> str:
-    lines = [f"# {TARGET} mod 97, 50% train: curricula (onehot-quad brain, new layers 128 wide)", "",
+    lines = [f"# {TARGET} mod 97, 50% train: curricula (onehot-quad brain, new layers 128 wide; "
+             "router arms: the router recipe, a block of 64 added per stage)", "",
              f"Machine: {doc['machine']}. Command: `{doc['command']}`. Each stage up to {doc['budget']} "
              "steps; the last goes on to the cap. Steps and seconds count every stage.", "",
              "| arm | seed | stages reached (steps) | steps to 99% select | seconds | holdout at crossing "
@@ -79,8 +88,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(ARMS), figsize=(4 * len(ARMS), 3.4), sharey=True)
-    for ax, name in zip(axes, ARMS):
+    names = list(dict.fromkeys(row["arm"] for row in doc["rows"]))
+    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.4), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, name in zip(axes, names):
         for row in (r for r in doc["rows"] if r["arm"] == name):
             curve = row["record"]["curve"]
             steps = [pt["step"] for pt in curve]
