@@ -40,7 +40,8 @@ class Router(nn.Module):
 
     After each forward, `routing` holds what the router did: `probs` [R, n, K] (its
     softmax), `chosen` [R, n] (the top block) and, with halting, `halt` [R, n] (where rows
-    halt); `balance` is the load-balancing loss of that forward."""
+    halt); `balance` is the load-balancing loss of that forward (kept only when the gene
+    weighs it)."""
 
     def __init__(self, in_dim: int, n_out: int, gene: BrainGene, library: list[ResBlock] | None = None,
                  widths: tuple[int, ...] | None = None):
@@ -94,7 +95,8 @@ class Router(nn.Module):
         self.routing = {"probs": p_all.detach(), "chosen": p_all.detach().argmax(-1)}
         if self.halt is not None:
             self.routing["halt"] = halt.detach().squeeze(-1)
-        self.balance = self.balance_loss(p_all)
+        if self.balance_weight:   # only a brain that trains on it pays for it
+            self.balance = self.balance_loss(p_all)
         return self.head(state)
 
     def balance_loss(self, probs: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,8 @@ Each operation mod 97 (random half of the pairs, one-hot operands concatenated) 
 Every run has the same FLOP cap, `--mlp-steps` steps of the MLP, and goes on to it; the
 holdout is read there, as a re-check reads it. A brain solves an operation on a seed when
 select reaches 0.99 and the holdout at the end is >= 0.99. All runs in one process, one
-after the other, so the seconds compare. Writes PREFIX.json and PREFIX.md (default
+after the other, so the seconds in the JSON compare (on an otherwise idle machine). Writes
+PREFIX.json and PREFIX.md (default
 experiments/results/router).
 """
 from __future__ import annotations
@@ -43,7 +44,7 @@ from evo.tasks import TaskSpec  # noqa: E402
 OPS = "add,mul,x^2+x*y+y^2,x^2+x*y+y^2+x,x^3+x*y,x^3+x*y^2+y,cond"
 
 
-def brains(p: int, dim: int = 64, width: int = 64) -> tuple[Pair, dict[str, Pair]]:
+def brains(p: int, dim: int = 64, width: int = 64) -> dict[str, Pair]:
     """The three arms; the MLP's width matched to the router's parameter count."""
     base = get_recipe("router").pair
     soft = dataclasses.replace(base.brain, router_dim=dim, router_blocks=(width,) * len(base.brain.router_blocks))
@@ -51,9 +52,8 @@ def brains(p: int, dim: int = 64, width: int = 64) -> tuple[Pair, dict[str, Pair
     params = count_params(build_model(soft, features, p))
     hidden = round(params / (features + p))         # a biasless one-layer MLP: (in + out) x hidden
     mlp = dataclasses.replace(QUAD_BRAIN, hidden=(hidden,))
-    arms = {"mlp": Pair(base.encoder, mlp), "router-soft": Pair(base.encoder, soft),
+    return {"mlp": Pair(base.encoder, mlp), "router-soft": Pair(base.encoder, soft),
             "router-hard": Pair(base.encoder, dataclasses.replace(soft, router_kind="hard"))}
-    return arms["mlp"], arms
 
 
 def markdown(doc: dict[str, Any]) -> str:
@@ -64,14 +64,14 @@ def markdown(doc: dict[str, Any]) -> str:
     for name, arm in doc["arms"].items():
         lines.append(f"- `{name}`: {arm['summary']}, {arm['params']} parameters, "
                      f"{arm['flops_per_step']:.3g} FLOPs per step, step cap {arm['steps_cap']}")
-    lines += ["", "Steps to 99% select (- : never), holdout at the end of the cap, seconds of the run; per seed.",
+    lines += ["", "Steps to 99% select (- : never) and holdout at the end of the cap, per seed (each run's "
+              "seconds are in the JSON).",
               "", "| operation | " + " | ".join(doc["arms"]) + " |", "|---|" + "---|" * len(doc["arms"])]
     for op in doc["ops"]:
         cells = []
         for name in doc["arms"]:
             rows = [r for r in doc["rows"] if r["op"] == op and r["arm"] == name]
-            cells.append(" / ".join(f"{r['steps_to_threshold'] or '-'}, {r['holdout_acc']:.3f}, {r['seconds']:.0f} s"
-                                    for r in rows))
+            cells.append(" / ".join(f"{r['steps_to_threshold'] or '-'}, {r['holdout_acc']:.3f}" for r in rows))
         lines.append(f"| {op} | " + " | ".join(cells) + " |")
     lines += ["", "Solved (select >= 0.99 and holdout >= 0.99 at the end), seeds out of "
               f"{len(doc['seeds'])}:", "", "| operation | " + " | ".join(doc["arms"]) + " |",
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "router"))
     args = ap.parse_args(argv)
     ops, seeds = args.ops.split(","), [int(s) for s in args.seeds.split(",")]
-    mlp, arms = brains(args.p, args.router_dim, args.block_width)
+    arms = brains(args.p, args.router_dim, args.block_width)
     doc: dict[str, Any] = {"benchmark": "router", "p": args.p, "ops": ops, "seeds": seeds,
                            "mlp_steps": args.mlp_steps,
                            "command": "python experiments/router.py " + " ".join(argv if argv is not None
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 task = TaskSpec(op=op, p=args.p)
                 base = RunSettings(task=task, seed=seed, budget=100 * args.mlp_steps)
                 if not doc["arms"]:   # the cap: the MLP's FLOPs for mlp_steps steps
-                    probe = evaluate(mlp, dataclasses.replace(base, budget=1), report_holdout=False)
+                    probe = evaluate(arms["mlp"], dataclasses.replace(base, budget=1), report_holdout=False)
                     doc["max_flops"] = float(probe["flops_per_step"] * args.mlp_steps)
                 settings = dataclasses.replace(base, max_flops=doc["max_flops"])
                 start = time.perf_counter()

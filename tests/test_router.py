@@ -27,7 +27,6 @@ from evo.search.loop import ROUTER_HELD
 from evo.settings import RunSettings
 from evo.summary import brain as brain_summary
 from evo.tasks import TaskSpec
-from genome import GeneError
 from tests.runs import SMALL, run_cli
 from tests.strategies import gene_dicts
 
@@ -168,10 +167,7 @@ def test_block_hand_over_keeps_the_weights():
 @given(gene_dicts(BrainGene))
 def test_router_gene_json_round_trip(data):
     data = {**data, "family": "router", "curriculum": []}
-    try:
-        gene = BrainGene.from_dict(data)
-    except GeneError:
-        return   # a cross-field rule (a transformer's heads) the strategy does not apply
+    gene = BrainGene.from_dict(data)   # a router has no cross-field rule the strategy could break
     again = BrainGene.from_dict(json.loads(json.dumps(gene.to_dict())))
     assert again == gene
     assert again.router_blocks == tuple(data["router_blocks"])
