@@ -82,6 +82,31 @@ def test_the_ladder_records_its_rungs_and_stops_at_the_first_miss():
     assert ladder.annotated(top, 0.5, [(0.3, miss)])["lowest_frac"] == 0.5
 
 
+def test_progress_credit_orders_misses_at_the_next_fraction_below_a_reach():
+    """The credited data objective against a slow oracle: a linear move in log10 fraction by
+    select accuracy over the threshold, capped below a reach."""
+    top = {"steps_to_threshold": 30, "flops_to_threshold": 5.0, "seconds_to_threshold": 1.0, "params": 100,
+           "diverged": False}
+    def miss(select, diverged=False):
+        return {"steps_to_threshold": None, "diverged": diverged, "threshold": 0.99,
+                "curve": [{"step": 10, "select_acc": select / 2}, {"step": 20, "select_acc": select}]}
+    def value(walked, credit="progress"):
+        return objectives(ladder.annotated(top, 0.5, walked, credit), "flops", data=True)[2]
+
+    def oracle(lowest, missed, select):
+        share = min(0.99, select / 0.99)
+        return math.log10(lowest) * (1 - share) + math.log10(missed) * share
+    for select in (0.0, 0.3, 0.9, 0.985):
+        assert value([(0.3, dict(top)), (0.2, miss(select))]) == pytest.approx(oracle(0.3, 0.2, select))
+    near, far = value([(0.3, dict(top)), (0.2, miss(0.98))]), value([(0.3, dict(top)), (0.2, miss(0.02))])
+    reach = value([(0.3, dict(top)), (0.2, dict(top))])
+    assert reach < near < far < math.log10(0.3) + 1e-12            # lower is better, a reach best of all
+    assert value([(0.3, dict(top)), (0.2, miss(0.9, diverged=True))]) == pytest.approx(math.log10(0.3))
+    assert value([(0.3, dict(top)), (0.2, miss(0.98))], "reached") == pytest.approx(math.log10(0.3))
+    assert value([(0.3, dict(top)), (0.2, dict(top))], "progress") == pytest.approx(math.log10(0.2))
+    assert ladder.annotated(top, 0.5, [(0.3, miss(0.5))], "reached").get("data_value") is None
+
+
 def test_a_search_with_the_data_objective_walks_the_ladder_and_resumes_exactly(tmp_path, capsys):
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert run_cli("run", *SMALL, *DATA, "--generations", "3", "--workers", "1", "--out", str(whole)) == 0

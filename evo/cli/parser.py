@@ -143,6 +143,10 @@ def build_parser() -> Parser:
     run.add_argument("--fractions", type=fraction_list, metavar="LIST",
                      help="with --objectives ...,data: the training fractions tried below --train-frac, "
                           "walked down while the pair reaches (default 0.5,0.3,0.2,0.15,0.1,0.07,0.05)")
+    run.add_argument("--data-credit", choices=("reached", "progress"),
+                     help="with --objectives ...,data: a pair's data objective is the lowest fraction it "
+                          "reached (reached), or that moved towards the fraction it then missed by its progress "
+                          "there (progress, default)")
     g = run.add_argument_group("search")
     g.add_argument("--generations", type=positive_int, help="generations, the initial one included (default 50)")
     g.add_argument("--population", type=positive_int, help="encoders and brains kept per side (default 16)")

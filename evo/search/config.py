@@ -31,11 +31,12 @@ BACKENDS = ("loky", "dask", "ray")
 # those runs were made with (RunConfig.stored).
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
-               "dense_locates": False, "objectives": ("cost", "size")}
+               "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached"}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
 FRACTIONS = (0.5, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05)
+DATA_CREDITS = ("reached", "progress")
 # The brain genes that only `--update-rules all` varies: held at their defaults under
 # `classic`, drawing nothing, so that a classic search draws as it did before they existed.
 NEW_RULE_FIELDS = frozenset({"muon", "egalitarian", "lr_schedule"})
@@ -127,6 +128,10 @@ class RunConfig:
     # still reaches the threshold (evo.search.ladder; README "Learning from less").
     objectives: tuple[str, ...] = ("cost", "size")
     fractions: tuple[float, ...] = FRACTIONS
+    # The data objective of a pair whose walk missed a fraction: the lowest fraction reached
+    # alone, or moved towards the missed one by the miss's progress there
+    # (evo.search.ladder.credited; README "Learning from less" gives the measurement).
+    data_credit: str = "progress"
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -138,7 +143,7 @@ class RunConfig:
             raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
                               ("symmetric_combiners", SYMMETRIC_CHOICES), ("plateau", PLATEAU_SIGNALS),
-                              ("update_rules", UPDATE_RULES),
+                              ("update_rules", UPDATE_RULES), ("data_credit", DATA_CREDITS),
                               ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "

@@ -15,7 +15,10 @@ import math
 from typing import Any
 
 from evo.records import Record, reached
+from evo.search.scoring import shortfall
 from evo.settings import RunSettings
+
+CREDIT_CAP = 0.99   # a miss's credit stays below a reach: it never moves a pair the whole way to the next fraction
 
 
 def settings_at(settings: RunSettings, frac: float) -> RunSettings:
@@ -50,9 +53,34 @@ def step_of(frac: float, record: Record) -> dict[str, Any]:
             "flops_to_threshold": record.get("flops_to_threshold"), "reached": reached(record)}
 
 
-def annotated(top: Record, frac: float, walked: list[tuple[float, Record]]) -> Record:
+def annotated(top: Record, frac: float, walked: list[tuple[float, Record]], credit: str = "reached",
+              progress: bool = False) -> Record:
     """The top-fraction record with its ladder and `lowest_frac`: the smallest fraction,
-    the top one included, whose run reached the threshold (the walk stops at the first miss)."""
+    the top one included, whose run reached the threshold (the walk stops at the first miss).
+    With `credit` "progress", also its `data_value` (credited)."""
     steps = [step_of(frac, top)] + [step_of(f, r) for f, r in walked]
     lowest = min(s["train_frac"] for s in steps if s["reached"])
-    return {**top, "ladder": steps, "lowest_frac": lowest}
+    out = {**top, "ladder": steps, "lowest_frac": lowest}
+    if credit == "progress":
+        out["data_value"] = credited(lowest, walked, progress)
+    return out
+
+
+def credited(lowest: float, walked: list[tuple[float, Record]], progress: bool = False) -> float:
+    """The data objective with the walk's first miss credited: log10 of the lowest fraction
+    reached, moved towards log10 of the fraction it missed by the miss's progress there
+    (1 - its shortfall, evo.search.scoring.shortfall: select accuracy over the threshold, or
+    with `progress` one minus twice the rank of the right answer; capped at CREDIT_CAP).
+
+    Why: without it every pair that reaches 15% but misses 10% scores the same, whether it
+    ended its 10% run at chance or at 0.98, so the search has no gradient towards the next
+    fraction down; the rank of misses by their shortfall gives the cost objective the same
+    gradient (README "Learning from less"). A walk that reached every fraction has no miss
+    to credit."""
+    here = math.log10(lowest)
+    misses = [(f, r) for f, r in walked if not reached(r)]
+    if not misses:
+        return here
+    frac, record = misses[0]
+    gain = min(CREDIT_CAP, max(0.0, 1.0 - shortfall(record, progress)))
+    return here + (math.log10(frac) - here) * gain

@@ -163,7 +163,8 @@ class Search:
                 if not reached(record):
                     del going[key]
         for key, steps in walked.items():
-            state.cache[key] = ladder.annotated(state.cache[key], self.settings.task.train_frac, steps)
+            state.cache[key] = ladder.annotated(state.cache[key], self.settings.task.train_frac, steps,
+                                                self.config.data_credit, self.config.rank_misses == "progress")
 
     def second_opinions(self, fresh: dict[str, Pair]) -> None:
         """A fresh pair that reached the threshold and that no front member dominates is

@@ -43,17 +43,22 @@ def cost(record: dict[str, Any], metric: str, progress: bool = False) -> float:
     if reached(record):
         return float({"flops": record["flops_to_threshold"], "steps": record["steps_to_threshold"],
                       "seconds": record["seconds_to_threshold"]}[metric])
-    rank = credited_rank(record) if progress else None
-    if record["diverged"]:
-        shortfall = DIVERGED_SHORTFALL
-    elif rank is not None:
-        shortfall = min(DIVERGED_SHORTFALL, 2 * rank)
-    else:
-        shortfall = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
     budget, max_flops, own_cap = priced_caps(record)  # a lower rung's miss: the top rung's caps
     # multi-task, summed cost: a miss is priced at every task's cap, so a reached pair still beats it
     tasks = record.get("task_count", 1) if record.get("task_cost") == "sum" else 1
-    return cap(max_flops or own_cap, budget, metric) * tasks * 10 ** shortfall
+    return cap(max_flops or own_cap, budget, metric) * tasks * 10 ** shortfall(record, progress)
+
+
+def shortfall(record: dict[str, Any], progress: bool = False) -> float:
+    """How far a miss fell short, 0 (at the threshold) to DIVERGED_SHORTFALL: its credited
+    select accuracy's gap to the threshold as a fraction of it, or with `progress` twice its
+    credited rank of the right answer (1 at chance)."""
+    rank = credited_rank(record) if progress else None
+    if record.get("diverged"):
+        return DIVERGED_SHORTFALL
+    if rank is not None:
+        return min(DIVERGED_SHORTFALL, 2 * rank)
+    return max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
 
 
 def objectives(record: dict[str, Any], metric: str, misses: str = "size",
@@ -61,7 +66,8 @@ def objectives(record: dict[str, Any], metric: str, misses: str = "size",
     """(log10 cost, log10 params): on log scales the crowding distance weighs a decade of
     cost like a decade of size. With `data`, a third: log10 of the smallest training
     fraction at which the pair reached the threshold (`lowest_frac`, set by
-    evo.search.ladder; 0, a fraction of 1, for a pair that never reached).
+    evo.search.ladder; 0, a fraction of 1, for a pair that never reached), or the
+    `data_value` the walk set with its first miss credited (evo.search.ladder.credited).
 
     `misses="shortfall"` gives a run that missed the threshold the worst size, so that
     misses are ranked by their shortfall alone: a near-chance network that is merely small
@@ -78,7 +84,10 @@ def objectives(record: dict[str, Any], metric: str, misses: str = "size",
     two = (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], size)
     if not data:
         return two
-    return (*two, math.log10(record["lowest_frac"]) if reached(record) and "lowest_frac" in record else 0.0)
+    if not reached(record) or "lowest_frac" not in record:
+        return (*two, 0.0)
+    # with --data-credit progress, the walk also credits its first miss (evo.search.ladder.credited)
+    return (*two, record.get("data_value", math.log10(record["lowest_frac"])))
 
 
 def pair_key(pair: Pair) -> str:
