@@ -14,7 +14,8 @@ search's data objective draws them). A candidate that fails at `hi` is reported 
 there. A pair file is also re-checked at its own filed settings (its `own` row: a data-
 objective pair file carries its training fraction), and bisected under those settings with
 only the fraction changed. Writes JSON with every run, prints a table, and draws holdout
-accuracy against fraction (PNG beside the JSON).
+accuracy against fraction (PNG beside the JSON) and the table as Markdown (`--markdown-only
+JSON` writes it for an existing JSON).
 """
 from __future__ import annotations
 
@@ -96,6 +97,28 @@ def picture(path: Path, results: dict, title: str) -> None:
     plt.close(fig)
 
 
+def markdown(doc: dict) -> str:
+    """The table README quotes: each candidate's smallest fraction and its holdout there."""
+    m = doc["machine"]
+    machine = f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}" if isinstance(m, dict) else m
+    lines = [f"# Smallest training fraction with holdout >= {doc['target']}",
+             "", f"`{doc['command']}`", "", f"Machine: {machine}. Task: {doc['task']['op']} mod "
+             f"{doc['task']['p']}, {doc['task']['split']} split, pool {doc.get('pool')}, seeds {doc['seeds']}.", "",
+             "| candidate | smallest fraction | holdout at the end there, per seed | steps to 99% select there |",
+             "|---|---|---|---|"]
+    for name, result in doc["results"].items():
+        frac = result["min_fraction"]
+        there = [t for t in result["trials"] if frac is not None and t["fraction"] == frac]
+        runs = there[0]["runs"] if there else min(result["trials"], key=lambda t: t["fraction"])["runs"]
+        holdout = " / ".join(f"{r['holdout_acc']:.4f}" for r in runs)
+        steps = " / ".join(str(r["steps_to_threshold"]) if r["steps_to_threshold"] is not None else "-"
+                           for r in runs)
+        lowest = min(t["fraction"] for t in result["trials"])
+        shown = f"{frac:g}" if frac is not None else f"none (figures at {lowest:g})"
+        lines.append(f"| {name} | {shown} | {holdout} | {steps} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", default="onehot-quad,fourier-quad,gromov")
@@ -112,7 +135,14 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--max-steps", type=int, default=1000)
     parser.add_argument("--out", default="experiments/results/min_fraction.json")
+    parser.add_argument("--markdown-only", metavar="JSON",
+                        help="write the Markdown table of an existing JSON beside it, and exit")
     args = parser.parse_args()
+    if args.markdown_only:
+        path = Path(args.markdown_only)
+        path.with_suffix(".md").write_text(markdown(json.loads(path.read_text())))
+        print(f"wrote {path.with_suffix('.md')}")
+        return
     task = TaskSpec(op=args.task, p=args.p, split=args.split, train_frac=args.hi)
     candidates = {n: (RECIPES[n].pair, RunSettings(task=task, budget=min(RECIPES[n].budget, args.max_steps),
                                                    eval_every=RECIPES[n].eval_every))
@@ -144,6 +174,7 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1) + "\n")
+    out.with_suffix(".md").write_text(markdown(doc))
     picture(out.with_suffix(".png"), results, f"{args.task} mod {args.p}, {args.split} split: smallest training "
                                                f"fraction with holdout >= {TARGET} (seeds {args.seeds})")
     print(f"wrote {out} and {out.with_suffix('.png')}")
