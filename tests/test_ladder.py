@@ -105,6 +105,12 @@ def test_progress_credit_orders_misses_at_the_next_fraction_below_a_reach():
     assert value([(0.3, dict(top)), (0.2, miss(0.98))], "reached") == pytest.approx(math.log10(0.3))
     assert value([(0.3, dict(top)), (0.2, dict(top))], "progress") == pytest.approx(math.log10(0.2))
     assert ladder.annotated(top, 0.5, [(0.3, miss(0.5))], "reached").get("data_value") is None
+    made_before = RunConfig(p=23, objectives=("cost", "size", "data")).to_dict()
+    made_before.pop("data_credit")
+    assert RunConfig.stored(made_before).data_credit == "reached"    # an old checkpoint resumes as it ran
+    assert RunConfig(p=23).data_credit == "progress"
+    with pytest.raises(UserError, match="--data-credit"):
+        RunConfig(p=23, data_credit="some")
 
 
 def test_a_search_with_the_data_objective_walks_the_ladder_and_resumes_exactly(tmp_path, capsys):
