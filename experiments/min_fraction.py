@@ -108,13 +108,13 @@ def markdown(doc: dict) -> str:
              "|---|---|---|---|"]
     for name, result in doc["results"].items():
         frac = result["min_fraction"]
-        there = [t for t in result["trials"] if frac is not None and t["fraction"] == frac]
-        runs = there[0]["runs"] if there else min(result["trials"], key=lambda t: t["fraction"])["runs"]
+        lowest = min(result["trials"], key=lambda t: t["fraction"])
+        trial = next((t for t in result["trials"] if t["fraction"] == frac), lowest)  # figures there, else at the lowest tried
+        runs = trial["runs"]
         holdout = " / ".join(f"{r['holdout_acc']:.4f}" for r in runs)
         steps = " / ".join(str(r["steps_to_threshold"]) if r["steps_to_threshold"] is not None else "-"
                            for r in runs)
-        lowest = min(t["fraction"] for t in result["trials"])
-        shown = f"{frac:g}" if frac is not None else f"none (figures at {lowest:g})"
+        shown = f"{frac:g}" if frac is not None else f"none (figures at {lowest['fraction']:g})"
         lines.append(f"| {name} | {shown} | {holdout} | {steps} |")
     return "\n".join(lines) + "\n"
 
