@@ -16,13 +16,14 @@ MUON_MOMENTUM = 0.95   # torch.optim.Muon's default (Nesterov)
 def make_optimizers(model: nn.Module, gene: BrainGene) -> list[torch.optim.Optimizer]:
     """The gene's update rule: one optimizer, or with `muon` two that together cover every
     parameter once (PyTorch's documentation: Muon for the 2-D weight matrices, a standard
-    method for the rest; "match_rms_adamw" scales Muon's step so one learning rate serves both)."""
+    method for the rest; "match_rms_adamw" scales Muon's step so one learning rate could serve both; `muon_lr_scale`
+    lets Muon's own differ, since by hand it crosses fastest at rates AdamW diverges at)."""
     params = list(model.parameters())
     matrices = [p for p in params if p.ndim == 2] if gene.muon else []
     rest = [p for p in params if not any(p is m for m in matrices)]
     out: list[torch.optim.Optimizer] = []
     if matrices:
-        out.append(torch.optim.Muon(matrices, lr=gene.lr, weight_decay=gene.weight_decay,
+        out.append(torch.optim.Muon(matrices, lr=gene.lr * gene.muon_lr_scale, weight_decay=gene.weight_decay,
                                     momentum=MUON_MOMENTUM, adjust_lr_fn="match_rms_adamw"))
     if not rest:
         return out

@@ -38,7 +38,8 @@ def brain(gene: BrainGene) -> str:
     else:
         body = f"tf L{gene.n_layers} d{gene.d_model} h{gene.n_heads}" + ("" if gene.layer_norm else " noLN")
     # Muon updates the weight matrices, `optimizer` the rest: both are named
-    opt = f"{'muon+' if gene.muon else ''}{gene.optimizer} lr{gene.lr:.1e} wd{gene.weight_decay:.2g}"
+    muon = "" if not gene.muon else "muon+" if gene.muon_lr_scale == 1.0 else f"muon(x{gene.muon_lr_scale:.3g})+"
+    opt = f"{muon}{gene.optimizer} lr{gene.lr:.1e} wd{gene.weight_decay:.2g}"
     extra = []
     if gene.batch_size:
         extra.append(f"b{gene.batch_size}")

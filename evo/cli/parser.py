@@ -7,7 +7,7 @@ import math
 from typing import Callable, NoReturn
 
 from brains.stopping import PLATEAU_SIGNALS
-from evo.search.config import BACKENDS, SCHEDULES, SPEED_METRICS, SYMMETRIC_CHOICES, UPDATE_RULES
+from evo.search.config import BACKENDS, SCHEDULES, SPEED_METRICS, SYMMETRIC_CHOICES, UPDATE_RULES, MUON_LRS
 from evo.search.scoring import MISS_RANKS
 from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SELECTS, SPLITS
 
@@ -201,6 +201,10 @@ def build_parser() -> Parser:
                    help="the update rules brains may draw: classic (default: AdamW, Adam, SGD, constant "
                         "rate after the warm-up) or all (also Muon, the egalitarian gradient, cosine and "
                         "one-cycle schedules)")
+    g.add_argument("--muon-lr", choices=MUON_LRS,
+                   help="under --update-rules all: Muon at its own multiple of the learning rate, a gene "
+                        "(own, default), or at the brain's learning rate (shared, as runs made before "
+                        "the gene drew)")
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")

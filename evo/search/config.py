@@ -31,15 +31,20 @@ BACKENDS = ("loky", "dask", "ray")
 # those runs were made with (RunConfig.stored).
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
-               "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached"}
+               "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
+               "muon_lr": "shared"}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
 FRACTIONS = (0.5, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05)
 DATA_CREDITS = ("reached", "progress")
+MUON_LRS = ("shared", "own")
 # The brain genes that only `--update-rules all` varies: held at their defaults under
 # `classic`, drawing nothing, so that a classic search draws as it did before they existed.
 NEW_RULE_FIELDS = frozenset({"muon", "egalitarian", "lr_schedule"})
+# Muon's own learning rate (a multiple of `lr`): varied under --update-rules all with
+# --muon-lr own, held at 1 with `shared` (how runs made before the gene existed drew).
+MUON_LR_FIELDS = frozenset({"muon_lr_scale"})
 RESUMABLE = ("generations", "workers", "device", "backend", "scheduler")
 
 
@@ -132,6 +137,9 @@ class RunConfig:
     # alone, or moved towards the missed one by the miss's progress there
     # (evo.search.ladder.credited; README "Learning from less" gives the measurement).
     data_credit: str = "progress"
+    # Muon's learning rate under --update-rules all: the brain's `lr` (shared), or its own
+    # multiple of it, a gene (own; README "Fast pairs, measured" gives the measurement).
+    muon_lr: str = "own"
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -143,7 +151,7 @@ class RunConfig:
             raise UserError(f"--partners: {self.partners} exceeds --population {self.population}")
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
                               ("symmetric_combiners", SYMMETRIC_CHOICES), ("plateau", PLATEAU_SIGNALS),
-                              ("update_rules", UPDATE_RULES), ("data_credit", DATA_CREDITS),
+                              ("update_rules", UPDATE_RULES), ("data_credit", DATA_CREDITS), ("muon_lr", MUON_LRS),
                               ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "

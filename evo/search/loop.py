@@ -27,7 +27,7 @@ from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.records import Record, reached
 from evo.search.archive import behaviour, keep_generalizers, new_archive
-from evo.search.config import NEW_RULE_FIELDS
+from evo.search.config import MUON_LR_FIELDS, NEW_RULE_FIELDS
 from evo.search.individuals import GeneBox, boxed
 from evo.search.scoring import cost, objectives, pair_key, run_key
 from evo.search.state import SearchState
@@ -57,6 +57,8 @@ class Search:
         # and the router family only where the run names it (evo.search.variation.offered)
         self.brain_frozen = (frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS) | \
             (NEW_RULE_FIELDS if self.config.update_rules == "classic" else frozenset()) | \
+            (MUON_LR_FIELDS if self.config.update_rules == "classic" or self.config.muon_lr == "shared"
+             else frozenset()) | \
             (frozenset() if "router" in families else ROUTER_HELD)
         self.data = self.config.data_objective
         self.n = len(self.config.objectives)
