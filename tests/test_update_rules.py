@@ -15,6 +15,7 @@ from brains.flops import update_flops
 from brains.gene import BrainGene
 from brains.optim import equalize_grads, lr_factor, make_optimizers
 from brains.train import train
+from evo.errors import UserError
 from evo.execution.evaluate import prepare
 from evo.recipes import get_recipe
 from evo.search import variation
@@ -67,8 +68,9 @@ def newton_schulz(g: torch.Tensor, steps: int = 5, eps: float = 1e-7) -> torch.T
     return x if wide else x.T
 
 
-def test_muon_moves_the_matrices_as_its_definition_and_adamw_the_rest():
-    gene = BrainGene(hidden=(6,), muon=True, lr=0.01, weight_decay=0.1)
+@pytest.mark.parametrize("scale", [1.0, 4.0])
+def test_muon_moves_the_matrices_as_its_definition_and_adamw_the_rest(scale):
+    gene = BrainGene(hidden=(6,), muon=True, lr=0.01, weight_decay=0.1, muon_lr_scale=scale)
     torch.manual_seed(1)
     model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3))
     opts = make_optimizers(model, gene)
@@ -76,6 +78,7 @@ def test_muon_moves_the_matrices_as_its_definition_and_adamw_the_rest():
     owned = [p for o in opts for g in o.param_groups for p in g["params"]]
     assert sorted(map(id, owned)) == sorted(id(p) for p in model.parameters())   # each once
     assert all(p.ndim == 2 for p in opts[0].param_groups[0]["params"])
+    assert opts[1].param_groups[0]["lr"] == gene.lr   # the rest keep the brain's rate
     matrices = [p for p in model.parameters() if p.ndim == 2]
     mine = [p.detach().double().clone() for p in matrices]
     bufs = [torch.zeros_like(p) for p in mine]
@@ -88,12 +91,13 @@ def test_muon_moves_the_matrices_as_its_definition_and_adamw_the_rest():
             g = p.grad.double()
             bufs[i] = 0.95 * bufs[i] + 0.05 * g
             update = newton_schulz(0.05 * g + 0.95 * bufs[i])
-            scaled = gene.lr * 0.2 * math.sqrt(max(p.shape))   # matched to AdamW's RMS
-            mine[i] = mine[i] * (1 - gene.lr * gene.weight_decay) - scaled * update
+            lr = gene.lr * scale                                  # Muon's own rate
+            scaled = lr * 0.2 * math.sqrt(max(p.shape))   # matched to AdamW's RMS
+            mine[i] = mine[i] * (1 - lr * gene.weight_decay) - scaled * update
         for o in opts:
             o.step()
         for p, ref in zip(matrices, mine):   # torch orthogonalizes in bfloat16
-            assert torch.allclose(p.double(), ref, atol=3e-3 * gene.lr * 10)
+            assert torch.allclose(p.double(), ref, atol=3e-3 * gene.lr * scale * 10)
 
 
 def test_schedules_follow_torchs_own_schedulers():
@@ -168,7 +172,30 @@ def test_the_search_draws_the_newer_rules_only_when_asked(rules):
     assert all(newer.values()) if rules == "all" else not any(newer.values())
 
 
+@pytest.mark.parametrize("rules, muon_lr", [("classic", "own"), ("all", "shared"), ("all", "own")])
+def test_muons_own_rate_is_drawn_only_under_all_rules_and_own(rules, muon_lr):
+    config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=20, update_rules=rules, muon_lr=muon_lr)
+    search = Search(new_state(config), None, lambda *a, **k: None)
+    rng = random.Random(0)
+    genes = [variation.random_gene(BrainGene, rng, search.brain_ok, frozen=search.brain_frozen) for _ in range(300)]
+    genes += [variation.mutate(g, rng, search.brain_ok, frozen=search.brain_frozen) for g in genes]
+    scales = {g.muon_lr_scale for g in genes if g.muon}
+    assert (len(scales) > 10 and min(scales) >= 1.0 / 10) if (rules, muon_lr) == ("all", "own") else scales <= {1.0}
+
+
+def test_a_checkpoint_made_before_muons_own_rate_resumes_shared():
+    made_before = RunConfig(p=11, update_rules="all").to_dict()
+    made_before.pop("muon_lr")
+    assert RunConfig.stored(made_before).muon_lr == "shared"
+    assert RunConfig(p=11).muon_lr == "own"
+    with pytest.raises(UserError):
+        RunConfig(p=11, muon_lr="separate")
+    gene = BrainGene(muon=True, muon_lr_scale=1.0)
+    assert "muon_lr_scale" not in gene.to_dict()   # quiet at 1: older genes keep their cache keys
+
+
 def test_a_summary_names_muon_next_to_the_optimizer_of_the_rest():
     gene = get_recipe("onehot-quad").pair.brain
     assert "muon+" not in brain_summary(gene)
     assert " muon+adamw lr" in brain_summary(dataclasses.replace(gene, muon=True))
+    assert " muon(x12)+adamw lr" in brain_summary(dataclasses.replace(gene, muon=True, muon_lr_scale=12.0))
