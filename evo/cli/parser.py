@@ -202,9 +202,8 @@ def build_parser() -> Parser:
                         "rate after the warm-up) or all (also Muon, the egalitarian gradient, cosine and "
                         "one-cycle schedules)")
     g.add_argument("--muon-lr", choices=MUON_LRS,
-                   help="under --update-rules all: Muon at its own multiple of the learning rate, a gene "
-                        "(own, default), or at the brain's learning rate (shared, as runs made before "
-                        "the gene drew)")
+                   help="under --update-rules all: Muon at the brain's learning rate (shared, default), "
+                        "or at its own multiple of it, the gene muon_lr_scale (own)")
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")
