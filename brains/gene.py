@@ -113,8 +113,8 @@ class BrainGene:
                             doc="the 2-D weight matrices by torch.optim.Muon (Nesterov momentum 0.95, "
                                 "its step matched to AdamW's RMS), the rest by `optimizer`")
     muon_lr_scale: float = gene_field(1.0, "float", lo=0.1, hi=100.0, log=True, when="muon=true", draw=(1.0, 30.0),
-                                      quiet=True, doc="Muon's learning rate as a multiple of `lr` (by hand it "
-                                                      "crosses fastest near 0.2-0.3, over the other rules' range)")
+                                      quiet=True, doc="Muon's learning rate as a multiple of `lr` (by hand Muon "
+                                                      "crossed fastest above the range `lr` is drawn from)")
     egalitarian: bool = gene_field(False, "bool", p_on=0.1, quiet=True,
                                    doc="set every singular value of each weight matrix's gradient to 1 "
                                        "(Pasand & Dohmatob 2026's egalitarian gradient descent)")

@@ -16,8 +16,9 @@ MUON_MOMENTUM = 0.95   # torch.optim.Muon's default (Nesterov)
 def make_optimizers(model: nn.Module, gene: BrainGene) -> list[torch.optim.Optimizer]:
     """The gene's update rule: one optimizer, or with `muon` two that together cover every
     parameter once (PyTorch's documentation: Muon for the 2-D weight matrices, a standard
-    method for the rest; "match_rms_adamw" scales Muon's step so one learning rate could serve both; `muon_lr_scale`
-    lets Muon's own differ, since by hand it crosses fastest at rates AdamW diverges at)."""
+    method for the rest; "match_rms_adamw" scales Muon's step so one learning rate could serve
+    both; `muon_lr_scale` lets Muon's differ, since by hand Muon crossed fastest at rates above
+    the other rules' range)."""
     params = list(model.parameters())
     matrices = [p for p in params if p.ndim == 2] if gene.muon else []
     rest = [p for p in params if not any(p is m for m in matrices)]

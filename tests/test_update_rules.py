@@ -187,6 +187,7 @@ def test_a_checkpoint_made_before_muons_own_rate_resumes_shared():
     made_before = RunConfig(p=11, update_rules="all").to_dict()
     made_before.pop("muon_lr")
     assert RunConfig.stored(made_before).muon_lr == "shared"
+    assert RunConfig.stored({**made_before, "muon_lr": "own"}).muon_lr == "own"   # a stored choice is kept
     assert RunConfig(p=11).muon_lr == "shared"
     with pytest.raises(UserError):
         RunConfig(p=11, muon_lr="separate")

@@ -7,7 +7,7 @@ import math
 from typing import Callable, NoReturn
 
 from brains.stopping import PLATEAU_SIGNALS
-from evo.search.config import BACKENDS, SCHEDULES, SPEED_METRICS, SYMMETRIC_CHOICES, UPDATE_RULES, MUON_LRS
+from evo.search.config import BACKENDS, MUON_LRS, SCHEDULES, SPEED_METRICS, SYMMETRIC_CHOICES, UPDATE_RULES
 from evo.search.scoring import MISS_RANKS
 from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SELECTS, SPLITS
 

@@ -138,8 +138,8 @@ class RunConfig:
     # (evo.search.ladder.credited; README "Learning from less" gives the measurement).
     data_credit: str = "progress"
     # Muon's learning rate under --update-rules all: the brain's `lr` (shared), or its own
-    # multiple of it, a gene (own). Own found no faster pair in three searches, none of whose
-    # fastest pairs used Muon (README "Fast pairs, measured"), so it is opt-in.
+    # multiple of it, a gene (own). Opt-in: given the gene, the searches measured in README
+    # "Fast pairs, measured" found no faster pair that used Muon.
     muon_lr: str = "shared"
 
     def __post_init__(self) -> None:
