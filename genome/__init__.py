@@ -9,6 +9,7 @@ it knows nothing of either.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, TypeVar
@@ -158,6 +159,11 @@ def active(gene: Any) -> dict[str, Any]:
     the same, so a cache keyed on it never trains the same behaviour twice."""
     declared = specs(gene)
     return {name: value for name, value in to_dict(gene).items() if is_active(gene, declared[name])}
+
+
+def key(gene: Any) -> str:
+    """`active` as one string: the key of a gene's behaviour (caches, duplicate checks)."""
+    return json.dumps(active(gene), sort_keys=True)
 
 
 def to_dict(gene: Any) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def number(cast: type, ok: Callable[[float], bool], requirement: str) -> Callabl
 
 
 positive_int = number(int, lambda v: v > 0, "must be > 0")
+nonneg_int = number(int, lambda v: v >= 0, "must be >= 0")
 positive_float = number(float, lambda v: 0 < v < math.inf, "must be a finite number > 0")
 fraction = number(float, lambda v: 0 < v < 1, "must lie strictly between 0 and 1")
 threshold = number(float, lambda v: 0 < v <= 1, "must lie in (0, 1]")
@@ -79,7 +80,7 @@ def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
     p.add_argument("--max-flops", type=positive_float, help="FLOP cap of the run (default: none, or the pair file's)")
     p.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     p.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default: the recipe's, else 10)")
-    p.add_argument("--eval-dense", type=number(int, lambda v: v >= 0, "must be >= 0"), metavar="STEPS",
+    p.add_argument("--eval-dense", type=nonneg_int, metavar="STEPS",
                    help="evaluate at every step up to STEPS first (default 0, or the pair file's)")
     p.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
                    help="count select evaluations' FLOPs in the figures and under --max-flops (default off, "
@@ -162,7 +163,7 @@ def build_parser() -> Parser:
     g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 1e11)")
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")
     g.add_argument("--eval-every", type=positive_int, help="steps between evaluations (default 10)")
-    g.add_argument("--eval-dense", type=number(int, lambda v: v >= 0, "must be >= 0"), metavar="STEPS",
+    g.add_argument("--eval-dense", type=nonneg_int, metavar="STEPS",
                    help="evaluate select at every step up to STEPS, then every --eval-every steps, so that an "
                         "early crossing reads its own step (default 50; 0: only every --eval-every steps)")
     g.add_argument("--charge-evals", action=argparse.BooleanOptionalAction, default=None,
@@ -176,7 +177,7 @@ def build_parser() -> Parser:
                         "--budget, the best 1/ETA (and all that reached) going on at each (default 1: off)")
     g.add_argument("--eta", type=number(int, lambda v: v >= 2, "must be >= 2"),
                    help="with --rungs, the budget ratio between rungs and the share promoted, 1/ETA (default 3)")
-    g.add_argument("--min-budget", type=number(int, lambda v: v >= 0, "must be >= 0"), metavar="STEPS",
+    g.add_argument("--min-budget", type=nonneg_int, metavar="STEPS",
                    help="with --rungs, the lowest rung's steps (default: --budget / ETA^(RUNGS-1))")
     g.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
                                              "threshold to the step cap, or to step s + HOLD * s if later "
@@ -190,7 +191,7 @@ def build_parser() -> Parser:
     g.add_argument("--plateau", choices=PLATEAU_SIGNALS,
                    help="what a plateau stop reads: select accuracy (default) or the rank of the right "
                         "answer (a gain = the rank falling by 0.01), which moves before accuracy does")
-    g.add_argument("--patience", type=number(int, lambda v: v >= 0, "must be >= 0"),
+    g.add_argument("--patience", type=nonneg_int,
                    help="stop a run after this many evaluations without a select accuracy gain of "
                         "0.01 (default 5; 0: never)")
     g.add_argument("--symmetric-combiners", choices=SYMMETRIC_CHOICES,
@@ -204,6 +205,9 @@ def build_parser() -> Parser:
     g.add_argument("--muon-lr", choices=MUON_LRS,
                    help="under --update-rules all: Muon at the brain's learning rate (shared, default), "
                         "or at its own multiple of it, the gene muon_lr_scale (own)")
+    g.add_argument("--polish", type=nonneg_int, metavar="N",
+                   help="each generation, also try every gene one step along one field of the N fastest "
+                        "front members, on the side the generation varies (default 0 = off)")
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")

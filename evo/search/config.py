@@ -32,7 +32,7 @@ BACKENDS = ("loky", "dask", "ray")
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
-               "muon_lr": "shared"}
+               "muon_lr": "shared", "polish": 0}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -141,6 +141,11 @@ class RunConfig:
     # multiple of it, a gene (own). Opt-in: given the gene, the searches measured in README
     # "Fast pairs, measured" found no faster pair that used Muon.
     muon_lr: str = "shared"
+    # Each generation after the first, the side it varies also tries every gene one step
+    # along one field (evo.search.variation.neighbours) of the `polish` fastest front members,
+    # each with its own partner: a coordinate line search that random mutation reaches only by
+    # luck. 0 = off, as runs made before it drew (README "Polish" gives the measurement).
+    polish: int = 0
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -157,6 +162,8 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
+        if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
+            raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
         for name in ("second_opinion", "charge_evals", "dense_locates"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")

@@ -29,7 +29,7 @@ from evo.records import Record, reached
 from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.config import MUON_LR_FIELDS, NEW_RULE_FIELDS
 from evo.search.individuals import GeneBox, boxed
-from evo.search.scoring import cost, objectives, pair_key, run_key
+from evo.search.scoring import cost, gene_key, objectives, pair_key, run_key
 from evo.search.state import SearchState
 from evo.settings import Job, RunSettings
 
@@ -262,7 +262,14 @@ class Search:
         partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
                  for c in children for p in partners]
-        scored = self.score(pairs)
+        polished = self.polished(kind)
+        seen = {gene_key(ind.gene) for ind in mine + children}
+        for pair in polished:
+            gene = pair.encoder if kind == "encoder" else pair.brain
+            if gene_key(gene) not in seen:
+                seen.add(gene_key(gene))
+                children.append(boxed(kind, gene, n=self.n))
+        scored = self.score(pairs + polished)
         self.refresh()
         popmod.refresh(children, state.best)
         survivors = popmod.best(mine + children, config.population)
@@ -290,9 +297,33 @@ class Search:
             if pair_key(child) not in seen:
                 seen.add(pair_key(child))
                 children.append(child)
+        for pair in self.polished("pair"):
+            if pair_key(pair) not in seen:
+                seen.add(pair_key(pair))
+                children.append(pair)
         scored = self.score(children)
         state.pairs = popmod.best(state.pairs + scored, config.population)
         return scored
+
+    def polished(self, kind: str) -> list[Pair]:
+        """--polish: the pairs one step along one field (evo.search.variation.neighbours) from
+        the `polish` fastest front members that reached the threshold, on the side `kind`
+        varies (both for whole pairs), each with the member's own partner. No randomness and
+        no new state: a resumed generation asks for the same pairs, and the cache answers for
+        those a front member that has not changed already had."""
+        if not self.config.polish:
+            return []
+        members = [ind for ind in self.state.archive if reached(self.state.record(ind.gene))]
+        fastest = sorted(members, key=lambda ind: (ind.fitness.values, pair_key(ind.gene)))[:self.config.polish]
+        out: list[Pair] = []
+        for ind in fastest:
+            pair = ind.gene
+            if kind != "brain":
+                out += [Pair(self.canon(e), pair.brain) for e in variation.neighbours(pair.encoder, self.encoder_ok)]
+            if kind != "encoder":
+                out += [Pair(pair.encoder, b) for b in variation.neighbours(pair.brain, self.brain_ok,
+                                                                         self.brain_frozen)]
+        return out
 
     def phase(self, generation: int) -> str:
         if generation == 0:

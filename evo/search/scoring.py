@@ -101,7 +101,7 @@ def pair_key(pair: Pair) -> str:
 
 
 def gene_key(gene: Any) -> str:
-    return json.dumps(genome.active(gene), sort_keys=True)
+    return genome.key(gene)
 
 
 def run_key(pair: Pair, settings: RunSettings, **extra: Any) -> str:

@@ -164,3 +164,62 @@ def cross_items(x: tuple, y: tuple, rng: random.Random) -> tuple:
     position, its item is taken."""
     n = len(x) if rng.random() < 0.5 else len(y)
     return tuple(rng.choice([t[i] for t in (x, y) if i < len(t)]) for i in range(n))
+
+
+# -- axis neighbours (the polish step, evo.search.polish) -------------------------------------
+STEP = 2.0          # a log field moves by this factor
+LINEAR_STEP = 0.1   # a linear field moves by this fraction of its range
+
+
+def _moves(value: Any, spec: FieldSpec) -> list[Any]:
+    """The values one step from `value` along one field: a bool toggled, each other choice,
+    a log number times and over STEP, a linear one up and down LINEAR_STEP of its range, a
+    switch turned off (or on, at the middle of its draw range), a tuple grown or shrunk by its
+    last item or every item scaled."""
+    if spec.kind == "bool":
+        return [not value]
+    if spec.kind == "choice":
+        return [c for c in spec.choices if c != value]
+    if spec.kind == "ints":
+        items = list(value)
+        out = [tuple(items[:-1])] if len(items) > spec.min_len else []
+        if items and len(items) < spec.max_len:
+            out.append(tuple(items + items[-1:]))
+        for factor in (STEP, 1 / STEP):
+            out.append(tuple(_as_kind(v * factor, spec) for v in items))
+        return out
+    if spec.off is not None and value == spec.off:
+        lo, hi = spec.draw if spec.draw is not None else (spec.lo, spec.hi)
+        return [_as_kind(math.sqrt(lo * hi) if spec.log else (lo + hi) / 2, spec)]
+    out = [spec.off] if spec.off is not None else []
+    if spec.log:
+        out += [_as_kind(value * STEP, spec), _as_kind(value / STEP, spec)]
+    else:
+        delta = LINEAR_STEP * (float(spec.hi) - float(spec.lo))
+        delta = max(1, round(delta)) if spec.kind == "int" else delta
+        out += [_as_kind(value + delta, spec), _as_kind(value - delta, spec)]
+    return out
+
+
+def neighbours(gene: G, is_valid: Callable[[G], bool] = lambda g: True,
+               frozen: frozenset[str] = frozenset()) -> list[G]:
+    """Every valid gene one step from `gene` along one field that matters (no randomness): a
+    coordinate line search around a fast pair, which random mutation reaches only by luck (a
+    step needs the right field, out of some 25, and the right direction). In field order,
+    without repeats or genes that behave like `gene`."""
+    specs = offered(gene, frozen)
+    seen = {genome.key(gene)}
+    out: list[G] = []
+    for name, spec in specs.items():
+        if name in frozen or not genome.is_active(gene, spec):
+            continue
+        for value in _moves(getattr(gene, name), spec):
+            try:
+                child = dataclasses.replace(gene, **{name: value})
+            except GeneError:
+                continue
+            key = genome.key(child)
+            if key not in seen and is_valid(child):
+                seen.add(key)
+                out.append(child)
+    return out
