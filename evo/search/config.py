@@ -144,7 +144,7 @@ class RunConfig:
     # Each generation after the first, the side it varies also tries every gene one step
     # along one field (evo.search.variation.neighbours) of the `polish` fastest front members,
     # each with its own partner: a coordinate line search that random mutation reaches only by
-    # luck. 0 = off, as runs made before it drew (README "Polish" gives the measurement).
+    # luck. 0 = off, as runs made before it drew (README "Polish, measured").
     polish: int = 0
 
     def __post_init__(self) -> None:
