@@ -12,6 +12,7 @@ Writes JSON (default experiments/results/polish_lineage_<run name>.json).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -42,6 +43,13 @@ def reached_runs(doc: dict[str, Any]) -> list[tuple[int, int, EncoderGene, Brain
     return sorted(out, key=lambda t: (t[0], t[1]))
 
 
+@functools.cache
+def neighbour_keys(gene: EncoderGene | BrainGene) -> frozenset[str]:
+    """The keys of the gene's one-step neighbours, once per gene (a gene is asked about for
+    every later improvement)."""
+    return frozenset(genome.key(n) for n in variation.neighbours(gene))
+
+
 def step_from(encoder: EncoderGene, brain: BrainGene, earlier: list[tuple[int, int, EncoderGene, BrainGene]]
               ) -> dict[str, Any] | None:
     """The earlier reached pair this one is a neighbour of, the side and field that moved
@@ -49,7 +57,7 @@ def step_from(encoder: EncoderGene, brain: BrainGene, earlier: list[tuple[int, i
     for generation, steps, e, b in earlier:
         for side, mine, theirs, other_same in (("brain", brain, b, genome.key(e) == genome.key(encoder)),
                                                ("encoder", encoder, e, genome.key(b) == genome.key(brain))):
-            if other_same and genome.key(mine) in {genome.key(n) for n in variation.neighbours(theirs)}:
+            if other_same and genome.key(mine) in neighbour_keys(theirs):
                 before, after = genome.active(theirs), genome.active(mine)
                 field = next(n for n in {**before, **after} if before.get(n) != after.get(n))
                 return {"generation": generation, "steps": steps, "side": side, "field": field,

@@ -20,7 +20,7 @@ from evo.search.loop import CURRICULUM_FIELDS, ROUTER_HELD, Search
 from evo.search.scoring import pair_key, run_key
 from evo.search.state import new_state
 from runs import SMALL, run_cli
-from test_search import state_of
+from test_search import state_of, whole_and_resumed
 
 BRAIN = dataclasses.replace(get_recipe("onehot-quad").pair.brain, egalitarian=True, lr=0.02, grokfast_lambda=2.0)
 ENCODER = EncoderGene(family="fourier", freqs=(3, 7), sdr=0.3, combiner="concat")
@@ -99,11 +99,7 @@ def test_a_polished_generation_trains_every_neighbour_of_the_fastest_member():
 
 @pytest.mark.slow
 def test_a_polished_run_resumes_exactly(tmp_path, capsys):
-    small = [*SMALL, *REACHING]
-    whole, split = tmp_path / "whole", tmp_path / "split"
-    assert run_cli("run", *small, "--generations", "5", "--out", str(whole)) == 0
-    assert run_cli("run", *small, "--generations", "3", "--out", str(split)) == 0
-    assert run_cli("run", "--out", str(split), "--resume", "--generations", "5", "--no-dashboard") == 0
+    whole, split = whole_and_resumed(tmp_path, [*SMALL, *REACHING], 5, 3)
     capsys.readouterr()
     a, b = state_of(whole), state_of(split)
     assert checkpoint.load(split)["config"]["polish"] == 1

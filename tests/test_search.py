@@ -39,6 +39,16 @@ def state_of(run_dir):
     return doc
 
 
+def whole_and_resumed(tmp_path, flags, generations, stop_at):
+    """The same run made in one go and stopped after `stop_at` generations, then resumed to
+    `generations`: the two run directories, for a test to compare."""
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert run_cli("run", *flags, "--generations", str(generations), "--out", str(whole)) == 0
+    assert run_cli("run", *flags, "--generations", str(stop_at), "--out", str(split)) == 0
+    assert run_cli("run", "--out", str(split), "--resume", "--generations", str(generations), "--no-dashboard") == 0
+    return whole, split
+
+
 @pytest.mark.parametrize("seed, extra", [("5", []), ("0", []), ("3", []), ("7", []), ("9", []),
                                          ("5", ["--rank-misses", "shortfall"])])
 @pytest.mark.slow
@@ -46,10 +56,7 @@ def test_resumed_run_equals_uninterrupted(tmp_path, capsys, seed, extra):
     """Seeds 0, 3, 7 and 9 have members with equal fitness on the front (ties); the last
     case ranks misses by shortfall, which the resumed run must read back from its config."""
     small = [*SMALL[:-1], seed, "--population", "4", *extra]
-    whole, split = tmp_path / "whole", tmp_path / "split"
-    assert run_cli("run", *small, "--generations", "6", "--out", str(whole)) == 0
-    assert run_cli("run", *small, "--generations", "3", "--out", str(split)) == 0
-    assert run_cli("run", "--out", str(split), "--resume", "--generations", "6", "--no-dashboard") == 0
+    whole, split = whole_and_resumed(tmp_path, small, 6, 3)
     capsys.readouterr()
     a, b = state_of(whole), state_of(split)
     assert a["generation"] == b["generation"] == 5

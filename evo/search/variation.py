@@ -166,7 +166,7 @@ def cross_items(x: tuple, y: tuple, rng: random.Random) -> tuple:
     return tuple(rng.choice([t[i] for t in (x, y) if i < len(t)]) for i in range(n))
 
 
-# -- axis neighbours (the polish step, evo.search.polish) -------------------------------------
+# -- one-step neighbours (--polish: evo.search.loop.Search.polished) ---------------------------
 STEP = 2.0          # a log field moves by this factor
 LINEAR_STEP = 0.1   # a linear field moves by this fraction of its range
 
