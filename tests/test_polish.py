@@ -97,6 +97,35 @@ def test_a_polished_generation_trains_every_neighbour_of_the_fastest_member():
     assert len(state.cache) >= len(unpolished.cache) + len(neighbours) - 1
 
 
+def test_polish_misses_climbs_from_the_closest_miss_before_anything_reaches():
+    """Nothing reaches an unreachable threshold: plain polish trains no neighbour, and with
+    polish_misses the second generation trains every neighbour of the member with the least
+    shortfall (the oracle: the lowest gap of best select accuracy, read off the records)."""
+    config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=20, train_frac=0.7, threshold=1.0,
+                       select="all", hold=0.0, seed=5, polish=1, polish_misses=True, workers=1)
+    caches = {}
+    for misses in (True, False):
+        state = new_state(dataclasses.replace(config, polish_misses=misses))
+        with Scorer(1) as scorer:
+            search = Search(state, scorer, lambda *a, **k: None)
+            search.generation()
+            records = {pair_key(ind.gene): state.cache[run_key(ind.gene, state.settings)] for ind in state.archive}
+            assert not any(r["steps_to_threshold"] is not None for r in records.values())
+            def gap(ind):   # shortfall, then size, as survival breaks a tie
+                record = records[pair_key(ind.gene)]
+                return 1.0 - max(p["select_acc"] for p in record["curve"]), record["params"], pair_key(ind.gene)
+            closest = min(state.archive, key=gap).gene
+            search.generation()
+        neighbours = [Pair(closest.encoder, b) for b in variation.neighbours(closest.brain, search.brain_ok,
+                                                                             search.brain_frozen)]
+        trained = [run_key(pair, state.settings) in state.cache for pair in neighbours]
+        caches[misses] = trained
+    assert all(caches[True]) and caches[True]
+    assert not all(caches[False])
+    assert RunConfig.stored({k: v for k, v in RunConfig(p=11).to_dict().items() if k != "polish_misses"}
+                            ).polish_misses is False
+
+
 @pytest.mark.slow
 def test_a_polished_run_resumes_exactly(tmp_path, capsys):
     whole, split = whole_and_resumed(tmp_path, [*SMALL, *REACHING], 5, 3)
@@ -110,3 +139,4 @@ def test_a_polished_run_resumes_exactly(tmp_path, capsys):
 def test_polish_is_a_flag(tmp_path, capsys):
     assert run_cli("run", *SMALL, "--polish", "-1", "--out", str(tmp_path / "r")) == 2
     assert "--polish" in capsys.readouterr().err
+    assert run_cli("run", *SMALL, "--polish-misses", "yes", "--out", str(tmp_path / "r2")) == 2

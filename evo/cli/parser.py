@@ -208,6 +208,9 @@ def build_parser() -> Parser:
     g.add_argument("--polish", type=nonneg_int, metavar="N",
                    help="each generation, also try every gene one step along one field of the N fastest "
                         "front members, on the side the generation varies (default 0 = off)")
+    g.add_argument("--polish-misses", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --polish: while fewer than N front members have reached the threshold, "
+                        "polish the closest misses too (default off: polish waits for the first reach)")
     g.add_argument("--seed", type=seed, help="seed of the search and of every training run (default 0)")
     g.add_argument("--final-seeds", type=positive_int, help="seeds the front is re-checked on (default 3)")
     g.add_argument("--seed-with", metavar="NAMES", help="start the populations from these recipes (comma list)")

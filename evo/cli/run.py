@@ -20,7 +20,8 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "scheduler", "seed_with", "brain_families", "batched", "tasks", "task_cost", "curriculum_pool",
                 "rank_misses", "rungs", "eta", "min_budget", "plateau",
                 "symmetric_combiners", "update_rules", "eval_dense", "charge_evals",
-                "dense_locates", "objectives", "fractions", "data_credit", "muon_lr", "polish")
+                "dense_locates", "objectives", "fractions", "data_credit", "muon_lr", "polish",
+                "polish_misses")
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:

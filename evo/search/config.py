@@ -32,7 +32,7 @@ BACKENDS = ("loky", "dask", "ray")
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
-               "muon_lr": "shared", "polish": 0}
+               "muon_lr": "shared", "polish": 0, "polish_misses": False}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -146,6 +146,10 @@ class RunConfig:
     # each with its own partner: a coordinate line search that random mutation reaches only by
     # luck. 0 = off, as runs made before it drew (README "Polish, measured").
     polish: int = 0
+    # With polish: when fewer than `polish` front members have reached the threshold, the
+    # closest misses (lowest cost, i.e. least shortfall) are polished too, so that the line
+    # search climbs before anything groks. Off: polish waits for the first reach.
+    polish_misses: bool = False
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -164,7 +168,7 @@ class RunConfig:
                                 f"{', '.join(allowed)}")
         if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
             raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
-        for name in ("second_opinion", "charge_evals", "dense_locates"):
+        for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
         if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:

@@ -308,12 +308,15 @@ class Search:
     def polished(self, kind: str) -> list[Pair]:
         """--polish: the pairs one step along one field (evo.search.variation.neighbours) from
         the `polish` fastest front members that reached the threshold, on the side `kind`
-        varies (both for whole pairs), each with the member's own partner. No randomness and
+        varies (both for whole pairs), each with the member's own partner; with
+        `polish_misses`, the closest misses fill in for members not reached (a reached
+        pair's cost always beats a miss's, so the order puts them first). No randomness and
         no new state: a resumed generation asks for the same pairs, and the cache answers for
         those a front member that has not changed already had."""
         if not self.config.polish:
             return []
-        members = [ind for ind in self.state.archive if reached(self.state.record(ind.gene))]
+        members = [ind for ind in self.state.archive
+                   if self.config.polish_misses or reached(self.state.record(ind.gene))]
         fastest = sorted(members, key=lambda ind: (ind.fitness.values, pair_key(ind.gene)))[:self.config.polish]
         out: list[Pair] = []
         for ind in fastest:
