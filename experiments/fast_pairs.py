@@ -7,6 +7,9 @@ where holdout is measured (the re-check).
 
     python experiments/fast_pairs.py --run add=RUN_DIR --run sub=RUN_DIR ... [--seeds 0,1,2]
 
+Instead of a run directory, --run may name a front member's pair file (a search's run
+directory is not kept forever; its pair file is committed), and an operation may be given
+more than once: rows after the first are named after their file or directory.
 A search's row trains with the settings of its pair file (RUN_DIR/front/ID.json: budget,
 FLOP cap and the rest) but no plateau stop; a recipe's with its own step cap lowered to --max-steps, no FLOP
 cap. The fastest row of each operation (fewest median steps, then FLOPs, then parameters:
@@ -48,6 +51,8 @@ def fastest_member(run_dir: Path) -> tuple[Path, str]:
     parameters), read from front.json: select figures only. Where no member reached the
     threshold, the member with the best select accuracy (then the fewest parameters), so that
     the table shows how far the search got. Its pair file and a line that names it."""
+    if run_dir.is_file():
+        return run_dir, f"pair file {run_dir}"
     members = json.loads((run_dir / "front.json").read_text())["members"]
     reached = [m for m in members if m.get("steps_to_threshold") is not None]
     if reached:
@@ -139,7 +144,8 @@ def table(doc: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", action="append", default=[], metavar="OP=RUN_DIR",
-                    help="an operation and the run directory of its unseeded search (repeat)")
+                    help="an operation and the run directory of its unseeded search, or the pair file of "
+                         "one of its front members (repeat)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--p", type=int, default=97)
     ap.add_argument("--recipes", default="onehot-quad,gromov,orthograd,muon,egd")
@@ -147,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(RESULTS / "fast_pairs"), help="output stem")
     ap.add_argument("--pairs-dir", default=str(RESULTS / "pairs"))
     args = ap.parse_args(argv)
-    runs = dict(item.split("=", 1) for item in args.run)
+    runs = [tuple(item.split("=", 1)) for item in args.run]
     seeds = [int(s) for s in args.seeds.split(",")]
     names = [n for n in args.recipes.split(",") if n]
     stem = Path(args.out)
@@ -156,11 +162,15 @@ def main(argv: list[str] | None = None) -> int:
                            "machine": {**describe(torch.device("cpu")), "arch": platform.machine()},
                            "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": [], "summary": {}}
     files: dict[tuple[str, str], dict[str, Any]] = {}
-    for op, run_dir in runs.items():
-        path, source = fastest_member(Path(run_dir))
-        # no plateau stop: every row of the table trains to its cap, where holdout is read
-        pair, base = pair_file_settings(path, patience=0)
-        entries = [(SEARCH, source, pair, base.with_seed)]
+    for op in dict.fromkeys(op for op, _ in runs):
+        entries = []
+        for i, run_dir in enumerate(path for o, path in runs if o == op):
+            path, source = fastest_member(Path(run_dir))
+            # no plateau stop: every row of the table trains to its cap, where holdout is read
+            pair, base = pair_file_settings(path, patience=0)
+            if base.task.op != op:
+                raise SystemExit(f"fast_pairs: {path} trains {base.task.op}, not {op}")
+            entries.append((SEARCH if i == 0 else f"{SEARCH} ({Path(run_dir).stem})", source, pair, base.with_seed))
         entries += [(n, RECIPES[n].summary, RECIPES[n].pair,
                      lambda s, n=n: recipe_settings(n, op, args.p, s, args.max_steps)) for n in names]
         for name, src, entry_pair, settings_of in entries:
