@@ -23,14 +23,17 @@ from evo.rundir import checkpoint  # noqa: E402
 
 def climb(run_dir: Path) -> dict[str, Any]:
     state = checkpoint.load(run_dir)
-    records = [r for r in state["cache"].values() if not r.get("failed")]
-    rows = []
+    # each record's figures once, then running bests generation by generation
+    runs = sorted((r.get("generation", 0), credited_select(r), credited_rank(r))
+                  for r in state["cache"].values() if not r.get("failed"))
+    rows, i, best_select, best_rank = [], 0, None, None
     for g in range(state["generation"] + 1):
-        upto = [r for r in records if r.get("generation", 0) <= g]
-        ranks = [rank for rank in map(credited_rank, upto) if rank is not None]
-        rows.append({"generation": g, "runs": len(upto),
-                     "best_select": max((credited_select(r) for r in upto), default=None),
-                     "best_rank": min(ranks, default=None)})
+        while i < len(runs) and runs[i][0] <= g:
+            _, select, rank = runs[i]
+            best_select = select if best_select is None else max(best_select, select)
+            best_rank = rank if best_rank is None or (rank is not None and rank < best_rank) else best_rank
+            i += 1
+        rows.append({"generation": g, "runs": i, "best_select": best_select, "best_rank": best_rank})
     return {"run": str(run_dir), "config": state["config"], "generations": rows}
 
 

@@ -70,6 +70,9 @@ def test_polish_is_off_by_default_and_old_checkpoints_resume_without_it():
     made_before.pop("polish")
     assert RunConfig.stored(made_before).polish == 0
     assert RunConfig.stored({**made_before, "polish": 2}).polish == 2
+    assert RunConfig(p=11).polish_misses is False
+    assert RunConfig.stored({k: v for k, v in RunConfig(p=11).to_dict().items() if k != "polish_misses"}
+                            ).polish_misses is False
     for bad in (-1, 1.5, True):
         with pytest.raises(UserError):
             RunConfig(p=11, polish=bad)
@@ -103,7 +106,7 @@ def test_polish_misses_climbs_from_the_closest_miss_before_anything_reaches():
     shortfall (the oracle: the lowest gap of best select accuracy, read off the records)."""
     config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=20, train_frac=0.7, threshold=1.0,
                        select="all", hold=0.0, seed=5, polish=1, polish_misses=True, workers=1)
-    caches = {}
+    trained = {}
     for misses in (True, False):
         state = new_state(dataclasses.replace(config, polish_misses=misses))
         with Scorer(1) as scorer:
@@ -111,19 +114,19 @@ def test_polish_misses_climbs_from_the_closest_miss_before_anything_reaches():
             search.generation()
             records = {pair_key(ind.gene): state.cache[run_key(ind.gene, state.settings)] for ind in state.archive}
             assert not any(r["steps_to_threshold"] is not None for r in records.values())
-            def gap(ind):   # shortfall, then size, as survival breaks a tie
-                record = records[pair_key(ind.gene)]
-                return 1.0 - max(p["select_acc"] for p in record["curve"]), record["params"], pair_key(ind.gene)
-            closest = min(state.archive, key=gap).gene
+            closest = min(state.archive, key=lambda ind: gap(records[pair_key(ind.gene)], pair_key(ind.gene))).gene
             search.generation()
         neighbours = [Pair(closest.encoder, b) for b in variation.neighbours(closest.brain, search.brain_ok,
                                                                              search.brain_frozen)]
-        trained = [run_key(pair, state.settings) in state.cache for pair in neighbours]
-        caches[misses] = trained
-    assert all(caches[True]) and caches[True]
-    assert not all(caches[False])
-    assert RunConfig.stored({k: v for k, v in RunConfig(p=11).to_dict().items() if k != "polish_misses"}
-                            ).polish_misses is False
+        trained[misses] = [run_key(pair, state.settings) in state.cache for pair in neighbours]
+    assert all(trained[True]) and trained[True]
+    assert not all(trained[False])
+
+
+def gap(record, key):
+    """The oracle's order of misses: shortfall of the best select accuracy, then size (as
+    survival breaks a tie), then the pair's key."""
+    return 1.0 - max(p["select_acc"] for p in record["curve"]), record["params"], key
 
 
 @pytest.mark.slow
