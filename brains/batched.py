@@ -310,10 +310,10 @@ class Group:
 
 def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, eval_every: int = 10,
                 max_flops: float | None = None, patience: int = 0, hold: float = 0.0,
-                plateau: str = "accuracy", dense: int = 0, charge_evals: bool = False,
+                hold_window: bool = False, plateau: str = "accuracy", dense: int = 0, charge_evals: bool = False,
                 dense_locates: bool = False) -> list[TrainResult]:
     """Results in member order; each member's module holds its trained weights afterwards.
     All members share a group key (group_key) and their task's set sizes."""
     return run(Group(members, charge_evals), len(members), budget=budget, threshold=threshold,
-               eval_every=eval_every, max_flops=max_flops, patience=patience, hold=hold, plateau=plateau,
-               dense=dense, charge_evals=charge_evals, dense_locates=dense_locates)
+               eval_every=eval_every, max_flops=max_flops, patience=patience, hold=hold, hold_window=hold_window,
+               plateau=plateau, dense=dense, charge_evals=charge_evals, dense_locates=dense_locates)

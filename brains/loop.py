@@ -172,7 +172,8 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
 
 def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
         max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
-        plateau: str = "accuracy", on_eval: Callable[[int, dict[str, float]], None] | None = None,
+        hold_window: bool = False, plateau: str = "accuracy",
+        on_eval: Callable[[int, dict[str, float]], None] | None = None,
         extra: Callable[[int], dict[str, float]] | None = None, start: Carry | None = None,
         keep: bool = False, dense: int = 0, charge_evals: bool = False,
         dense_locates: bool = False) -> list[TrainResult]:
@@ -193,7 +194,9 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     whichever is later (so a late crossing is checked at least as long again, past the cap if
     need be); one that falls below is lost (`crossings_lost`), and the member trains on as if
     it never crossed. The speed figure stays the crossing step. 0: the first crossing counts
-    and ends the run (the old rule).
+    and ends the run (the old rule). `hold_window`: the hold ends at s + ceil(hold * s) even
+    before the cap, and the run with it (unless `run_on`): the steps from 2s to the cap cost
+    reached runs a third to a half of a polished search's training (README "Polish, measured").
 
     `on_eval(member, point)` sees each evaluation point; `extra(member)` adds figures to it
     (the report's holdout curve) and its time is left out of the clock. Nothing decides on
@@ -229,6 +232,14 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         flops = [(s + e // eval_every, 0) for s, e in zip(backend.step_flops, backend.eval_flops)]
         caps = [steps_cap(budget, f, max_flops) for f, _ in flops]   # each member's own, by its own FLOPs
     ends = list(caps)            # where each member stops at the latest: its cap, or its hold window's end
+
+    def window(i: int, crossed: int) -> tuple[int, int]:
+        """(until, end): the step to which a crossing at `crossed` must hold, and where the run ends."""
+        until = crossed + math.ceil(hold * crossed)
+        if not hold_window:
+            until = max(caps[i], until)
+        return until, (max(caps[i], until) if run_on or not hold_window else until)
+
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold
     rule = StopRule(threshold=threshold, patience=patience, signal=plateau, span=eval_every if dense else 0,
@@ -251,8 +262,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         step = last[0] = start.step
         curves[0], reached[0], lost[0] = list(start.curve), start.reached, start.lost
         if reached[0] is not None:   # inside its hold window: the window's end under this cap
-            until[0] = max(caps[0], reached[0][0] + math.ceil(hold * reached[0][0]))
-            ends[0] = max(caps[0], until[0])
+            until[0], ends[0] = window(0, reached[0][0])
         backend.load(start.state)  # type: ignore[attr-defined]
     while live and step < max(ends[i] for i in live):
         out = backend.step()
@@ -301,8 +311,10 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             verdict = "diverged" if diverged(point["train_loss"]) else decide(curves[i], rule)
             if verdict == "threshold" and reached[i] is None:      # a crossing, to hold until `until`
                 reached[i] = (step, clock())
-                until[i] = max(caps[i], step + math.ceil(hold * step)) if hold else step
-                ends[i] = max(caps[i], until[i])
+                if hold:
+                    until[i], ends[i] = window(i, step)
+                else:
+                    until[i], ends[i] = step, max(caps[i], step)
             elif reached[i] is not None and step <= until[i] and point["select_acc"] < threshold:
                 reached[i], ends[i] = None, caps[i]               # it did not hold
                 lost[i] += 1
@@ -318,7 +330,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             else:
                 stopped = "budget" if step >= ends[i] else None
             if keep and step == snap[i] and verdict != "diverged" and \
-                    (bool(hold) if reached[i] is not None else verdict != "plateau"):
+                    (bool(hold) and not (hold_window and step >= until[i]) if reached[i] is not None
+                     else verdict != "plateau"):
                 carries[i] = Carry(step, list(curves[i]), reached[i], lost[i], clock(), in_evals,
                                    backend.state(row))  # type: ignore[attr-defined]
             if stopped is None:

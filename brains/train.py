@@ -125,7 +125,7 @@ class Lone:
 def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budget: int,
           threshold: float = 0.99, eval_every: int = 10, max_flops: float | None = None,
           patience: int = 0, on_eval: Callable[[dict[str, float]], None] | None = None,
-          run_on: bool = False, hold: float = 0.0, plateau: str = "accuracy",
+          run_on: bool = False, hold: float = 0.0, hold_window: bool = False, plateau: str = "accuracy",
           extra: Callable[[nn.Module], dict[str, float]] | None = None, start: Carry | None = None,
           keep: bool = False, dense: int = 0, charge_evals: bool = False, dense_locates: bool = False) -> TrainResult:
     """Train in place. Evaluates at every step up to `dense`, then at multiples of
@@ -140,7 +140,7 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     cap (the first crossing stays its figure): a holdout measured at the crossing sits just
     under the threshold by selection alone, so the report measures it after the cap.
     `hold` > 0: a crossing counts only if select holds to the end of the run, the step cap or
-    `hold` times the crossing step again, whichever is later (brains.loop.run).
+    `hold` times the crossing step again, whichever is later (`hold_window`: the latter alone; brains.loop.run).
     `extra(model)` adds figures to each evaluation point (the report's holdout curve); its
     time is left out of the run's clock, and nothing decides on it.
 
@@ -153,7 +153,7 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     """
     backend = Lone(model, data, gene, seed, horizon=budget, charge_evals=charge_evals)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
-               patience=patience, run_on=run_on, hold=hold, plateau=plateau, dense=dense, charge_evals=charge_evals,
+               patience=patience, run_on=run_on, hold=hold, hold_window=hold_window, plateau=plateau, dense=dense, charge_evals=charge_evals,
                dense_locates=dense_locates,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
                extra=None if extra is None else lambda _: extra(model), start=start,

@@ -3,7 +3,7 @@ pair with its settings, the unit a worker trains.
 
 One frozen dataclass read by the search (its cache key), the scorer, the evaluator,
 `train`, pair files and the final re-checks: a new setting is added here once. Settings
-that came after the first checkpoints (hold, select, plateau, batched, multi-task, curriculum pool,
+that came after the first checkpoints (hold, its window, select, plateau, batched, multi-task, curriculum pool,
 dense evaluations, charged evaluations, dense reads that only locate) are named in
 the key only when on, so that the keys of runs made without them stay what they were and
 old checkpoints resume on their cache.
@@ -23,7 +23,7 @@ from evo.tasks import SELECTS, TaskSpec
 TASK_COSTS = ("sum", "max")
 # Run settings a pair file carries (with its task), so that one command reproduces it.
 PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select", "plateau",
-                  "eval_dense", "charge_evals", "dense_locates")
+                  "eval_dense", "charge_evals", "dense_locates", "hold_window")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class RunSettings:
     patience: int = 0                   # evaluations (spans of eval_every steps, with eval_dense) without gain before a plateau stop; 0 = never
     plateau: str = "accuracy"           # the figure that must gain: select accuracy, or the right answer's rank
     hold: float = 0.0                   # a crossing at s must hold to max(cap, s + hold*s); 0 = the first counts
+    hold_window: bool = False           # the hold ends at s + hold*s even before the cap, and so does the run
     select: str = "all"                 # the select pairs scored: all, or unseen-mirror (Split.scored_select)
     device: str = "cpu"                 # resolved (cpu or cuda): float results differ between devices
     batched: bool = False               # MLPs padded to a grid of shapes, a cell trained as one (brains.batched)
@@ -70,6 +71,8 @@ class RunSettings:
                                "eval_every": self.eval_every, "patience": self.patience, "device": self.device}
         if self.hold:
             out["hold"] = self.hold
+        if self.hold_window and self.hold:
+            out["hold_window"] = True
         if self.eval_dense:
             out["eval_dense"] = self.eval_dense
         if self.charge_evals:

@@ -88,6 +88,23 @@ def test_a_crossing_inside_its_hold_window_is_carried_and_its_window_set_by_the_
     assert figures(on) == figures(direct) and direct.steps_to_threshold == crossing
 
 
+def test_a_hold_window_past_the_low_cap_is_carried_and_ends_where_a_direct_run_does():
+    """hold_window: a crossing whose window (hold 1: twice the crossing) runs past the low cap
+    is carried from the cap, and going on ends at the window's end, as the direct run does;
+    a run whose window closed below the cap is over and carries nothing."""
+    pair = get_recipe("onehot-quad").pair
+    model, data = fresh(pair)
+    crossing = train(model, data, pair.brain, seed=1, budget=300).steps_to_threshold
+    assert crossing is not None and crossing < 200
+    low = (crossing // 10 + 1) * 10
+    first, on, direct = carried_and_direct(pair, low, 3 * low + 50, eval_every=10, hold=1.0, hold_window=True)
+    assert first.carry is not None and first.carry.reached[0] == crossing
+    assert figures(on) == figures(direct) and direct.steps_run == 2 * crossing < 3 * low + 50
+    model, data = fresh(pair)
+    closed = train(model, data, pair.brain, seed=1, budget=2 * crossing + 10, hold=1.0, hold_window=True, keep=True)
+    assert closed.steps_run == 2 * crossing and closed.carry is None
+
+
 def test_runs_that_would_stop_anyway_carry_nothing():
     quad = get_recipe("onehot-quad").pair
     model, data = fresh(quad)

@@ -70,6 +70,24 @@ def test_run_on_keeps_the_held_crossing():
     assert (result.steps_to_threshold, result.steps_run, result.stopped) == (60, 200, "threshold")
 
 
+def test_a_window_ends_the_hold_and_the_run_at_twice_the_crossing():
+    """hold_window: the crossing at 20 is held to 40, not to the cap of 300, and the run ends
+    there; a fall inside the window is still a loss, a later crossing gets its own window, and
+    a late one is still checked past the cap."""
+    held, decayed, recovered = run(Scripted([HOLDS, DECAYS, RECOVERS]), 3, budget=300, hold=1.0, hold_window=True)
+    assert (held.steps_to_threshold, held.steps_run, held.stopped, held.crossings_lost) == (20, 40, "threshold", 0)
+    assert decayed.steps_to_threshold is None and decayed.crossings_lost == 1 and decayed.steps_run == 300
+    assert (recovered.steps_to_threshold, recovered.steps_run, recovered.crossings_lost) == (60, 120, 1)
+    after = run(Scripted([{0: 0.1, 20: 0.995, 250: 0.9}]), 1, budget=300, hold=1.0, hold_window=True)[0]
+    assert (after.steps_to_threshold, after.steps_run) == (20, 40)   # a fall after the window is not seen
+    late = run(Scripted([{0: 0.1, 40: 0.995}]), 1, budget=50, hold=1.0, hold_window=True)[0]
+    assert (late.steps_to_threshold, late.steps_run) == (40, 80)
+    half = run(Scripted([HOLDS]), 1, budget=300, hold=0.5, hold_window=True)[0]
+    assert (half.steps_to_threshold, half.steps_run) == (20, 30)
+    on = run(Scripted([HOLDS]), 1, budget=200, hold=1.0, hold_window=True, run_on=True)[0]
+    assert (on.steps_to_threshold, on.steps_run, on.stopped) == (20, 200, "threshold")   # a re-check: to the cap
+
+
 def test_a_decayed_pair_is_a_miss_with_its_late_shortfall():
     """Ranked by where it fell to, not by the crossing it lost: worse than a steady 0.9."""
     decayed = run(Scripted([DECAYS]), 1, budget=100, hold=1.0)[0]
@@ -97,3 +115,14 @@ def test_hold_is_checked():
     from evo.errors import UserError
     with pytest.raises(UserError, match="--hold"):
         RunConfig(hold=-1)
+
+
+def test_old_checkpoints_resume_with_the_hold_to_the_cap():
+    old = {k: v for k, v in RunConfig(p=11).to_dict().items() if k != "hold_window"}
+    assert RunConfig.stored(old).hold_window is False
+    assert "hold_window" not in RunConfig(p=11).run_settings().to_dict()   # keys of runs made without it
+    assert RunConfig(p=11, hold_window=True).run_settings().to_dict()["hold_window"] is True
+    assert "hold_window" not in RunConfig(p=11, hold=0.0, hold_window=True).run_settings().to_dict()
+    from evo.errors import UserError
+    with pytest.raises(UserError, match="--hold-window"):
+        RunConfig(hold_window="yes")

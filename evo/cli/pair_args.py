@@ -70,7 +70,7 @@ def checked(source: str, key: str, value: Any) -> Any:
             if value not in allowed:
                 raise UserError(f"{source}: {name}: {value!r} is not one of {', '.join(allowed)}")
             return value
-    if key in ("charge_evals", "dense_locates"):
+    if key in ("charge_evals", "dense_locates", "hold_window"):
         if not isinstance(value, bool):
             raise UserError(f"{source}: {key}: expected true or false, got {value!r}")
         return value

@@ -91,6 +91,9 @@ def add_pair_options(p: argparse.ArgumentParser, pair_help: str) -> None:
     p.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
                                              "threshold to the step cap, or to step s + HOLD * s if later "
                                              "(default 0: the first crossing, or the pair file's)")
+    p.add_argument("--hold-window", action=argparse.BooleanOptionalAction, default=None,
+                   help="the hold ends at step s + HOLD * s even before the step cap, and the run with it "
+                        "(default off, or the pair file's)")
     p.add_argument("--select", choices=SELECTS, help="select pairs the run is scored on: all (default, or the "
                                                       "pair file's) or unseen-mirror (those whose mirror (y, x) "
                                                       "is not a training pair)")
@@ -182,6 +185,9 @@ def build_parser() -> Parser:
     g.add_argument("--hold", type=hold, help="a crossing at step s counts only if select stays at or above the "
                                              "threshold to the step cap, or to step s + HOLD * s if later "
                                              "(default 1; 0: the first crossing counts)")
+    g.add_argument("--hold-window", action=argparse.BooleanOptionalAction, default=None,
+                   help="the hold ends at step s + HOLD * s even before the step cap, and the run with it "
+                        "(default off: a crossing holds to the cap)")
     g.add_argument("--select", choices=SELECTS, help="select pairs fitness and the stop rule read: unseen-mirror "
                                                       "(default: those whose mirror (y, x) is not a training "
                                                       "pair) or all")

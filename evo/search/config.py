@@ -32,7 +32,8 @@ BACKENDS = ("loky", "dask", "ray")
 ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1, "symmetric_combiners": "on",
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
-               "muon_lr": "shared", "polish": 0, "polish_misses": False}
+               "muon_lr": "shared", "polish": 0, "polish_misses": False,
+               "hold_window": False}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -84,6 +85,10 @@ class RunConfig:
     # cap, or to step s + hold * s if later (brains.loop.run): fast members decayed after
     # their crossings (README).
     hold: float = 1.0
+    # The hold ends at s + hold * s even before the cap, and the run with it: the steps a
+    # reached run spent from 2s to its cap were a third to a half of a polished search's
+    # training (README "Polish, measured"). Off: the crossing holds to the cap.
+    hold_window: bool = False
     # Fitness, promotion and the stop rule read only the select pairs whose mirror (y, x) is
     # not a training pair: a symmetric combiner answers the others from memory (README).
     select: str = "unseen-mirror"
@@ -168,7 +173,7 @@ class RunConfig:
                                 f"{', '.join(allowed)}")
         if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
             raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
-        for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses"):
+        for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses", "hold_window"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
         if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:
@@ -310,7 +315,7 @@ class RunConfig:
                            charge_evals=self.charge_evals, dense_locates=self.dense_locates,
                            patience=self.patience,
                            plateau=self.plateau,
-                           hold=self.hold, select=self.select,
+                           hold=self.hold, hold_window=self.hold_window, select=self.select,
                            device=device or resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
                            task_cost=self.task_cost, curriculum_pool=self.curriculum_pool)
 
