@@ -214,6 +214,9 @@ def build_parser() -> Parser:
     g.add_argument("--polish", type=nonneg_int, metavar="N",
                    help="each generation, also try every gene one step along one field of the N fastest "
                         "front members, on the side the generation varies (default 0 = off)")
+    g.add_argument("--immigrants", type=nonneg_int, metavar="K",
+                   help="of each generation's offspring, K are fresh random genes instead of mutants "
+                        "(default 0)")
     g.add_argument("--polish-misses", action=argparse.BooleanOptionalAction, default=None,
                    help="with --polish: while fewer than N front members have reached the threshold, "
                         "polish the closest misses too (default off: polish waits for the first reach)")

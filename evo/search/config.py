@@ -33,7 +33,7 @@ ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
                "muon_lr": "shared", "polish": 0, "polish_misses": False,
-               "hold_window": False}
+               "hold_window": False, "immigrants": 0}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -155,6 +155,12 @@ class RunConfig:
     # closest misses (lowest cost, i.e. least shortfall) are polished too, so that the line
     # search climbs before anything groks. Off: polish waits for the first reach.
     polish_misses: bool = False
+    # Of each generation's `offspring`, this many are fresh random genes rather than mutants
+    # (random immigrants). While every pair sits at chance survival ranks noise: a 60-generation
+    # x^3+x*y search narrowed onto one encoder family and trained none of the pairs a
+    # uniform draw would have put in the region of the hand pair (README "Harder problems,
+    # measured"). 0 = off, as runs made before it drew.
+    immigrants: int = 0
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -171,6 +177,12 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
+        if isinstance(self.immigrants, bool) or not isinstance(self.immigrants, int) or \
+                not 0 <= self.immigrants <= self.offspring:
+            raise UserError(f"--immigrants: must be a whole number from 0 to --offspring ({self.offspring}), "
+                            f"got {self.immigrants!r}")
+        if self.immigrants and self.schedule != "alternate":
+            raise UserError("--immigrants: only the alternate schedule draws them (each side's children)")
         if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
             raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
         for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses", "hold_window"):

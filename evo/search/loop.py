@@ -221,8 +221,14 @@ class Search:
             popmod.refresh(pop, self.state.best)
 
     # -- generations ---------------------------------------------------------------------
+    def draw(self, kind: str) -> EncoderGene | BrainGene:
+        """One random gene of a side, as the first generation draws it (the run's rng)."""
+        if kind == "encoder":
+            return variation.random_gene(EncoderGene, self.state.rng, self.encoder_ok)
+        return variation.random_gene(BrainGene, self.state.rng, self.brain_ok, frozen=self.brain_frozen)
+
     def initial(self) -> list[GeneBox]:
-        config, rng = self.config, self.state.rng
+        config = self.config
         encoders: list[EncoderGene] = []
         brains: list[BrainGene] = []
         for name in config.seed_with:
@@ -230,9 +236,9 @@ class Search:
             encoders.append(self.canon(recipe.encoder))
             brains.append(recipe.brain)
         while len(encoders) < config.population:
-            encoders.append(self.canon(variation.random_gene(EncoderGene, rng, self.encoder_ok)))
+            encoders.append(self.canon(self.draw("encoder")))
         while len(brains) < config.population:
-            brains.append(variation.random_gene(BrainGene, rng, self.brain_ok, frozen=self.brain_frozen))
+            brains.append(self.draw("brain"))
         self.state.encoders = [boxed("encoder", g, n=self.n) for g in encoders[:config.population]]
         self.state.brains = [boxed("brain", g, n=self.n) for g in brains[:config.population]]
         n, r = config.population, config.partners
@@ -253,12 +259,15 @@ class Search:
         mine = state.encoders if kind == "encoder" else state.brains
         other = state.brains if kind == "encoder" else state.encoders
         ok = self.encoder_ok if kind == "encoder" else self.brain_ok
+        bred = config.offspring - config.immigrants
         if kind == "encoder":
-            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, canon=self.canon,
-                                        n_objectives=self.n)
+            children = popmod.offspring(kind, mine, bred, state.rng, ok, canon=self.canon, n_objectives=self.n)
         else:
-            children = popmod.offspring(kind, mine, config.offspring, state.rng, ok, frozen=self.brain_frozen,
+            children = popmod.offspring(kind, mine, bred, state.rng, ok, frozen=self.brain_frozen,
                                         n_objectives=self.n)
+        if config.immigrants:
+            children += popmod.immigrants(kind, mine + children, config.immigrants, lambda: self.draw(kind),
+                                          canon=self.canon if kind == "encoder" else lambda g: g, n_objectives=self.n)
         partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
                  for c in children for p in partners]

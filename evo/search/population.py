@@ -87,6 +87,24 @@ def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
     return children
 
 
+def immigrants(kind: str, pop: list[GeneBox], n: int, draw: Callable[[], Any],
+               canon: Callable[[Any], Any] = lambda g: g, n_objectives: int = 2) -> list[GeneBox]:
+    """n fresh random genes (`draw`), none behaving like a current member or each other:
+    random immigrants (Grefenstette 1992). While every pair sits at chance, survival ranks
+    noise and the population narrows onto whatever noise favoured; immigrants keep drawing
+    from the whole space."""
+    seen = {gene_key(ind.gene) for ind in pop}
+    out: list[GeneBox] = []
+    for _ in range(n * variation.TRIES):
+        if len(out) == n:
+            break
+        gene = canon(draw())
+        if gene_key(gene) not in seen:
+            seen.add(gene_key(gene))
+            out.append(boxed(kind, gene, n=n_objectives))
+    return out
+
+
 def hypervolume(front: Iterable[GeneBox], ref: tuple[float, ...]) -> float:
     """Area (volume, with the data objective) dominated by the front up to `ref`, in the
     log10 objective space."""
