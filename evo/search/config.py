@@ -181,8 +181,6 @@ class RunConfig:
                 not 0 <= self.immigrants <= self.offspring:
             raise UserError(f"--immigrants: must be a whole number from 0 to --offspring ({self.offspring}), "
                             f"got {self.immigrants!r}")
-        if self.immigrants and self.schedule != "alternate":
-            raise UserError("--immigrants: only the alternate schedule draws them (each side's children)")
         if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
             raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
         for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses", "hold_window"):

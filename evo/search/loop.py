@@ -289,12 +289,14 @@ class Search:
         return scored
 
     def vary_pairs(self) -> list[GeneBox]:
-        """Joint schedule: each child pair mutates its encoder, its brain, or both."""
+        """Joint schedule: each child pair mutates its encoder, its brain, or both; with
+        --immigrants, K children are fresh pairs (an encoder drawn, then a brain)."""
         config, state, rng = self.config, self.state, self.state.rng
         seen = {pair_key(ind.gene) for ind in state.pairs}
         children: list[Pair] = []
-        for _ in range(config.offspring * variation.TRIES):
-            if len(children) == config.offspring:
+        bred = config.offspring - config.immigrants
+        for _ in range(bred * variation.TRIES):
+            if len(children) == bred:
                 break
             parent = rng.choice(state.pairs).gene
             side = rng.choice(("encoder", "brain", "both"))
@@ -303,6 +305,13 @@ class Search:
             brain = variation.mutate(parent.brain, rng, self.brain_ok, frozen=self.brain_frozen) \
                 if side != "encoder" else parent.brain
             child = Pair(encoder, brain)
+            if pair_key(child) not in seen:
+                seen.add(pair_key(child))
+                children.append(child)
+        for _ in range(config.immigrants * variation.TRIES):
+            if len(children) == config.offspring:
+                break
+            child = Pair(self.canon(self.draw("encoder")), self.draw("brain"))
             if pair_key(child) not in seen:
                 seen.add(pair_key(child))
                 children.append(child)
