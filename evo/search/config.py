@@ -87,7 +87,8 @@ class RunConfig:
     hold: float = 1.0
     # The hold ends at s + hold * s even before the cap, and the run with it: the steps a
     # reached run spent from 2s to its cap were a third to a half of a polished search's
-    # training (README "Polish, measured"). Off: the crossing holds to the cap.
+    # training (README "Polish, measured"). Off by default: it let members that decayed
+    # after their window into a main job's front (README). Off: the crossing holds to the cap.
     hold_window: bool = False
     # Fitness, promotion and the stop rule read only the select pairs whose mirror (y, x) is
     # not a training pair: a symmetric combiner answers the others from memory (README).
