@@ -76,6 +76,11 @@ def test_polish_is_off_by_default_and_old_checkpoints_resume_without_it():
     for bad in (-1, 1.5, True):
         with pytest.raises(UserError):
             RunConfig(p=11, polish=bad)
+    assert RunConfig.stored({k: v for k, v in RunConfig(p=11).to_dict().items() if k != "polish_floor"}
+                            ).polish_floor == 0.0
+    for bad in (-0.1, 1.5, True, "x"):
+        with pytest.raises(UserError, match="--polish-floor"):
+            RunConfig(p=11, polish_floor=bad)
 
 
 def test_a_polished_generation_trains_every_neighbour_of_the_fastest_member():
@@ -107,8 +112,8 @@ def test_polish_misses_climbs_from_the_closest_miss_before_anything_reaches():
     config = RunConfig(p=11, population=3, offspring=2, partners=1, budget=20, train_frac=0.7, threshold=1.0,
                        select="all", hold=0.0, seed=5, polish=1, polish_misses=True, workers=1)
     trained = {}
-    for misses in (True, False):
-        state = new_state(dataclasses.replace(config, polish_misses=misses))
+    for misses, floor in ((True, 0.0), (False, 0.0), ("floor", 1.0)):   # floor 1: no miss is above it
+        state = new_state(dataclasses.replace(config, polish_misses=bool(misses), polish_floor=floor))
         with Scorer(1) as scorer:
             search = Search(state, scorer, lambda *a, **k: None)
             search.generation()
@@ -121,6 +126,7 @@ def test_polish_misses_climbs_from_the_closest_miss_before_anything_reaches():
         trained[misses] = [run_key(pair, state.settings) in state.cache for pair in neighbours]
     assert all(trained[True]) and trained[True]
     assert not all(trained[False])
+    assert trained["floor"] == trained[False]
 
 
 def gap(record, key):

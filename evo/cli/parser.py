@@ -214,6 +214,9 @@ def build_parser() -> Parser:
     g.add_argument("--polish", type=nonneg_int, metavar="N",
                    help="each generation, also try every gene one step along one field of the N fastest "
                         "front members, on the side the generation varies (default 0 = off)")
+    g.add_argument("--polish-floor", type=number(float, lambda v: 0 <= v <= 1, "must be from 0 to 1"),
+                   metavar="ACC", help="with --polish-misses: polish a miss only once its select accuracy "
+                                       "reaches ACC (default 0: any)")
     g.add_argument("--immigrants", type=nonneg_int, metavar="K",
                    help="of each generation's offspring, K are fresh random genes instead of mutants "
                         "(default 0)")

@@ -33,7 +33,7 @@ ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
                "muon_lr": "shared", "polish": 0, "polish_misses": False,
-               "hold_window": False, "immigrants": 0}
+               "hold_window": False, "immigrants": 0, "polish_floor": 0.0}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -156,6 +156,10 @@ class RunConfig:
     # closest misses (lowest cost, i.e. least shortfall) are polished too, so that the line
     # search climbs before anything groks. Off: polish waits for the first reach.
     polish_misses: bool = False
+    # With polish_misses, a miss is polished only once its credited select accuracy reaches this:
+    # at chance the closest miss is noise, and polishing it cost an x^3+x*y search about 50
+    # pairs a generation for nothing (README "Harder problems, measured"). 0 = any miss.
+    polish_floor: float = 0.0
     # Of each generation's `offspring`, this many are fresh random genes rather than mutants
     # (random immigrants). While every pair sits at chance survival ranks noise: a 60-generation
     # x^3+x*y search narrowed onto one encoder family and trained none of the pairs a
@@ -178,6 +182,9 @@ class RunConfig:
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
+        if isinstance(self.polish_floor, bool) or not isinstance(self.polish_floor, (int, float)) or \
+                not 0 <= self.polish_floor <= 1:
+            raise UserError(f"--polish-floor: must be a number from 0 to 1, got {self.polish_floor!r}")
         if isinstance(self.immigrants, bool) or not isinstance(self.immigrants, int) or \
                 not 0 <= self.immigrants <= self.offspring:
             raise UserError(f"--immigrants: must be a whole number from 0 to --offspring ({self.offspring}), "

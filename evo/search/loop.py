@@ -25,7 +25,7 @@ from evo.search import ladder, rungs
 from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
-from evo.records import Record, reached
+from evo.records import Record, credited_select, reached
 from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.config import MUON_LR_FIELDS, NEW_RULE_FIELDS
 from evo.search.individuals import GeneBox, boxed
@@ -328,13 +328,15 @@ class Search:
         the `polish` fastest front members that reached the threshold, on the side `kind`
         varies (both for whole pairs), each with the member's own partner; with
         `polish_misses`, the closest misses fill in for members not reached (a reached
-        pair's cost always beats a miss's, so the order puts them first). No randomness and
+        pair's cost always beats a miss's, so the order puts them first), those whose credited
+        select accuracy is at least `polish_floor` (near chance the closest miss is noise). No randomness and
         no new state: a resumed generation asks for the same pairs, and the cache answers for
         those a front member that has not changed already had."""
         if not self.config.polish:
             return []
-        members = [ind for ind in self.state.archive
-                   if self.config.polish_misses or reached(self.state.record(ind.gene))]
+        config, record = self.config, self.state.record
+        members = [ind for ind in self.state.archive if reached(record(ind.gene)) or
+                   config.polish_misses and credited_select(record(ind.gene)) >= config.polish_floor]
         fastest = sorted(members, key=lambda ind: (ind.fitness.values, pair_key(ind.gene)))[:self.config.polish]
         out: list[Pair] = []
         for ind in fastest:
