@@ -163,8 +163,8 @@ class RunConfig:
     # Of each generation's `offspring`, this many are fresh random genes rather than mutants
     # (random immigrants). While every pair sits at chance survival ranks noise: a 60-generation
     # x^3+x*y search narrowed onto one encoder family and trained none of the pairs a
-    # uniform draw would have put in the region of the hand pair (README "Harder problems,
-    # measured"). 0 = off, as runs made before it drew.
+    # uniform draw would have put in the region of the hand pair
+    # (README "Harder problems, measured"). 0 = off, as runs made before it drew.
     immigrants: int = 0
 
     def __post_init__(self) -> None:

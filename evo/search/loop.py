@@ -391,17 +391,5 @@ class Search:
         ref = popmod.reference_point(self.settings, config.speed_metric, self.data)
         state.logbook.record(gen=g, phase=phase, pairs=n_pairs, trained=len(state.cache),
                              front=len(state.archive), hypervolume=popmod.hypervolume(state.archive, ref),
-                             families=family_counts(pop), **stats.compile(pop))
+                             families=popmod.family_counts(pop), **stats.compile(pop))
 
-
-def family_counts(population: list[GeneBox]) -> list[list[Any]]:
-    """[side, family, members] of the encoder and brain families the populations hold: the
-    report's picture of diversity over generations. A list, since DEAP's Logbook files a
-    dict value under a chapter of its own."""
-    counts: dict[tuple[str, str], int] = {}
-    for ind in population:
-        genes = [("encoder", ind.gene.encoder), ("brain", ind.gene.brain)] if isinstance(ind.gene, Pair) \
-            else [("encoder" if isinstance(ind.gene, EncoderGene) else "brain", ind.gene)]
-        for side, gene in genes:
-            counts[side, gene.family] = counts.get((side, gene.family), 0) + 1
-    return [[side, family, n] for (side, family), n in sorted(counts.items())]

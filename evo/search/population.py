@@ -119,3 +119,16 @@ def reference_point(settings: RunSettings, metric: str, data: bool = False) -> t
     compare."""
     corner = (math.log10(cap(settings.max_flops, settings.budget, metric)) + DIVERGED_SHORTFALL + 0.1, 8.0)
     return (*corner, 0.1) if data else corner
+
+
+def family_counts(population: list[GeneBox]) -> list[list[Any]]:
+    """[side, family, members] of the encoder and brain families the populations hold: the
+    report's picture of diversity over generations. A list, since DEAP's Logbook files a
+    dict value under a chapter of its own."""
+    counts: dict[tuple[str, str], int] = {}
+    for ind in population:
+        genes = [("encoder", ind.gene.encoder), ("brain", ind.gene.brain)] if isinstance(ind.gene, Pair) \
+            else [("encoder" if isinstance(ind.gene, EncoderGene) else "brain", ind.gene)]
+        for side, gene in genes:
+            counts[side, gene.family] = counts.get((side, gene.family), 0) + 1
+    return [[side, family, n] for (side, family), n in sorted(counts.items())]
