@@ -238,7 +238,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         until = crossed + math.ceil(hold * crossed)
         if not hold_window:
             until = max(caps[i], until)
-        return until, (max(caps[i], until) if run_on or not hold_window else until)
+        return until, max(caps[i], until) if run_on else until
 
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold

@@ -153,8 +153,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     """
     backend = Lone(model, data, gene, seed, horizon=budget, charge_evals=charge_evals)
     return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
-               patience=patience, run_on=run_on, hold=hold, hold_window=hold_window, plateau=plateau, dense=dense, charge_evals=charge_evals,
-               dense_locates=dense_locates,
+               patience=patience, run_on=run_on, hold=hold, hold_window=hold_window, plateau=plateau, dense=dense,
+               charge_evals=charge_evals, dense_locates=dense_locates,
                on_eval=None if on_eval is None else lambda _, point: on_eval(point),
                extra=None if extra is None else lambda _: extra(model), start=start,
                keep=keep and carriable(gene))[0]

@@ -23,13 +23,9 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from brains.gene import BrainGene  # noqa: E402
-from encoders.gene import EncoderGene  # noqa: E402
-from evo.search import variation  # noqa: E402
 from evo.search.config import RunConfig  # noqa: E402
 from evo.search.loop import Search  # noqa: E402
 from evo.search.state import new_state  # noqa: E402
-from genome import GeneError  # noqa: E402
 
 
 def regions(pool: tuple[str, ...], op: str | None) -> list[tuple[str, Callable[[dict, dict], bool]]]:
@@ -58,18 +54,10 @@ def regions(pool: tuple[str, ...], op: str | None) -> list[tuple[str, Callable[[
 
 
 def drawn(config: RunConfig, n: int, seed: int) -> list[tuple[dict, dict]]:
-    """n (encoder, brain) dicts drawn as a search's first generation draws them."""
+    """n (encoder, brain) dicts drawn as a search's first generation draws them (Search.draw)."""
     search = Search(new_state(config), None, None)
-    rng = random.Random(seed)
-    out = []
-    while len(out) < n:
-        try:
-            encoder = search.canon(variation.random_gene(EncoderGene, rng, search.encoder_ok))
-        except GeneError:   # 50 invalid draws in a row: the search would stop here too
-            continue
-        brain = variation.random_gene(BrainGene, rng, search.brain_ok, frozen=search.brain_frozen)
-        out.append((encoder.to_dict(), brain.to_dict()))
-    return out
+    search.state.rng = random.Random(seed)
+    return [(search.draw("encoder").to_dict(), search.draw("brain").to_dict()) for _ in range(n)]
 
 
 def trained(run_dir: Path) -> list[tuple[dict, dict]]:
@@ -79,8 +67,11 @@ def trained(run_dir: Path) -> list[tuple[dict, dict]]:
 
 
 def counts(pairs: list[tuple[dict, dict]], tests: list) -> list[dict[str, Any]]:
-    return [{"region": name, "pairs": sum(test(e, b) for e, b in pairs),
-             "share": sum(test(e, b) for e, b in pairs) / max(1, len(pairs))} for name, test in tests]
+    out = []
+    for name, test in tests:
+        hits = sum(test(e, b) for e, b in pairs)
+        out.append({"region": name, "pairs": hits, "share": hits / max(1, len(pairs))})
+    return out
 
 
 def main() -> None:

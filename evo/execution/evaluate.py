@@ -185,8 +185,8 @@ def train_options(settings: RunSettings) -> dict[str, Any]:
     """The trainer's keyword arguments that come from the run settings."""
     return {"seed": settings.seed, "budget": settings.budget, "threshold": settings.threshold,
             "eval_every": settings.eval_every, "max_flops": settings.max_flops, "patience": settings.patience,
-            "hold": settings.hold, "hold_window": settings.hold_window, "plateau": settings.plateau, "dense": settings.eval_dense,
-            "charge_evals": settings.charge_evals, "dense_locates": settings.dense_locates}
+            "hold": settings.hold, "hold_window": settings.hold_window, "plateau": settings.plateau,
+            "dense": settings.eval_dense, "charge_evals": settings.charge_evals, "dense_locates": settings.dense_locates}
 
 
 def state_bytes(model: torch.nn.Module) -> bytes:

@@ -222,9 +222,10 @@ class Search:
 
     # -- generations ---------------------------------------------------------------------
     def draw(self, kind: str) -> EncoderGene | BrainGene:
-        """One random gene of a side, as the first generation draws it (the run's rng)."""
+        """One random gene of a side, as the first generation draws it (the run's rng;
+        an encoder in its canonical form)."""
         if kind == "encoder":
-            return variation.random_gene(EncoderGene, self.state.rng, self.encoder_ok)
+            return self.canon(variation.random_gene(EncoderGene, self.state.rng, self.encoder_ok))
         return variation.random_gene(BrainGene, self.state.rng, self.brain_ok, frozen=self.brain_frozen)
 
     def initial(self) -> list[GeneBox]:
@@ -236,7 +237,7 @@ class Search:
             encoders.append(self.canon(recipe.encoder))
             brains.append(recipe.brain)
         while len(encoders) < config.population:
-            encoders.append(self.canon(self.draw("encoder")))
+            encoders.append(self.draw("encoder"))
         while len(brains) < config.population:
             brains.append(self.draw("brain"))
         self.state.encoders = [boxed("encoder", g, n=self.n) for g in encoders[:config.population]]
@@ -267,7 +268,7 @@ class Search:
                                         n_objectives=self.n)
         if config.immigrants:
             children += popmod.immigrants(kind, mine + children, config.immigrants, lambda: self.draw(kind),
-                                          canon=self.canon if kind == "encoder" else lambda g: g, n_objectives=self.n)
+                                          n_objectives=self.n)
         partners = popmod.best(other, config.partners)
         pairs = [Pair(c.gene, p.gene) if kind == "encoder" else Pair(p.gene, c.gene)
                  for c in children for p in partners]
@@ -311,7 +312,7 @@ class Search:
         for _ in range(config.immigrants * variation.TRIES):
             if len(children) == config.offspring:
                 break
-            child = Pair(self.canon(self.draw("encoder")), self.draw("brain"))
+            child = Pair(self.draw("encoder"), self.draw("brain"))
             if pair_key(child) not in seen:
                 seen.add(pair_key(child))
                 children.append(child)

@@ -88,7 +88,7 @@ def offspring(kind: str, pop: list[GeneBox], n: int, rng: random.Random,
 
 
 def immigrants(kind: str, pop: list[GeneBox], n: int, draw: Callable[[], Any],
-               canon: Callable[[Any], Any] = lambda g: g, n_objectives: int = 2) -> list[GeneBox]:
+               n_objectives: int = 2) -> list[GeneBox]:
     """n fresh random genes (`draw`), none behaving like a current member or each other:
     random immigrants (Grefenstette 1992). While every pair sits at chance, survival ranks
     noise and the population narrows onto whatever noise favoured; immigrants keep drawing
@@ -98,7 +98,7 @@ def immigrants(kind: str, pop: list[GeneBox], n: int, draw: Callable[[], Any],
     for _ in range(n * variation.TRIES):
         if len(out) == n:
             break
-        gene = canon(draw())
+        gene = draw()
         if gene_key(gene) not in seen:
             seen.add(gene_key(gene))
             out.append(boxed(kind, gene, n=n_objectives))
