@@ -12,7 +12,8 @@ Both are then read the same way: the first evaluation at which holdout accuracy 
 stops or steers them). Seconds to that step are the run's measured training seconds per
 step times the step. For the search's pair the figure is the median over its re-check
 seeds (a seed that never reached counts as worse than any that did). Results are saved
-after every operation; --resume skips operations already in the JSON.
+after every operation; --resume skips operations already in the JSON, but for those given by
+--from-run, which replace theirs.
 """
 from __future__ import annotations
 
@@ -65,16 +66,31 @@ def search_row(op: str, p: int, generations: int, extra: list[str], keep: Path |
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
-        state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
-        front = json.loads((run_dir / "front.json").read_text())
+        shown = " ".join(["python -m evo run", *command[4:]]).replace(str(run_dir), "RUN_DIR")
+        return read_run(run_dir, wall, shown)
+
+
+def timed_seconds(run_dir: Path) -> float:
+    """A finished run directory's wall time as its own clock read it: the sum of the timed
+    phases in its event log (generations, checkpoints, re-checks), over every resume. For a
+    search run by hand (stopped and resumed) rather than by this script; start-up is left out."""
+    events = (json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines() if line.strip())
+    return sum(e["seconds"] for e in events if e.get("event") == "timing")
+
+
+def read_run(run_dir: Path, wall: float, command: str) -> dict[str, Any]:
+    """The search's row from its finished run directory: its best front member as a user
+    would pick it from front.json, and that member's re-check records."""
+    state = json.loads((run_dir / "checkpoint.json").read_text())["state"]
+    front = json.loads((run_dir / "front.json").read_text())
     config = RunConfig.from_dict(state["config"])
     best = min(front["members"], key=best_key)
     pair = Pair.from_dict(best)
     records = [state["finals"][run_key(pair, config.run_settings().with_seed(s), holdout=True)]
                for s in best["seeds"]]
     hits = [to_holdout(r) for r in records]
-    return {"command": " ".join(["python -m evo run", *command[4:]]).replace(str(run_dir), "RUN_DIR"),
-            "wall_seconds": wall, "pairs_trained": len(state["cache"]),
+    return {"command": command, "config": state["config"], "wall_seconds": wall, "generations": state["generation"] + 1,
+            "pairs_trained": len(state["cache"]),
             "reached_select": sum(r.get("stopped") == "threshold" for r in state["cache"].values()),
             "best": {k: best[k] for k in ("encoder_summary", "brain_summary", "combiner", "params", "seeds",
                                           "steps_to_threshold", "holdout_acc", "holdout_acc_at_threshold")},
@@ -114,6 +130,10 @@ def table(doc: dict[str, Any]) -> str:
                      f"{found} | {s['best']['holdout_acc']:.3f} | "
                      f"{s['wall_seconds']:.0f} | {fig(pw['steps_to_holdout'], pw['seconds_to_holdout'], pw['steps_run'])} "
                      f"| {pw['holdout_acc']:.3f} |")
+    by_hand = [(op, row["search"]) for op, row in doc["ops"].items() if row["search"]["command"].startswith("run dir")]
+    if by_hand:
+        lines += ["", "Searches read from a run directory (`--from-run`; wall time: the sum of its timed phases):"]
+        lines += [f"- {op}: {s['command']}, {s['generations']} generations, {s['pairs_trained']} runs" for op, s in by_hand]
     return "\n".join(lines) + "\n"
 
 
@@ -132,21 +152,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="keep each search's run directory as DIR/OP")
     parser.add_argument("--pairs", metavar="DIR", help="write each operation's best pair, where the search "
                                                        "reached 99%% select, as DIR/suite-OP.json")
+    parser.add_argument("--from-run", metavar="OP=DIR", action="append", default=[],
+                        help="read OP's search from this finished run directory (a search run by hand, "
+                             "stopped and resumed) instead of running one; its wall time is the sum of the "
+                             "timed phases in its event log. Repeatable")
     parser.add_argument("extra", nargs="*", help="more `evo run` flags, after --")
     args = parser.parse_args(argv)
+    done_by_hand = dict(item.split("=", 1) for item in args.from_run)
     ops = list(OPERATIONS) if args.ops == "all" else args.ops.split(",")
+    ops += [op for op in done_by_hand if op not in ops]
     out = Path(args.out)
     doc: dict[str, Any] = {"benchmark": "suite", "machine": machine_line(describe(torch.device("cpu"))), "p": args.p,
                            "power_cap": args.power_cap, "power_seed": args.power_seed,
                            "command": "python experiments/suite.py " + " ".join(sys.argv[1:] if argv is None else argv),
                            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "ops": {}}
     if args.resume and out.with_suffix(".json").exists():
-        doc = json.loads(out.with_suffix(".json").read_text())
+        command, doc = doc["command"], json.loads(out.with_suffix(".json").read_text())
+        doc["command"] += f"`, then `{command}"
     earlier = json.loads(Path(args.power_from).read_text())["ops"] if args.power_from else {}
     for op in ops:
-        if op in doc["ops"]:
+        if op in doc["ops"] and op not in done_by_hand:
             continue
-        row = {"search": search_row(op, args.p, args.generations, args.extra, Path(args.keep) if args.keep else None),
+        if op in done_by_hand:
+            run_dir = Path(done_by_hand[op])
+            search = read_run(run_dir, timed_seconds(run_dir), f"run directory {run_dir.name} (its config: "
+                              "config.json there; stopped and resumed by hand)")
+        else:
+            search = search_row(op, args.p, args.generations, args.extra, Path(args.keep) if args.keep else None)
+        row = {"search": search,
                "power": earlier[op]["power"] if op in earlier else power_row(op, args.p, args.power_cap, args.power_seed)}
         doc["ops"][op] = row
         if args.pairs and row["search"]["reached_select"]:

@@ -10,7 +10,7 @@ from genome import GeneError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
 
 from step_floor import variants, with_genes  # noqa: E402
-from suite import to_holdout  # noqa: E402
+from suite import timed_seconds, to_holdout  # noqa: E402
 
 
 def curve(*holdouts):
@@ -29,6 +29,16 @@ def test_to_holdout_counts_a_curriculum_s_earlier_stages():
               {"steps_run": 40, "seconds": 4.0}]
     record = {"curve": curve(0.5, 0.995), "steps_run": 40, "seconds": 4.0, "curriculum": {"stages": stages}}
     assert to_holdout(record) == (50 + 120 + 20, 2.0 + 6.0 + 2.0)
+
+
+def test_timed_seconds_sum_the_timed_phases_of_every_resume(tmp_path):
+    import json
+    events = [{"event": "generation_start", "generation": 0}, {"event": "timing", "phase": "generation", "seconds": 2.5},
+              {"event": "timing", "phase": "checkpoint", "seconds": 0.25}, {"event": "message", "text": "resumed"},
+              {"event": "timing", "phase": "generation", "seconds": 4.0}, {"event": "timing", "phase": "rechecks",
+                                                                            "seconds": 1.0}]
+    (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    assert timed_seconds(tmp_path) == 2.5 + 0.25 + 4.0 + 1.0
 
 
 def test_training_flops_count_steps_times_step_flops_and_earlier_stages():
