@@ -42,7 +42,7 @@ class TrainResult:
     seconds: float
     flops_per_step: int
     diverged: bool
-    stopped: str  # "threshold", "budget", "plateau" or "diverged"
+    stopped: str  # "threshold", "budget", "plateau", "diverged" or "beaten" (run's `give_up`)
     train_acc: float
     select_acc: float
     train_loss: float
@@ -170,13 +170,25 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
                        crossings_lost=lost, carry=carry)
 
 
+def crossing_cost(curve: list[dict[str, float]], step: int, flops: tuple[int, int], counted: Cadence | None,
+                  unit: str) -> float:
+    """What a crossing at `step` (the curve's last point) would cost: the step, or its FLOPs
+    as member_result counts them (the steps, and the evaluations charged up to it)."""
+    if unit == "steps":
+        return float(step)
+    evals = sum(p["step"] <= step and (counted is None or counted.due(p["step"]) or p["step"] == step)
+                for p in curve)
+    return float(step * flops[0] + evals * flops[1])
+
+
 def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
         max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
         hold_window: bool = False, plateau: str = "accuracy",
         on_eval: Callable[[int, dict[str, float]], None] | None = None,
         extra: Callable[[int], dict[str, float]] | None = None, start: Carry | None = None,
         keep: bool = False, dense: int = 0, charge_evals: bool = False,
-        dense_locates: bool = False) -> list[TrainResult]:
+        dense_locates: bool = False, give_up: list[float | None] | None = None,
+        give_up_in: str = "steps") -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
 
     Evaluates at every step up to `dense`, then at multiples of eval_every (brains.cadence),
@@ -212,6 +224,11 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     evaluations the sparse cadence alone would make are charged (brains.cadence.Cadence.billed),
     and the plateau stop reads only the points on the eval_every grid (brains.stopping), so
     that the best of 50 noisy early reads does not stop a run at step 60.
+
+    `give_up[i]`: a bar in `give_up_in` units (steps, or FLOPs as a crossing's figure counts
+    them): member i stops as "beaten" at the first evaluation, outside a hold, at which a
+    crossing would already cost at least that much, since any later one costs more (the
+    search's bar from its front, evo.search.giveup). None: no bar.
 
     Carrying (one member, a back end with `state` and `load`): `keep` sets each result's
     `carry`, the state at the last evaluation on the cadence at or below its step cap, if a
@@ -327,6 +344,9 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
                 stopped = None
             elif verdict == "plateau":
                 stopped = verdict
+            elif give_up and give_up[i] is not None and \
+                    crossing_cost(curves[i], step, flops[i], counted, give_up_in) >= give_up[i]:
+                stopped = "beaten"
             else:
                 stopped = "budget" if step >= ends[i] else None
             if keep and step == snap[i] and verdict != "diverged" and \

@@ -21,6 +21,7 @@ from evo.pair import Pair
 from evo.tasks import SELECTS, TaskSpec
 
 TASK_COSTS = ("sum", "max")
+GIVE_UP_UNITS = ("steps", "flops")
 # Run settings a pair file carries (with its task), so that one command reproduces it.
 PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select", "plateau",
                   "eval_dense", "charge_evals", "dense_locates", "hold_window")
@@ -51,10 +52,20 @@ class RunSettings:
     tasks: tuple[str, ...] = ()         # multi-task fitness: the operations, the first being task.op
     task_cost: str = "sum"              # multi-task: costs summed or the worst
     curriculum_pool: tuple[str, ...] = ()  # the operations a curriculum gene's indices name
+    # the search's bar (evo.search.giveup): (params, cost) of its front members; a run stops
+    # as "beaten" once its crossing would cost at least the least cost among those no larger
+    # (brains.loop.run). Not in the cache key: the search stores such a run as the pair's
+    # record, as it does a lower rung's verdict, and a pair it may still enter the front with
+    # trains to the same figures as without a bar.
+    give_up: tuple[tuple[int, float], ...] = ()
+    give_up_in: str = "steps"           # the bar's unit: steps or flops (the speed metric)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
         object.__setattr__(self, "curriculum_pool", tuple(self.curriculum_pool))
+        object.__setattr__(self, "give_up", tuple((int(n), float(c)) for n, c in self.give_up))
+        if self.give_up_in not in GIVE_UP_UNITS:
+            raise ValueError(f"give_up_in: {self.give_up_in!r} is not one of {', '.join(GIVE_UP_UNITS)}")
         if not (isinstance(self.hold, (int, float)) and 0 <= self.hold <= 10):
             raise ValueError(f"hold: {self.hold!r} is not a number from 0 to 10")
         if self.plateau not in PLATEAU_SIGNALS:
@@ -90,6 +101,12 @@ class RunSettings:
         if self.curriculum_pool:
             out["curriculum_pool"] = list(self.curriculum_pool)
         return out
+
+    def bar(self, params: int) -> float | None:
+        """The give-up bar of a network of `params` weights: the least cost of a front member
+        no larger (one that any later crossing of it would leave dominated); None: none is."""
+        costs = [cost for n, cost in self.give_up if n <= params]
+        return min(costs) if costs else None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)

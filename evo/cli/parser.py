@@ -220,6 +220,9 @@ def build_parser() -> Parser:
     g.add_argument("--immigrants", type=nonneg_int, metavar="K",
                    help="of each generation's offspring, K are fresh random genes instead of mutants "
                         "(default 0)")
+    g.add_argument("--give-up", type=number(float, lambda v: v == 0 or v >= 1, "must be 0 or >= 1"), metavar="K",
+                   help="stop a new pair's run once its crossing would cost more than K times a front "
+                        "member's no larger than it (default 0 = off; 1: once it can no longer enter the front)")
     g.add_argument("--polish-misses", action=argparse.BooleanOptionalAction, default=None,
                    help="with --polish: while fewer than N front members have reached the threshold, "
                         "polish the closest misses too (default off: polish waits for the first reach)")

@@ -21,7 +21,7 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "rank_misses", "rungs", "eta", "min_budget", "plateau",
                 "symmetric_combiners", "update_rules", "eval_dense", "charge_evals",
                 "dense_locates", "objectives", "fractions", "data_credit", "muon_lr", "polish",
-                "polish_misses", "hold_window", "immigrants", "polish_floor")
+                "polish_misses", "hold_window", "immigrants", "polish_floor", "give_up")
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:

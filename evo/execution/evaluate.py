@@ -71,9 +71,9 @@ def prepare(pair: Pair, task: TaskSpec, seed: int, device: torch.device, select:
 
 
 def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, report_holdout: bool,
-              group_size: int = 1) -> Record:
+              group_size: int = 1, give_up: float | None = None) -> Record:
     """The record of a trained pair; holdout is encoded and measured here, after training,
-    and only when asked (the final report)."""
+    and only when asked (the final report). `give_up`: the run's bar, where it had one."""
     pair, task, split, model, device = prep.pair, prep.task, prep.split, prep.model, prep.device
     unseen = split.unseen_mirror()
     holdout: dict[str, float | None] = {"holdout_acc": None, "holdout_loss": None,
@@ -117,6 +117,7 @@ def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, rep
         "train_loss": result.train_loss, "select_loss": result.select_loss,
         **holdout,
         "diverged": result.diverged, "stopped": result.stopped, "patience": settings.patience, **held,
+        **({"give_up": {"bar": give_up, "in": settings.give_up_in}} if result.stopped == "beaten" else {}),
         "machine": describe(device),
         "curve": result.curve,
     }
@@ -150,11 +151,13 @@ def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
     began = time.perf_counter()
     prep = prepare(pair, settings.task, settings.seed, torch.device(settings.device), settings.select)
     prepared = time.perf_counter()
+    bar = settings.bar(count_params(prep.model))
     result = train(prep.model, prep.data, pair.brain, **train_options(settings), on_eval=on_eval,
                    run_on=report_holdout if run_on is None else run_on,
-                   extra=holdout_curve(prep) if report_holdout else None, start=start, keep=keep)
+                   extra=holdout_curve(prep) if report_holdout else None, start=start, keep=keep,
+                   give_up=bar, give_up_in=settings.give_up_in)
     trained = time.perf_counter()
-    record = record_of(prep, result, settings, report_holdout=report_holdout)
+    record = record_of(prep, result, settings, report_holdout=report_holdout, give_up=bar)
     record["profile"] = profile(prepared - began, trained - prepared, result, time.perf_counter() - trained,
                                 carried=start)
     if weights:
@@ -262,23 +265,27 @@ def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
         groups.setdefault(key if key is not None else ("alone", i), []).append(i)
     results: dict[int, TrainResult] = {}
     walls: dict[int, float] = {}
+    bars = [s.bar(count_params(prep.model)) for prep, s in zip(preps, settings)]
     for key, members in groups.items():
         began = time.perf_counter()
         if isinstance(key, tuple):   # no key: the lone trainer
             i = members[0]
-            results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, **train_options(settings[i]))
+            results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, **train_options(settings[i]),
+                               give_up=bars[i], give_up_in=settings[i].give_up_in)
         else:   # a group, even of one: a member's figures must not depend on its company
             options = train_options(settings[members[0]])
             options.pop("seed")
             trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, settings[i].seed)
-                                   for i in members], **options)
+                                   for i in members], **options, give_up=[bars[i] for i in members],
+                                  give_up_in=settings[members[0]].give_up_in)
             results.update(zip(members, trained))
         walls.update({i: time.perf_counter() - began for i in members})
     size = {i: len(members) for members in groups.values() for i in members}
     records = []
     for i in range(len(pairs)):
         began = time.perf_counter()
-        record = record_of(preps[i], results[i], settings[i], report_holdout=report_holdout, group_size=size[i])
+        record = record_of(preps[i], results[i], settings[i], report_holdout=report_holdout, group_size=size[i],
+                           give_up=bars[i])
         record["profile"] = profile(prepare_s[i], walls[i], results[i], time.perf_counter() - began, 1 / size[i])
         records.append(record)
     return records

@@ -33,7 +33,7 @@ ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
                "muon_lr": "shared", "polish": 0, "polish_misses": False,
-               "hold_window": False, "immigrants": 0, "polish_floor": 0.0}
+               "hold_window": False, "immigrants": 0, "polish_floor": 0.0, "give_up": 0.0}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -166,6 +166,9 @@ class RunConfig:
     # uniform draw would have put in the region of the hand pair
     # (README "Harder problems, measured"). 0 = off, as runs made before it drew.
     immigrants: int = 0
+    # A new pair's run stops ("beaten") once its crossing would cost more than K times that of a front
+    # member no larger (evo.search.giveup); K = 1: once it can no longer enter the front. 0 = off.
+    give_up: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -239,6 +242,12 @@ class RunConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise UserError(f"--{name.replace('_', '-')}: must be a whole number >= {low}, got {value!r}")
+        if isinstance(self.give_up, bool) or not isinstance(self.give_up, (int, float)) or 0 != self.give_up < 1:
+            raise UserError(f"--give-up: must be 0 (off) or a number >= 1, got {self.give_up!r}")
+        for flag, on in (("--rungs", self.rungs > 1), ("--tasks", self.tasks), ("--objectives with data",
+                         "data" in self.objectives), ("--speed-metric seconds", self.speed_metric == "seconds")):
+            if self.give_up and on:
+                raise UserError(f"--give-up: not with {flag} (its bar: one run's steps or FLOPs, 2 objectives)")
         if self.rungs > 1:
             if self.min_budget >= self.budget:
                 raise UserError(f"--min-budget: {self.min_budget} must be below --budget {self.budget}")

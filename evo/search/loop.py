@@ -21,7 +21,7 @@ from brains.carry import Carry
 from brains.gene import BrainGene
 from encoders.gene import SYMMETRIC_COMBINERS, EncoderGene
 from evo.search import population as popmod
-from evo.search import ladder, rungs
+from evo.search import giveup, ladder, rungs
 from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
@@ -74,8 +74,9 @@ class Search:
                 todo[key] = pair
         if self.config.rungs > 1:
             self.climb(todo, cached=len(pairs) - len(todo))
-        else:
-            self.train(todo, settings, cached=len(pairs) - len(todo))
+        else:   # under --give-up, with the front's bars (evo.search.giveup)
+            self.train(todo, giveup.barred(settings, self.config.give_up, self.config.speed_metric,
+                                           state.archive, state.record), cached=len(pairs) - len(todo))
         if self.config.second_opinion:
             self.second_opinions(todo)
         if self.data:   # every pair, not only the new ones: a walk cut short by a kill goes on

@@ -1,0 +1,150 @@
+"""--give-up (evo.search.giveup, brains.loop.run's `give_up`): a run stops once its
+crossing would cost at least its bar, the cost of a front member no larger than it.
+Checked on planted select curves (the scripted back end of test_hold), against an oracle
+that reads where the curve first crosses; then in real runs and a real search."""
+import dataclasses
+import json
+
+import pytest
+
+from brains.loop import run
+from evo.execution.evaluate import evaluate
+from evo.pair import Pair
+from evo.recipes import get_recipe
+from evo.search.config import RunConfig
+from evo.search.giveup import staircase
+from evo.settings import RunSettings
+from evo.tasks import TaskSpec
+from evo.errors import UserError
+from test_hold import Scripted
+
+LATE = {0: 0.1, 70: 0.995}     # crosses at 70 and stays
+EARLY = {0: 0.1, 20: 0.995}    # crosses at 20 and stays
+NEVER = {0: 0.1, 40: 0.5}
+
+
+def oracle_stop(script: dict[int, float], bar: float, budget: int, every: int = 10) -> tuple[int, str]:
+    """(steps run, why), the slow obvious way: walk the evaluations in order."""
+    for step in range(every, budget + 1, every):
+        acc = script[max(s for s in script if s <= step)]
+        if acc >= 0.99:
+            return budget, "threshold"   # a crossing holds to the cap (hold 1)
+        if step >= bar:
+            return step, "beaten"
+    return budget, "budget"
+
+
+@pytest.mark.parametrize("bar", [5, 20, 30, 45, 70, 71, 300, 1000])
+def test_a_run_stops_at_its_bar_unless_it_crossed_before(bar):
+    results = run(Scripted([LATE, EARLY, NEVER]), 3, budget=300, hold=1.0, give_up=[bar] * 3)
+    for script, result in zip((LATE, EARLY, NEVER), results):
+        assert (result.steps_run, result.stopped) == oracle_stop(script, bar, 300)
+
+
+def test_a_crossing_before_the_bar_trains_as_without_one_and_none_is_no_bar():
+    plain = run(Scripted([EARLY, LATE]), 2, budget=300, hold=1.0)
+    barred = run(Scripted([EARLY, LATE]), 2, budget=300, hold=1.0, give_up=[25, None])
+    for a, b in zip(plain, barred):
+        assert (a.steps_to_threshold, a.steps_run, a.stopped, a.curve) == \
+            (b.steps_to_threshold, b.steps_run, b.stopped, b.curve)
+
+
+def test_a_flop_bar_counts_steps_and_charged_evaluations():
+    # 100 FLOPs a step, 1000 an evaluation, every evaluation charged (every 10 steps): a
+    # crossing at step s would cost 100 s + 1000 s / 10 = 200 s, so a bar of 9000 stops at 50
+    backend = Scripted([NEVER], flops=100)
+    backend.eval_flops = [1000]
+    result = run(backend, 1, budget=300, give_up=[9000], give_up_in="flops", charge_evals=True)[0]
+    assert result.stopped == "beaten" and result.steps_run == 50
+    free = run(Scripted([NEVER], flops=100), 1, budget=300, give_up=[9000], give_up_in="flops")[0]
+    assert free.steps_run == 90   # evaluations not charged: 100 FLOPs a step
+
+
+def test_the_staircase_takes_reached_members_and_the_bar_the_cheapest_no_larger():
+    class Ind:
+        def __init__(self, gene):
+            self.gene = gene
+    def rec(params, steps):
+        return {"params": params, "steps_to_threshold": steps, "flops_to_threshold": steps and steps * params,
+                "seconds_to_threshold": steps}
+    records = {"a": rec(1000, 30), "b": rec(100, 80), "c": rec(50, None)}
+    stairs = staircase([Ind(k) for k in records], records.__getitem__, "steps", 2.0)
+    assert stairs == ((100, 160.0), (1000, 60.0))
+    settings = RunSettings(give_up=stairs)
+    assert [settings.bar(n) for n in (99, 100, 999, 1000, 10 ** 6)] == [None, 160.0, 160.0, 60.0, 60.0]
+    assert settings.to_dict() == RunSettings().to_dict()   # not in the cache key
+    assert staircase([Ind(k) for k in records], records.__getitem__, "flops", 1.0) == ((100, 8000.0), (1000, 30000.0))
+
+
+def test_a_real_run_beaten_at_its_bar_is_the_plain_run_cut_there():
+    pair = get_recipe("onehot-quad").pair
+    plain = RunSettings(task=TaskSpec(op="add", p=23), budget=60, eval_every=5, hold=1.0)
+    full = evaluate(pair, plain)
+    beaten = evaluate(pair, dataclasses.replace(plain, give_up=((1, 10.0),)))
+    assert beaten["stopped"] == "beaten" and beaten["steps_run"] == 10 and beaten["give_up"]["bar"] == 10.0
+    assert beaten["curve"] == [p for p in full["curve"] if p["step"] <= 10]
+    big_bar = evaluate(pair, dataclasses.replace(plain, give_up=((1, 10 ** 6),)))
+    drop = ("seconds", "seconds_to_threshold", "profile", "machine")
+    assert {k: v for k, v in big_bar.items() if k not in drop} == {k: v for k, v in full.items() if k not in drop}
+    assert json.dumps(big_bar["curve"]) == json.dumps(full["curve"])
+
+
+@pytest.mark.parametrize("flags", [{"rungs": 2}, {"tasks": ("add", "sub")}, {"speed_metric": "seconds"},
+                                   {"objectives": ("cost", "size", "data")}])
+def test_give_up_refuses_what_its_bar_cannot_read(flags):
+    with pytest.raises(UserError, match="--give-up"):
+        RunConfig(give_up=1.0, **flags)
+
+
+@pytest.mark.parametrize("k", [0.5, -1, True])
+def test_give_up_is_zero_or_at_least_one(k):
+    with pytest.raises(UserError, match="--give-up"):
+        RunConfig(give_up=k)
+
+
+def oracle_bar(cache: dict, record: dict, seed: int, k: float, metric: str = "steps") -> float | None:
+    """A beaten run's bar, the slow way: K times the least cost among the pairs of earlier
+    generations that reached the threshold on the run's seed with no more weights (the
+    front at the start of its generation is the non-dominated set of exactly these)."""
+    from evo.records import reached
+    from evo.search.scoring import cost
+    costs = [cost(r, metric) for key, r in cache.items() if r.get("generation", 0) < record["generation"]
+             and json.loads(key)["seed"] == seed and reached(r) and r["params"] <= record["params"]]
+    return k * min(costs) if costs else None
+
+
+@pytest.mark.parametrize("k", [1.0, 2.0])
+def test_a_search_gives_up_on_a_run_only_at_the_bar_its_front_set(k):
+    from evo.execution.parallel import Scorer
+    from evo.search.loop import Search
+    from evo.search.state import new_state
+    config = RunConfig(p=11, population=4, offspring=4, partners=1, budget=60, train_frac=0.7, select="all",
+                       threshold=0.5, speed_metric="steps", hold=1.0, seed=3, give_up=k, workers=1,
+                       seed_with=("onehot-quad",))
+    state = new_state(config)
+    with Scorer(1) as scorer:
+        search = Search(state, scorer, lambda *a, **kw: None)
+        for _ in range(4):
+            search.generation()
+    beaten = [r for r in state.cache.values() if r.get("stopped") == "beaten"]
+    assert beaten, "no run was given up on: the test checks nothing"
+    for record in beaten:
+        bar = oracle_bar(state.cache, record, config.seed, k)
+        assert record["give_up"] == {"bar": bar, "in": "steps"}
+        assert record["steps_to_threshold"] is None and record["steps_run"] >= bar
+        earlier = [p["step"] for p in record["curve"][:-1]]   # it stopped at its first evaluation at the bar
+        assert all(step < bar for step in earlier)
+
+
+@pytest.mark.slow
+def test_a_search_with_give_up_resumes_exactly(tmp_path, capsys):
+    from runs import SMALL
+    from test_search import state_of, whole_and_resumed
+    flags = [*SMALL, "--seed-with", "onehot-quad", "--train-frac", "0.7", "--budget", "60", "--threshold", "0.5",
+             "--select", "all", "--speed-metric", "steps", "--give-up", "1"]
+    whole, split = whole_and_resumed(tmp_path, flags, 5, 2)
+    capsys.readouterr()
+    a, b = state_of(whole), state_of(split)
+    assert any(r.get("stopped") == "beaten" for r in a["cache"].values())
+    for key in ("archive", "cache", "finals", "best", "random", "logbook"):
+        assert a[key] == b[key], key
