@@ -12,7 +12,7 @@ from evo.execution.evaluate import evaluate
 from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.search.config import RunConfig
-from evo.search.giveup import staircase
+from evo.search.giveup import barred, staircase
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec
 from evo.errors import UserError
@@ -89,11 +89,18 @@ def test_a_real_run_beaten_at_its_bar_is_the_plain_run_cut_there():
     assert json.dumps(big_bar["curve"]) == json.dumps(full["curve"])
 
 
-@pytest.mark.parametrize("flags", [{"rungs": 2}, {"tasks": ("add", "sub")}, {"speed_metric": "seconds"},
-                                   {"objectives": ("cost", "size", "data")}])
-def test_give_up_refuses_what_its_bar_cannot_read(flags):
-    with pytest.raises(UserError, match="--give-up"):
-        RunConfig(give_up=1.0, **flags)
+@pytest.mark.parametrize("flags, extra", [({"rungs": 2}, ["--rungs", "2"]),
+                                          ({"tasks": ("add", "sub")}, ["--tasks", "add,sub"]),
+                                          ({"speed_metric": "seconds"}, ["--speed-metric", "seconds"]),
+                                          ({"objectives": ("cost", "size", "data")}, ["--objectives", "cost,size,data"])])
+def test_give_up_is_off_where_its_bar_cannot_read_and_an_error_if_asked_for(tmp_path, capsys, flags, extra):
+    from runs import SMALL, run_cli
+    config = RunConfig(**flags)          # the default K = 1, silently off
+    assert config.give_up == 1.0 and config.give_up_clash()
+    assert barred(RunSettings(), config, [], lambda gene: {}) == RunSettings()
+    assert run_cli("run", *SMALL, *extra, "--give-up", "1", "--generations", "1", "--out", str(tmp_path / "r")) == 2
+    assert "--give-up: not with" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize("k", [0.5, -1, True])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 from typing import Any
 
-from evo.errors import UserError
+from evo.errors import UserError, read_text
 from evo.runner import Interrupted, execute
-from evo.search.config import RunConfig, read_toml
+from evo.search.config import RunConfig
 from evo.views.dashboard import Dashboard, PlainLog
 from evo.views.tables import print_front
 
@@ -22,6 +23,16 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "symmetric_combiners", "update_rules", "eval_dense", "charge_evals",
                 "dense_locates", "objectives", "fractions", "data_credit", "muon_lr", "polish",
                 "polish_misses", "hold_window", "immigrants", "polish_floor", "give_up")
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Keys as in RunConfig, dashes or underscores (`train-frac` or `train_frac`)."""
+    text = read_text(path, "--config")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"--config: {path} is not valid TOML ({exc})") from None
+    return {key.replace("-", "_"): value for key, value in data.items()}
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[RunConfig, set[str]]:

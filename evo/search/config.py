@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from brains.gene import FAMILIES
 from brains.stopping import PLATEAU_SIGNALS
-from evo.errors import UserError, read_text
+from evo.errors import UserError
 from evo.machine import resolve_device
 from evo.search.rungs import budgets as rung_budgets
 from evo.search.rungs import check as rung_check
@@ -167,8 +165,8 @@ class RunConfig:
     # (README "Harder problems, measured"). 0 = off, as runs made before it drew.
     immigrants: int = 0
     # A new pair's run stops ("beaten") once its crossing would cost more than K times that of a front
-    # member no larger (evo.search.giveup); K = 1: once it can no longer enter the front. 0 = off.
-    give_up: float = 0.0
+    # member no larger (evo.search.giveup); 1: once it can no longer enter the front. 0 = off.
+    give_up: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -244,16 +242,18 @@ class RunConfig:
                 raise UserError(f"--{name.replace('_', '-')}: must be a whole number >= {low}, got {value!r}")
         if isinstance(self.give_up, bool) or not isinstance(self.give_up, (int, float)) or 0 != self.give_up < 1:
             raise UserError(f"--give-up: must be 0 (off) or a number >= 1, got {self.give_up!r}")
-        for flag, on in (("--rungs", self.rungs > 1), ("--tasks", self.tasks), ("--objectives with data",
-                         "data" in self.objectives), ("--speed-metric seconds", self.speed_metric == "seconds")):
-            if self.give_up and on:
-                raise UserError(f"--give-up: not with {flag} (its bar: one run's steps or FLOPs, 2 objectives)")
         if self.rungs > 1:
             if self.min_budget >= self.budget:
                 raise UserError(f"--min-budget: {self.min_budget} must be below --budget {self.budget}")
             problem = rung_check(self.rung_budgets())
             if problem:
                 raise UserError(f"--rungs: {problem}; lower --rungs or --eta, or raise --budget")
+
+    def give_up_clash(self) -> str | None:
+        """The option under which --give-up is off: its bar is one run's steps or FLOPs."""
+        return next((flag for flag, on in (("--rungs", self.rungs > 1), ("--tasks", self.tasks), ("--objectives with "
+                     "data", "data" in self.objectives), ("--speed-metric seconds", self.speed_metric == "seconds"))
+                     if on), None)
 
     def _check_ladder(self) -> None:
         if isinstance(self.objectives, str) or tuple(self.objectives) not in OBJECTIVE_SETS:
@@ -377,16 +377,6 @@ class RunConfig:
             return cls(**data)
         except TypeError as exc:
             raise UserError(f"{source}: {exc}") from None
-
-
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Keys as in RunConfig, dashes or underscores (`train-frac` or `train_frac`)."""
-    text = read_text(path, "--config")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"--config: {path} is not valid TOML ({exc})") from None
-    return {key.replace("-", "_"): value for key, value in data.items()}
 
 
 def check_resume(stored: RunConfig, wanted: RunConfig, explicit: set[str]) -> RunConfig:

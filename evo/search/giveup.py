@@ -12,7 +12,9 @@ crosses before its bar trains exactly as it would without one (its record is the
 a beaten run is a miss at its shortfall when it stopped (`stopped: "beaten"`, its bar under
 `give_up`), priced at the run's caps like every miss. Curricula are not barred (their
 stages train under the curriculum's own caps), and the bar is off with rungs, multi-task
-fitness, the data objective and the seconds metric (evo.search.config says why).
+fitness, the data objective and the seconds metric (RunConfig.give_up_clash: it reads one
+run's steps or FLOPs on the two-objective front); asked for by name with one of them, it is
+an error (evo.runner.execute).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import dataclasses
 from typing import Any, Callable, Iterable
 
 from evo.records import Record, reached
+from evo.search.config import RunConfig
 from evo.search.scoring import cost
 from evo.settings import RunSettings
 
@@ -35,9 +38,11 @@ def staircase(members: Iterable[Any], record: Callable[[Any], Record], metric: s
     return tuple(sorted(steps))
 
 
-def barred(settings: RunSettings, k: float, metric: str, members: Iterable[Any],
+def barred(settings: RunSettings, config: RunConfig, members: Iterable[Any],
            record: Callable[[Any], Record]) -> RunSettings:
-    """The settings new pairs train under: with the front's bars when K > 0 (0: unchanged)."""
-    if not k:
+    """The settings new pairs train under: with the front's bars when K > 0 and no option
+    turns them off (RunConfig.give_up_clash), else unchanged."""
+    if not config.give_up or config.give_up_clash():
         return settings
-    return dataclasses.replace(settings, give_up=staircase(members, record, metric, k), give_up_in=metric)
+    metric = config.speed_metric
+    return dataclasses.replace(settings, give_up=staircase(members, record, metric, config.give_up), give_up_in=metric)

@@ -64,8 +64,10 @@ class Search:
         self.n = len(self.config.objectives)
 
     # -- scoring -------------------------------------------------------------------------
-    def score(self, pairs: list[Pair]) -> list[GeneBox]:
-        """Train the pairs not in the cache (in parallel), and return all as scored PairInds."""
+    def score(self, pairs: list[Pair], bars: bool = True) -> list[GeneBox]:
+        """Train the pairs not in the cache (in parallel), and return all as scored PairInds.
+        `bars`: under --give-up, with the front's bars; off when the front's own members
+        train again (their records from another device are not this device's cache)."""
         state, settings = self.state, self.settings
         keys = [run_key(pair, settings) for pair in pairs]
         todo: dict[str, Pair] = {}
@@ -75,8 +77,8 @@ class Search:
         if self.config.rungs > 1:
             self.climb(todo, cached=len(pairs) - len(todo))
         else:   # under --give-up, with the front's bars (evo.search.giveup)
-            self.train(todo, giveup.barred(settings, self.config.give_up, self.config.speed_metric,
-                                           state.archive, state.record), cached=len(pairs) - len(todo))
+            barred = giveup.barred(settings, self.config, state.archive, state.record) if bars else settings
+            self.train(todo, barred, cached=len(pairs) - len(todo))
         if self.config.second_opinion:
             self.second_opinions(todo)
         if self.data:   # every pair, not only the new ones: a walk cut short by a kill goes on
@@ -208,7 +210,7 @@ class Search:
         if not state.stale:
             return
         self.emit("message", text=f"resumed on {self.settings.device}: training {len(state.stale)} pairs again")
-        fresh = {pair_key(ind.gene): ind for ind in self.score(state.stale)}
+        fresh = {pair_key(ind.gene): ind for ind in self.score(state.stale, bars=False)}
         archive = new_archive()
         archive.update([fresh[pair_key(ind.gene)] for ind in state.archive])
         keep_generalizers(archive, lambda ind: reached(state.record(ind.gene)))
