@@ -89,3 +89,18 @@ def test_step_floor_sets_genes_through_the_gene_checks_and_scales_the_rate():
     assert [(k["lr_scale"], k["warmup"]) for k, _ in rows] == [(1.0, pair.brain.warmup), (3.0, pair.brain.warmup),
                                                                (1.0, 0), (3.0, 0)]
     assert [p.brain.lr for _, p in rows] == [pair.brain.lr, 3 * pair.brain.lr] * 2
+
+
+def test_patience_replay_stops_a_flat_curve_where_the_loop_s_rule_would():
+    from patience_replay import replayed_stop, rule_of
+
+    # dense reads at every step to 50, then every 10; a flat curve at chance, with noise
+    # under the 0.01 gain, and a climb that crosses at step 50
+    steps = list(range(1, 51)) + [60, 70, 80]
+    flat = [{"step": s, "select_acc": 0.01 + 0.005 * (s % 3), "train_acc": 0.5} for s in steps]
+    record = {"threshold": 0.99, "eval_every": 10, "eval_dense": 50, "dense_locates": True}
+    # on the 10-step grid: best of step 10 not beaten by 0.01 in the next N spans
+    assert replayed_stop(flat, rule_of(record, 3)) == ("plateau", 40)
+    assert replayed_stop(flat, rule_of(record, 5)) == ("plateau", 60)
+    climb = [{**p, "select_acc": min(1.0, 0.02 * p["step"])} for p in flat]
+    assert replayed_stop(climb, rule_of(record, 3)) == ("threshold", 50)
