@@ -68,7 +68,7 @@ def test_a_searched_curriculum_equals_the_direct_one(tmp_path, capsys):
     pair = Pair.from_dict(record)
     ops = [["x^2", "y^2"][i % 2] for i in pair.brain.curriculum] + ["x^2+y^2"]
     assert record["curriculum"]["ops"] == ops
-    direct = evaluate_curriculum(pair, ops, RunSettings(task=TaskSpec(op="x^2+y^2", p=11), seed=state["config"]["seed"], budget=20, max_flops=1e11, patience=5, hold=1.0, select="unseen-mirror"), new_hidden=pair.brain.stack_hidden, freeze=pair.brain.stack_freeze, read=pair.brain.stack_read, report_holdout=False)
+    direct = evaluate_curriculum(pair, ops, RunSettings(task=TaskSpec(op="x^2+y^2", p=11), seed=state["config"]["seed"], budget=20, max_flops=1e11, patience=state["config"]["patience"], hold=1.0, select="unseen-mirror"), new_hidden=pair.brain.stack_hidden, freeze=pair.brain.stack_freeze, read=pair.brain.stack_read, report_holdout=False)
     assert [s["select_acc"] for s in direct["curriculum"]["stages"]] == \
         [s["select_acc"] for s in record["curriculum"]["stages"]]
     assert direct["steps_run"] == record["steps_run"] and direct["params"] == record["params"]

@@ -74,7 +74,7 @@ def test_a_multi_task_search_scores_each_task_as_a_lone_run_would(tmp_path, caps
     record = next(iter(state["cache"].values()))
     pair = Pair.from_dict(record)
     for op in ("add", "mul"):  # the oracle: the same pair trained alone on the task
-        alone = evaluate(pair, RunSettings(task=TaskSpec(op=op, p=11), seed=state["config"]["seed"], budget=20, max_flops=1e11, patience=5,
+        alone = evaluate(pair, RunSettings(task=TaskSpec(op=op, p=11), seed=state["config"]["seed"], budget=20, max_flops=1e11, patience=state["config"]["patience"],
                                     hold=1.0, select="unseen-mirror"))
         assert record["per_task"][op]["select_acc"] == alone["select_acc"]
         assert record["per_task"][op]["steps_run"] == alone["steps_run"]

@@ -162,7 +162,7 @@ def test_front_pair_file_reproduces_with_train(tmp_path, capsys):
     assert run_cli("train", "--pair", str(tmp_path / "r" / member["pair_file"]), "--seed", "5", "--json") == 0
     record = json.loads(capsys.readouterr().out)
     assert record["task"]["p"] == 11 and record["budget"] == 20 and record["params"] == member["params"]
-    assert record["patience"] == 5  # the run's default stop rule travels with the pair file
+    assert record["patience"] == RunConfig().patience  # the run's default stop rule travels with the pair file
     first = json.loads((tmp_path / "r" / "checkpoint.json").read_text())["state"]["finals"]
     rechecks = [r for r in first.values() if r["seed"] == 5 and r["encoder"] == member["encoder"]
                 and r["brain"] == member["brain"]]
