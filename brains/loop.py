@@ -21,7 +21,7 @@ import torch
 
 from brains.cadence import Cadence, charged_cap
 from brains.carry import Carry
-from brains.stopping import StopRule, decide, diverged
+from brains.stopping import decide, diverged, run_rule
 
 
 @dataclass
@@ -259,8 +259,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
 
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold
-    rule = StopRule(threshold=threshold, patience=patience, signal=plateau, span=eval_every if dense else 0,
-                    grid=dense_locates and dense > 0)
+    rule = run_rule(threshold, patience, plateau, eval_every, dense, dense_locates)
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
     reached: list[tuple[int, float] | None] = [None] * members   # (step, seconds) of the first crossing

@@ -42,6 +42,15 @@ class StopRule:
 PLATEAU_SIGNALS = ("accuracy", "rank")
 
 
+def run_rule(threshold: float, patience: int, plateau: str, eval_every: int, dense: int,
+             dense_locates: bool) -> StopRule:
+    """The rule a run with these settings stops by: with dense early reads, patience counts
+    spans of eval_every steps, read on that grid alone when the dense reads only locate a
+    crossing. One place, so that a replay of a recorded curve stops where the run would."""
+    return StopRule(threshold=threshold, patience=patience, signal=plateau, span=eval_every if dense else 0,
+                    grid=dense_locates and dense > 0)
+
+
 def progress(point: dict[str, float], signal: str) -> float:
     """The figure a plateau is read on, higher better (a point without a rank is at chance)."""
     return point["select_acc"] if signal == "accuracy" else -point.get("select_rank", 0.5)

@@ -73,8 +73,8 @@ def execute(config: RunConfig, run_dir: Path, listener: Listener, *, resume: boo
     return front.json's document with the final state (its cache and re-checks hold every
     member's records). User errors are raised before anything is written."""
     run_dir = Path(run_dir)
-    if "give_up" in explicit and config.give_up and config.give_up_clash():
-        raise UserError(f"--give-up: not with {config.give_up_clash()} (its bar is one run's steps or FLOPs; "
+    if "give_up" in explicit and config.give_up and (clash := config.give_up_clash()):
+        raise UserError(f"--give-up: not with {clash} (its bar is one run's steps or FLOPs; "
                         "give --give-up 0 or drop that option)")
     if resume:  # every check of the checkpoint and the options, before the lock writes anything
         resumed_state(config, explicit, run_dir)

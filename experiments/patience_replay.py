@@ -4,7 +4,7 @@ would have lost, read from the run's own curves before spending a search on it.
     python experiments/patience_replay.py RUN_DIR [RUN_DIR ...] [--patience 2 3 4] [--out FILE]
 
 Each record's curve is replayed through the training loop's own stop rule
-(brains.stopping.decide, built as brains.loop builds it from the record's settings) with
+(brains.stopping.decide, under brains.stopping.run_rule of the record's settings, as brains.loop builds it) with
 another patience. A run it would have stopped earlier saves its steps from there on (FLOPs:
 the record's FLOPs per step; seconds: its step clock's share); a run that reached the
 threshold and would have been stopped first is a lost reacher. This is the first-order
@@ -21,14 +21,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
-from brains.stopping import StopRule, decide  # noqa: E402
+from brains.stopping import StopRule, decide, run_rule  # noqa: E402
 from evo.rundir import checkpoint  # noqa: E402
 
 
 def rule_of(record: dict[str, Any], patience: int) -> StopRule:
-    dense = record.get("eval_dense", 0)
-    return StopRule(threshold=record["threshold"], patience=patience, signal=record.get("plateau", "accuracy"),
-                    span=record["eval_every"] if dense else 0, grid=bool(record.get("dense_locates")) and dense > 0)
+    return run_rule(record["threshold"], patience, record.get("plateau", "accuracy"), record["eval_every"],
+                    record.get("eval_dense", 0), bool(record.get("dense_locates")))
 
 
 def replayed_stop(curve: list[dict[str, float]], rule: StopRule) -> tuple[str | None, int]:
