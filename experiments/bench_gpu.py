@@ -1,20 +1,26 @@
 """The main job and batched training on a GPU, in one command.
 
-    python experiments/bench_gpu.py [--generations 50] [--sizes 16,64,256] [--out FILE]
+    python experiments/bench_gpu.py [--generations 50] [--sizes 16,64,256] [--parts ...] [--out FILE]
 
-On a machine with CUDA: times `python -m evo run --generations N --device cuda` (defaults
-otherwise, as experiments/bench_run.py does), the same with `--batched` (brains.batched:
-a generation's MLPs padded to a grid of shapes, a cell trained as one computation), each
-as a multiple of one power run on the GPU timed in this process, and
-experiments/bench_population.py's batched-against-one-by-one measurement at
-population sizes 16, 64 and 256 on the GPU, against the GPU's own matmul peak; writes one
-JSON document (default experiments/results/bench_gpu.json). On a machine without CUDA it
-says so in one line and exits 0, having measured nothing.
+On a machine with CUDA, in this order (each part is written to the JSON document as soon as
+it ends, so that a run stopped at a time limit keeps what it measured):
+  power        one power run on the GPU, timed in this process (the yardstick);
+  main_job     `python -m evo run --generations N --device cuda` (defaults otherwise, as
+               experiments/bench_run.py does), as a multiple of that power run;
+  main_job_cpu the same main job with `--device cpu` on the same machine's cores, so that
+               the GPU's gain is a ratio measured side by side;
+  main_job_batched  the cuda main job with `--batched` (brains.batched: a generation's MLPs
+               padded to a grid of shapes, a cell trained as one computation);
+  batched      experiments/bench_population.py's batched-against-one-by-one measurement
+               at the given population sizes on the GPU, against the GPU's matmul peak.
+Default output experiments/results/bench_gpu.json. On a machine without CUDA it says so in
+one line and exits 0, having measured nothing.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,30 +34,48 @@ from evo.machine import describe  # noqa: E402
 from yardsticks import peak_matmul_flops, power_run  # noqa: E402
 
 
+PARTS = ("power", "main_job", "main_job_cpu", "main_job_batched", "batched")
+JOB_FLAGS = {"main_job": ["--device", "cuda"], "main_job_cpu": ["--device", "cpu"],
+             "main_job_batched": ["--device", "cuda", "--batched"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=50)
     parser.add_argument("--sizes", default="16,64,256")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"some of {','.join(PARTS)}, run in that order")
     parser.add_argument("--out", default="experiments/results/bench_gpu.json")
     args = parser.parse_args()
+    parts = [part for part in PARTS if part in args.parts.split(",")]
     if not torch.cuda.is_available():
         print("bench_gpu: torch sees no CUDA device on this machine; nothing measured")
         return 0
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     peak = peak_matmul_flops(n=8192, device="cuda")
-    power = power_run(device="cuda")
+    doc: dict = {"benchmark": "bench_gpu", "machine": describe(torch.device("cuda")), "cpu_count": os.cpu_count(),
+                 "peak_matmul_flops_per_second": peak}
     keys = ("command", "wall_seconds", "pairs_trained", "stopped", "best", "utilization", "profile")
-    jobs = {}
-    for name, flags in (("main_job", []), ("main_job_batched", ["--batched"])):
-        run = run_once(args.generations, ["--device", "cuda", *flags])
-        jobs[name] = {**{key: run[key] for key in keys}, "wall_over_power": run["wall_seconds"] / power["seconds_to_threshold"]}
-    batched = [measure(shape, size, peak, device="cuda") for shape in SHAPES for size in map(int, args.sizes.split(","))]
-    doc = {"benchmark": "bench_gpu", "machine": describe(torch.device("cuda")), "peak_matmul_flops_per_second": peak,
-           "power": power, **jobs, "batched": batched}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"main job on cuda: {jobs['main_job']['wall_over_power']:.2f} power runs, batched "
-          f"{jobs['main_job_batched']['wall_over_power']:.2f}; batched speed-ups "
-          + ", ".join(f"{r['shape']} x{r['members']}: {r['speedup']:.1f}" for r in batched) + f"; wrote {args.out}")
+    power = power_run(device="cuda") if "power" in parts or any(p in JOB_FLAGS for p in parts) else None
+    if power:
+        doc["power"] = power
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+    for name in (part for part in parts if part in JOB_FLAGS):
+        run = run_once(args.generations, JOB_FLAGS[name])
+        doc[name] = {**{key: run[key] for key in keys}, "wall_over_power": run["wall_seconds"] / power["seconds_to_threshold"]}
+        if name != "main_job" and "main_job" in doc:
+            doc[name]["wall_over_cuda_main_job"] = run["wall_seconds"] / doc["main_job"]["wall_seconds"]
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+        print(f"{name}: {run['wall_seconds']:.1f} s, {doc[name]['wall_over_power']:.2f} power runs", flush=True)
+    if "batched" in parts:
+        doc["batched"] = []
+        for shape in SHAPES:
+            for size in map(int, args.sizes.split(",")):
+                doc["batched"].append(measure(shape, size, peak, device="cuda"))
+                out.write_text(json.dumps(doc, indent=1) + "\n")
+                row = doc["batched"][-1]
+                print(f"batched {shape} x{size}: speed-up {row['speedup']:.1f}", flush=True)
+    print(f"wrote {out}")
     return 0
 
 
