@@ -160,8 +160,9 @@ def build_parser() -> Parser:
     g.add_argument("--speed-metric", choices=SPEED_METRICS, help="generalization cost: flops (default), steps, seconds")
     g.add_argument("--rank-misses", choices=MISS_RANKS,
                    help="survival of pairs that missed the threshold: by cost and size like any pair "
-                        "(size, default), by their shortfall alone (shortfall), or by the rank of the right "
-                        "answer alone (progress)")
+                        "(size, default), by their shortfall alone (shortfall), by the rank of the right "
+                        "answer alone (progress), or as progress with a curriculum credited for the earlier stages it "
+                        "crossed (stages)")
     g.add_argument("--budget", type=positive_int, help="step cap per training run (default 300)")
     g.add_argument("--max-flops", type=positive_float, help="FLOP cap per training run (default 1e11)")
     g.add_argument("--threshold", type=threshold, help="select accuracy that counts as generalized (default 0.99)")

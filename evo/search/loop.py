@@ -25,11 +25,11 @@ from evo.search import giveup, ladder, rungs
 from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
-from evo.records import Record, credited_select, reached
+from evo.records import Record, reached
 from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.config import MUON_LR_FIELDS, NEW_RULE_FIELDS
 from evo.search.individuals import GeneBox, boxed
-from evo.search.scoring import cost, gene_key, objectives, pair_key, run_key
+from evo.search.scoring import RANKED, cost, gene_key, objectives, pair_key, polish_select, ranker, run_key
 from evo.search.state import SearchState
 from evo.settings import Job, RunSettings
 
@@ -120,7 +120,7 @@ class Search:
         not a curriculum or multi-task run; none after a resume): the same figures either way."""
         state, config = self.state, self.config
         ladder = config.rung_budgets()
-        rank = lambda record: cost(record, config.speed_metric, progress=config.rank_misses == "progress")  # noqa: E731
+        rank = ranker(config.speed_metric, config.rank_misses)
         going, straight = list(todo), []
         carried: dict[str, Carry] = {}   # by top-rung key: the state its last rung left
         for at, budget in enumerate(ladder):
@@ -169,7 +169,7 @@ class Search:
                     del going[key]
         for key, steps in walked.items():
             state.cache[key] = ladder.annotated(state.cache[key], self.settings.task.train_frac, steps,
-                                                self.config.data_credit, self.config.rank_misses == "progress")
+                                                self.config.data_credit, self.config.rank_misses in RANKED)
 
     def second_opinions(self, fresh: dict[str, Pair]) -> None:
         """A fresh pair that reached the threshold and that no front member dominates is
@@ -340,7 +340,7 @@ class Search:
             return []
         config, record = self.config, self.state.record
         members = [ind for ind in self.state.archive if reached(record(ind.gene)) or
-                   config.polish_misses and credited_select(record(ind.gene)) >= config.polish_floor]
+                   config.polish_misses and polish_select(record(ind.gene), config.rank_misses) >= config.polish_floor]
         fastest = sorted(members, key=lambda ind: (ind.fitness.values, pair_key(ind.gene)))[:self.config.polish]
         out: list[Pair] = []
         for ind in fastest:

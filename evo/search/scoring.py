@@ -10,11 +10,13 @@ from evo.pair import Pair
 from evo.records import credited_rank, credited_select, reached
 from evo.search.rungs import priced_caps
 from evo.settings import RunSettings
+from evo.tasks import reads_both
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
 SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
 WORST = (99.0, 99.0)      # the objectives of a failed run, and of a gene never scored
-MISS_RANKS = ("size", "shortfall", "progress")
+MISS_RANKS = ("size", "shortfall", "progress", "stages")
+RANKED = ("progress", "stages")  # the miss ranks that read the rank of the right answer
 
 
 def worst(data: bool = False) -> tuple[float, ...]:
@@ -29,14 +31,15 @@ def cap(max_flops: float, budget: int, metric: str) -> float:
     return {"flops": max_flops, "steps": budget, "seconds": SECONDS_CAP}[metric]
 
 
-def cost(record: dict[str, Any], metric: str, progress: bool = False) -> float:
+def cost(record: dict[str, Any], metric: str, progress: bool = False, stages: bool = False) -> float:
     """Generalization cost: the metric at the threshold; a run that missed it costs the
     shared cap times 10**shortfall, shortfall = how far its best select accuracy (its last,
     for a crossing that did not hold: evo.records.credited_select) fell short, as a fraction
     of the threshold, so that selection has a gradient before anything groks. With
     `progress`, the shortfall is twice the best rank of the right answer instead (its last,
     for a lost crossing; evo.records.credited_rank: 1 at chance, 0 when the right answer
-    always comes first), which moves before accuracy does. A reached threshold always beats
+    always comes first), which moves before accuracy does. With `stages`, a curriculum's
+    miss is credited with its earlier stages (shortfall). A reached threshold always beats
     a miss."""
     if record.get("failed"):
         return math.inf
@@ -46,19 +49,57 @@ def cost(record: dict[str, Any], metric: str, progress: bool = False) -> float:
     budget, max_flops, own_cap = priced_caps(record)  # a lower rung's miss: the top rung's caps
     # multi-task, summed cost: a miss is priced at every task's cap, so a reached pair still beats it
     tasks = record.get("task_count", 1) if record.get("task_cost") == "sum" else 1
-    return cap(max_flops or own_cap, budget, metric) * tasks * 10 ** shortfall(record, progress)
+    return cap(max_flops or own_cap, budget, metric) * tasks * 10 ** shortfall(record, progress, stages)
 
 
-def shortfall(record: dict[str, Any], progress: bool = False) -> float:
+def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = False) -> float:
     """How far a miss fell short, 0 (at the threshold) to DIVERGED_SHORTFALL: its credited
     select accuracy's gap to the threshold as a fraction of it, or with `progress` twice its
-    credited rank of the right answer (1 at chance)."""
+    credited rank of the right answer (1 at chance). With `stages` (`--rank-misses stages`),
+    a curriculum's is the mean over its last stage and each earlier stage that reads both
+    operands (evo.tasks.reads_both) of that stage's shortfall, 0 for a stage that crossed:
+    a pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at chance,
+    before its last stage moves."""
     rank = credited_rank(record) if progress else None
     if record.get("diverged"):
         return DIVERGED_SHORTFALL
     if rank is not None:
-        return min(DIVERGED_SHORTFALL, 2 * rank)
-    return max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
+        own = min(DIVERGED_SHORTFALL, 2 * rank)
+    else:
+        own = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
+    earlier = (record.get("curriculum") or {}).get("stages", [])[:-1] if stages else []
+    gaps = [stage_shortfall(stage, record["threshold"], progress) for stage in earlier
+            if reads_both(stage["op"], record["task"]["p"])]
+    return (own + sum(gaps)) / (1 + len(gaps))
+
+
+def stage_shortfall(stage: dict[str, Any], threshold: float, progress: bool) -> float:
+    """An earlier curriculum stage's shortfall: 0 if it crossed (it stops there), else as a
+    run's, from its curve."""
+    if stage.get("steps_to_threshold") is not None:
+        return 0.0
+    ranks = [point["select_rank"] for point in stage.get("curve", []) if "select_rank" in point]
+    if progress and ranks:
+        return min(DIVERGED_SHORTFALL, 2 * min(ranks))
+    best = max((point["select_acc"] for point in stage.get("curve", [])), default=stage.get("select_acc") or 0.0)
+    return max(0.0, threshold - best) / threshold
+
+
+def polish_select(record: dict[str, Any], misses: str) -> float:
+    """The select accuracy `--polish-floor` reads: the credited one, or under `stages` the best
+    of it and a both-operand earlier stage's (a curriculum whose first stage crossed is a
+    miss worth polishing)."""
+    own = credited_select(record)
+    if misses != "stages":
+        return own
+    stages = (record.get("curriculum") or {}).get("stages", [])[:-1]
+    return max([own, *(max((pt["select_acc"] for pt in stage.get("curve", [])), default=0.0)
+                       for stage in stages if reads_both(stage["op"], record["task"]["p"]))])
+
+
+def ranker(metric: str, misses: str) -> Any:
+    """The rank rungs promote by: a record's cost under the run's miss rank."""
+    return lambda record: cost(record, metric, progress=misses in RANKED, stages=misses == "stages")
 
 
 def objectives(record: dict[str, Any], metric: str, misses: str = "size",
@@ -74,12 +115,13 @@ def objectives(record: dict[str, Any], metric: str, misses: str = "size",
     has no generalization speed to trade against its size, and under `size` a search where
     nothing reaches drifts to the smallest networks (x^3+x*y^2+y: README "Harder problems, measured").
     `misses="progress"` does the same with the shortfall read from the rank of the right
-    answer (cost's `progress`)."""
+    answer (cost's `progress`); `misses="stages"` as `progress`, a curriculum's miss credited
+    with its earlier stages (shortfall's `stages`)."""
     if record.get("failed"):
         return worst(data)  # never dominating anything, never a partner of choice
     if misses not in MISS_RANKS:
         raise ValueError(f"misses: {misses!r} is not one of {', '.join(MISS_RANKS)}")
-    c = cost(record, metric, progress=misses == "progress")
+    c = cost(record, metric, progress=misses in RANKED, stages=misses == "stages")
     size = WORST[1] if misses != "size" and not reached(record) else math.log10(max(1, record["params"]))
     two = (math.log10(c) if math.isfinite(c) and c > 0 else WORST[0], size)
     if not data:

@@ -8,6 +8,7 @@ measures a trained pair on them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -78,6 +79,18 @@ def symmetric_ceiling(op: str, p: int) -> float:
     both = valid & valid.T
     differ = both & (answer != answer.T)
     return float(1 - differ.sum() / 2 / valid.sum())
+
+
+@lru_cache(maxsize=256)  # scoring asks for every curriculum record of every generation
+def reads_both(op: str, p: int) -> bool:
+    """Whether the answer depends on both operands: a stage that reads one (`y`, `x^3`) is a
+    lookup any network learns, so `--rank-misses stages` gives it no credit."""
+    x, y = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
+    answer, valid = (np.broadcast_to(v, x.shape) for v in evaluate_op(op, x, y, p))
+    rows = np.where(valid, answer, -1)
+    def varies(table: np.ndarray) -> bool:  # some line along the second axis holds two answers
+        return any(len(set(line[line >= 0].tolist())) > 1 for line in table)
+    return varies(rows) and varies(rows.T)
 
 
 def apply_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
