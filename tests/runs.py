@@ -1,10 +1,13 @@
 """What the run tests share: a small run's flags, the CLI called in-process, and a spy on
 the pairs a run encodes."""
+import json
+
 import numpy as np
 
 from evo.cli import main
 from evo.execution import evaluate as evaluate_module
 from evo.execution.parallel import Scorer
+from evo.rundir import checkpoint
 from evo.search.loop import Search
 from evo.search.state import new_state
 from evo.tasks import make_split
@@ -18,6 +21,17 @@ def run_cli(*argv):
         return main(list(argv))
     except SystemExit as exc:
         return exc.code
+
+
+def resumed_on_the_cpu(run_dir, capsys) -> tuple[dict, dict]:
+    """Resume a 2-generation run made elsewhere with `--device cpu` to a third generation;
+    its checkpoint and front, checked to be this device's and complete."""
+    assert run_cli("run", "--out", str(run_dir), "--resume", "--generations", "3", "--device", "cpu",
+                   "--no-dashboard") == 0
+    capsys.readouterr()
+    doc = checkpoint.load(run_dir)
+    assert doc["device"] == "cpu" and doc["generation"] == 2
+    return doc, json.loads((run_dir / "front.json").read_text())
 
 
 def spy_on_features(monkeypatch) -> list[set]:

@@ -5,7 +5,6 @@ The oracle is the CPU: a model is initialised on the CPU and moved, so a run on 
 from the same weights and its first figures must match the CPU's closely; later figures
 drift apart (float order differs between devices), so only their outcome is compared."""
 import dataclasses
-import json
 
 import pytest
 import torch
@@ -18,7 +17,7 @@ from evo.pair import Pair
 from evo.rundir import checkpoint
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec
-from runs import SMALL, run_cli
+from runs import SMALL, resumed_on_the_cpu, run_cli
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA device")
 
@@ -84,10 +83,5 @@ def test_a_main_job_on_cuda_resumes_and_reports_on_the_cpu(tmp_path, capsys):
     assert doc["cache"] and all('"device": "cuda"' in key for key in doc["cache"])
     assert all(record["machine"]["device"].startswith("cuda") for record in doc["cache"].values())
     assert run_cli("report", str(run_dir)) == 0
-    assert run_cli("run", "--out", str(run_dir), "--resume", "--generations", "3", "--device", "cpu",
-                   "--no-dashboard") == 0
-    capsys.readouterr()
-    doc = checkpoint.load(run_dir)
-    assert doc["device"] == "cpu" and doc["generation"] == 2
-    front = json.loads((run_dir / "front.json").read_text())
+    _, front = resumed_on_the_cpu(run_dir, capsys)
     assert front["members"] and all(m["holdout_acc"] is not None for m in front["members"])

@@ -2,7 +2,7 @@
 import json
 
 from evo.rundir import checkpoint
-from runs import SMALL, run_cli
+from runs import SMALL, resumed_on_the_cpu, run_cli
 
 
 def pretend_made_on_cuda(run_dir):
@@ -31,12 +31,7 @@ def test_a_run_made_on_cuda_reports_and_resumes_on_a_cpu(tmp_path, capsys, monke
     assert run_cli("report", str(run_dir)) == 0
     assert run_cli("run", "--out", str(run_dir), "--resume", "--generations", "3", "--no-dashboard") == 2
     assert "--device" in capsys.readouterr().err  # the stored cuda is absent: the user says where
-    assert run_cli("run", "--out", str(run_dir), "--resume", "--generations", "3", "--device", "cpu",
-                   "--no-dashboard") == 0
-    capsys.readouterr()
-    doc = checkpoint.load(run_dir)
-    assert doc["device"] == "cpu" and doc["generation"] == 2
-    front = json.loads((run_dir / "front.json").read_text())
+    doc, front = resumed_on_the_cpu(run_dir, capsys)
     for key in (*doc["finals"], *[k for k, r in doc["cache"].items() if r.get("generation") == 2]):
         assert '"device": "cpu"' in key
     assert front["members"] and all(m["holdout_acc"] is not None for m in front["members"])
