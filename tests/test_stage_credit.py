@@ -1,5 +1,5 @@
 """`--rank-misses stages`: a curriculum's miss is credited with the earlier stages it crossed,
-those that read both operands only."""
+those whose answer is more than a sum f(x) + g(y) only."""
 import itertools
 
 import pytest
@@ -8,20 +8,24 @@ from evo.cli.pair_args import suggested
 from evo.execution.curriculum import evaluate_curriculum
 from evo.search.scoring import cost, objectives, polish_select, ranker, shortfall
 from evo.settings import RunSettings
-from evo.tasks import TaskSpec, evaluate_op, reads_both
+from evo.tasks import TaskSpec, evaluate_op, interacts
 
 
-@pytest.mark.parametrize("op", ["add", "x^3", "y", "x*y^2", "x^3+y", "x-x+y", "2*x+0*y", "cond", "div", "x^0*y^0"])
-def test_reads_both_against_a_double_loop(op):
+@pytest.mark.parametrize("op", ["add", "x^3", "y", "x*y^2", "x^3+y", "x-x+y", "2*x+0*y", "cond", "div",
+                                "x^0*y^0", "x^2+y^2", "x*y", "x^2+x*y+y^2", "x/(x+y)", "3*x-y^3"])
+def test_interacts_against_every_quadruple(op):
+    """A sum f(x) + g(y) is what has A[x,y] + A[x',y'] = A[x,y'] + A[x',y] for every
+    x, x', y, y' whose four answers exist: checked over all of them mod 11."""
     p = 11
     answers = {}
     for x, y in itertools.product(range(p), repeat=2):
         answer, valid = evaluate_op(op, [x], [y], p)
         if valid[0]:
             answers[x, y] = int(answer[0])
-    on_x = any(len({answers[x, y] for x in range(p) if (x, y) in answers}) > 1 for y in range(p))
-    on_y = any(len({answers[x, y] for y in range(p) if (x, y) in answers}) > 1 for x in range(p))
-    assert reads_both(op, p) == (on_x and on_y)
+    summed = all((answers[x, y] + answers[u, v] - answers[x, v] - answers[u, y]) % p == 0
+                 for x, u, y, v in itertools.product(range(p), repeat=4)
+                 if {(x, y), (u, v), (x, v), (u, y)} <= answers.keys())
+    assert interacts(op, p) == (not summed)
 
 
 def curve(rank: float, acc: float) -> list[dict]:
@@ -40,7 +44,7 @@ def record(stages: list[tuple[str, bool]]) -> dict:
                if stages else {})}
 
 
-def test_a_crossed_stage_that_reads_both_operands_halves_the_shortfall():
+def test_a_crossed_stage_that_interacts_halves_the_shortfall():
     plain, chain = record([]), record([("x*y^2", True)])
     assert shortfall(plain, progress=True, stages=True) == pytest.approx(1.0)
     assert shortfall(chain, progress=True) == pytest.approx(1.0)          # without the credit: as any miss
@@ -53,9 +57,10 @@ def test_a_crossed_stage_that_reads_both_operands_halves_the_shortfall():
     assert ranker("steps", "progress")(chain) == ranker("steps", "progress")(plain)
 
 
-def test_a_one_operand_stage_earns_nothing():
-    """`y` or `x^3` is a lookup: crossing it says nothing about the task."""
-    for op in ("y", "x^3"):
+def test_a_stage_that_is_a_sum_earns_nothing():
+    """`y`, `x^3` or `x^3+y` is a lookup per operand and an addition: crossing it says little
+    about the task (crediting x^3+y let it fill a search's population: README)."""
+    for op in ("y", "x^3", "x^3+y"):
         assert shortfall(record([(op, True)]), progress=True, stages=True) == pytest.approx(1.0)
 
 

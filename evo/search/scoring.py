@@ -10,7 +10,7 @@ from evo.pair import Pair
 from evo.records import credited_rank, credited_select, reached
 from evo.search.rungs import priced_caps
 from evo.settings import RunSettings
-from evo.tasks import reads_both
+from evo.tasks import interacts
 
 DIVERGED_SHORTFALL = 1.1  # a diverged run scores a tenth of a decade worse than 0% select
 SECONDS_CAP = 600.0       # the cap of the seconds metric, which has no run cap of its own
@@ -56,8 +56,9 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
     """How far a miss fell short, 0 (at the threshold) to DIVERGED_SHORTFALL: its credited
     select accuracy's gap to the threshold as a fraction of it, or with `progress` twice its
     credited rank of the right answer (1 at chance). With `stages` (`--rank-misses stages`),
-    a curriculum's is the mean over its last stage and each earlier stage that reads both
-    operands (evo.tasks.reads_both) of that stage's shortfall, 0 for a stage that crossed:
+    a curriculum's is the mean over its last stage and each earlier stage whose answer is
+    more than a sum f(x) + g(y) (evo.tasks.interacts) of that stage's shortfall, 0 for a
+    stage that crossed:
     a pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at chance,
     before its last stage moves."""
     rank = credited_rank(record) if progress else None
@@ -69,7 +70,7 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
         own = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
     earlier = (record.get("curriculum") or {}).get("stages", [])[:-1] if stages else []
     gaps = [stage_shortfall(stage, record["threshold"], progress) for stage in earlier
-            if reads_both(stage["op"], record["task"]["p"])]
+            if interacts(stage["op"], record["task"]["p"])]
     return (own + sum(gaps)) / (1 + len(gaps))
 
 
@@ -87,14 +88,14 @@ def stage_shortfall(stage: dict[str, Any], threshold: float, progress: bool) -> 
 
 def polish_select(record: dict[str, Any], misses: str) -> float:
     """The select accuracy `--polish-floor` reads: the credited one, or under `stages` the best
-    of it and a both-operand earlier stage's (a curriculum whose first stage crossed is a
+    of it and an interacting earlier stage's (a curriculum whose first stage crossed is a
     miss worth polishing)."""
     own = credited_select(record)
     if misses != "stages":
         return own
     stages = (record.get("curriculum") or {}).get("stages", [])[:-1]
     return max([own, *(max((pt["select_acc"] for pt in stage.get("curve", [])), default=0.0)
-                       for stage in stages if reads_both(stage["op"], record["task"]["p"]))])
+                       for stage in stages if interacts(stage["op"], record["task"]["p"]))])
 
 
 def ranker(metric: str, misses: str) -> Any:

@@ -16,13 +16,13 @@ from evo.tasks.spec import (
     apply_op,
     canonical_op,
     evaluate_op,
+    interacts,
     is_prime,
     make_split,
-    reads_both,
     symmetric_ceiling,
     universe,
 )
 
 __all__ = ["ALIASES", "NAMED", "OPERATIONS", "P_MAX", "P_MIN", "PAIRS", "SEED_LIMIT", "SELECTS", "SPLITS", "Split",
-           "TaskError", "TaskSpec", "apply_op", "canonical_op", "evaluate_op", "is_prime", "make_split",
-           "reads_both", "symmetric_ceiling", "universe"]
+           "TaskError", "TaskSpec", "apply_op", "canonical_op", "evaluate_op", "interacts", "is_prime", "make_split",
+           "symmetric_ceiling", "universe"]

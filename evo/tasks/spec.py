@@ -82,15 +82,18 @@ def symmetric_ceiling(op: str, p: int) -> float:
 
 
 @lru_cache(maxsize=256)  # scoring asks for every curriculum record of every generation
-def reads_both(op: str, p: int) -> bool:
-    """Whether the answer depends on both operands: a stage that reads one (`y`, `x^3`) is a
-    lookup any network learns, so `--rank-misses stages` gives it no credit."""
+def interacts(op: str, p: int) -> bool:
+    """Whether the answer is more than a sum f(x) + g(y) mod p: `y`, `x^3` and `x^3+y` are a
+    lookup per operand and an addition, which the search learns anyway, so `--rank-misses
+    stages` gives such a stage no credit. Tested against one corner (x0, y0), the valid pair
+    with the most valid pairs in its row and column: a sum has A[x,y] - A[x,y0] - A[x0,y] +
+    A[x0,y0] = 0 wherever the four are defined."""
     x, y = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
     answer, valid = (np.broadcast_to(v, x.shape) for v in evaluate_op(op, x, y, p))
-    rows = np.where(valid, answer, -1)
-    def varies(table: np.ndarray) -> bool:  # some line along the second axis holds two answers
-        return any(len(set(line[line >= 0].tolist())) > 1 for line in table)
-    return varies(rows) and varies(rows.T)
+    x0, y0 = np.unravel_index(np.argmax(np.where(valid, valid.sum(1)[:, None] + valid.sum(0)[None, :], -1)), x.shape)
+    defined = valid & valid[:, [y0]] & valid[[x0], :]
+    rest = (answer - answer[:, [y0]] - answer[[x0], :] + answer[x0, y0]) % p
+    return bool((rest[defined] != 0).any())
 
 
 def apply_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> np.ndarray:
