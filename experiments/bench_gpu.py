@@ -55,24 +55,28 @@ def main() -> int:
     peak = peak_matmul_flops(n=8192, device="cuda")
     doc: dict = {"benchmark": "bench_gpu", "machine": describe(torch.device("cuda")), "cpu_count": os.cpu_count(),
                  "peak_matmul_flops_per_second": peak}
+
+    def save() -> None:  # after each part, so that a run stopped at a limit keeps what it measured
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+
     keys = ("command", "wall_seconds", "pairs_trained", "stopped", "best", "utilization", "profile")
     power = power_run(device="cuda") if "power" in parts or any(p in JOB_FLAGS for p in parts) else None
     if power:
         doc["power"] = power
-        out.write_text(json.dumps(doc, indent=1) + "\n")
+        save()
     for name in (part for part in parts if part in JOB_FLAGS):
         run = run_once(args.generations, JOB_FLAGS[name])
         doc[name] = {**{key: run[key] for key in keys}, "wall_over_power": run["wall_seconds"] / power["seconds_to_threshold"]}
         if name != "main_job" and "main_job" in doc:
             doc[name]["wall_over_cuda_main_job"] = run["wall_seconds"] / doc["main_job"]["wall_seconds"]
-        out.write_text(json.dumps(doc, indent=1) + "\n")
+        save()
         print(f"{name}: {run['wall_seconds']:.1f} s, {doc[name]['wall_over_power']:.2f} power runs", flush=True)
     if "batched" in parts:
         doc["batched"] = []
         for shape in SHAPES:
             for size in map(int, args.sizes.split(",")):
                 doc["batched"].append(measure(shape, size, peak, device="cuda"))
-                out.write_text(json.dumps(doc, indent=1) + "\n")
+                save()
                 row = doc["batched"][-1]
                 print(f"batched {shape} x{size}: speed-up {row['speedup']:.1f}", flush=True)
     print(f"wrote {out}")

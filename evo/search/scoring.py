@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Callable
 
 import genome
 from evo.pair import Pair
@@ -57,9 +57,8 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
     select accuracy's gap to the threshold as a fraction of it, or with `progress` twice its
     credited rank of the right answer (1 at chance). With `stages` (`--rank-misses stages`),
     a curriculum's is the mean over its last stage and each earlier stage whose answer is
-    more than a sum f(x) + g(y) (evo.tasks.interacts) of that stage's shortfall, 0 for a
-    stage that crossed:
-    a pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at chance,
+    more than a sum f(x) + g(y) (credited_stages) of that stage's shortfall, read as a
+    run's, 0 for a stage that crossed: a pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at chance,
     before its last stage moves."""
     rank = credited_rank(record) if progress else None
     if record.get("diverged"):
@@ -68,37 +67,31 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
         own = min(DIVERGED_SHORTFALL, 2 * rank)
     else:
         own = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
-    earlier = (record.get("curriculum") or {}).get("stages", [])[:-1] if stages else []
-    gaps = [stage_shortfall(stage, record["threshold"], progress) for stage in earlier
-            if interacts(stage["op"], record["task"]["p"])]
+    if not stages:
+        return own
+    gaps = [0.0 if stage.get("steps_to_threshold") is not None   # a stage stops at its crossing
+            else shortfall({**stage, "threshold": record["threshold"]}, progress) for stage in credited_stages(record)]
     return (own + sum(gaps)) / (1 + len(gaps))
 
 
-def stage_shortfall(stage: dict[str, Any], threshold: float, progress: bool) -> float:
-    """An earlier curriculum stage's shortfall: 0 if it crossed (it stops there), else as a
-    run's, from its curve."""
-    if stage.get("steps_to_threshold") is not None:
-        return 0.0
-    ranks = [point["select_rank"] for point in stage.get("curve", []) if "select_rank" in point]
-    if progress and ranks:
-        return min(DIVERGED_SHORTFALL, 2 * min(ranks))
-    best = max((point["select_acc"] for point in stage.get("curve", [])), default=stage.get("select_acc") or 0.0)
-    return max(0.0, threshold - best) / threshold
+def credited_stages(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A curriculum's earlier stages that `--rank-misses stages` credits: those whose answer
+    is more than a sum f(x) + g(y) (evo.tasks.interacts); none for a lone run. Each stage
+    carries its curve and cadence, so the record readers (credited_select, credited_rank)
+    read it as they read a run."""
+    stages = (record.get("curriculum") or {}).get("stages", [])[:-1]
+    return [stage for stage in stages if interacts(stage["op"], record["task"]["p"])]
 
 
 def polish_select(record: dict[str, Any], misses: str) -> float:
     """The select accuracy `--polish-floor` reads: the credited one, or under `stages` the best
-    of it and an interacting earlier stage's (a curriculum whose first stage crossed is a
-    miss worth polishing)."""
-    own = credited_select(record)
-    if misses != "stages":
-        return own
-    stages = (record.get("curriculum") or {}).get("stages", [])[:-1]
-    return max([own, *(max((pt["select_acc"] for pt in stage.get("curve", [])), default=0.0)
-                       for stage in stages if interacts(stage["op"], record["task"]["p"]))])
+    of it and a credited earlier stage's (a curriculum whose first stage crossed is a miss
+    worth polishing)."""
+    stages = credited_stages(record) if misses == "stages" else []
+    return max([credited_select(record), *map(credited_select, stages)])
 
 
-def ranker(metric: str, misses: str) -> Any:
+def ranker(metric: str, misses: str) -> Callable[[dict[str, Any]], float]:
     """The rank rungs promote by: a record's cost under the run's miss rank."""
     return lambda record: cost(record, metric, progress=misses in RANKED, stages=misses == "stages")
 

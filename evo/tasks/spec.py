@@ -69,13 +69,19 @@ def evaluate_op(op: str, x: np.ndarray, y: np.ndarray, p: int) -> tuple[np.ndarr
     return expr.evaluate(expr.parse(NAMED.get(op, op)), x, y, p)
 
 
+def table(op: str, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """(answers, valid) over the whole p x p grid, indexed [x, y]."""
+    x, y = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
+    answer, valid = evaluate_op(op, x, y, p)
+    return np.broadcast_to(answer, x.shape), np.broadcast_to(valid, x.shape)
+
+
 def symmetric_ceiling(op: str, p: int) -> float:
     """The best accuracy over all the operation's pairs that any answer of the unordered pair
     {x, y} can reach: what a symmetric combiner (sum, sum_sdr, product: the code of (x, y)
     equals that of (y, x)) can reach at most. 1.0 for a commutative operation; on a
     non-commutative one, each pair whose mirror has another answer costs half a pair."""
-    x, y = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
-    answer, valid = (np.broadcast_to(v, x.shape) for v in evaluate_op(op, x, y, p))
+    answer, valid = table(op, p)
     both = valid & valid.T
     differ = both & (answer != answer.T)
     return float(1 - differ.sum() / 2 / valid.sum())
@@ -88,9 +94,8 @@ def interacts(op: str, p: int) -> bool:
     stages` gives such a stage no credit. Tested against one corner (x0, y0), the valid pair
     with the most valid pairs in its row and column: a sum has A[x,y] - A[x,y0] - A[x0,y] +
     A[x0,y0] = 0 wherever the four are defined."""
-    x, y = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
-    answer, valid = (np.broadcast_to(v, x.shape) for v in evaluate_op(op, x, y, p))
-    x0, y0 = np.unravel_index(np.argmax(np.where(valid, valid.sum(1)[:, None] + valid.sum(0)[None, :], -1)), x.shape)
+    answer, valid = table(op, p)
+    x0, y0 = np.unravel_index(np.argmax(np.where(valid, valid.sum(1)[:, None] + valid.sum(0)[None, :], -1)), valid.shape)
     defined = valid & valid[:, [y0]] & valid[[x0], :]
     rest = (answer - answer[:, [y0]] - answer[[x0], :] + answer[x0, y0]) % p
     return bool((rest[defined] != 0).any())
