@@ -280,8 +280,8 @@ class Group:
             loss += self.row_loss(out, y).sum(1)
             above += outranked(out, y).sum(1)
         per = max(1, n) * max(1, self.shapes[-1][0] - 1)
-        return [Evaluation(h / max(1, n), s / max(1, n), None, a / per)
-                for h, s, a in zip(hits.tolist(), loss.tolist(), above.tolist())]
+        figures = torch.stack([hits.double(), loss.double(), above]).tolist()   # one read: a sync on a GPU
+        return [Evaluation(int(h) / max(1, n), s / max(1, n), None, a / per) for h, s, a in zip(*figures)]
 
     def drop(self, rows: list[int]) -> None:
         for row in rows:

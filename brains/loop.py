@@ -292,8 +292,10 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
 
         # Evaluate: the train figures since the last evaluation, then the select set.
         began = time.perf_counter()
-        batch_losses = out.losses.tolist()
-        train_correct, train_loss_sum = correct.tolist(), loss_sum.tolist()
+        # one read of the three (a sync on a GPU); float64 holds each exactly
+        batch_losses, train_correct, train_loss_sum = torch.stack(
+            [out.losses.double(), correct.double(), loss_sum.double()]).tolist()
+        train_correct = [int(c) for c in train_correct]
         blew_up = [diverged(loss) for loss in batch_losses]
         evals = [] if all(blew_up[row] for row in due) else backend.evaluate()
         in_evals += time.perf_counter() - began

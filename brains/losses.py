@@ -91,16 +91,26 @@ def outranked(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn,
             rank: bool = False) -> tuple[float, ...]:
     """(accuracy, mean loss) over a whole set, and its rank (outranked) if asked, in chunks
-    so memory stays flat as p grows."""
-    correct, total_loss, above = 0, 0.0, 0.0
+    so memory stays flat as p grows. Each chunk's figures stay on the device and come back
+    in one read at the end: on a GPU every read waits for the queued work (a sync), and
+    early evaluations come at every step. Summed in float64 on the host in chunk order,
+    as reading each chunk at once did."""
+    parts, width = [], 1
     for start in range(0, len(x), EVAL_CHUNK):
         out = model(x[start:start + EVAL_CHUNK])
         yy = y[start:start + EVAL_CHUNK]
-        correct += int((predicted(out) == yy).sum())
-        total_loss += float(loss_fn(out, yy)) * len(yy)
+        row = [(predicted(out) == yy).sum().double(), loss_fn(out, yy).double()]
         if rank:
-            above += float(outranked(out, yy).sum())
+            row.append(outranked(out, yy).sum().double())
+        parts.append(torch.stack(row))
+        width = out.shape[-1]
+    correct, total_loss, above = 0, 0.0, 0.0
+    for (start, values) in zip(range(0, len(x), EVAL_CHUNK), torch.stack(parts).tolist() if parts else []):
+        correct += int(values[0])
+        total_loss += values[1] * len(y[start:start + EVAL_CHUNK])
+        if rank:
+            above += values[2]
     n = max(1, len(x))
     if rank:
-        return correct / n, total_loss / n, above / n / max(1, out.shape[-1] - 1)
+        return correct / n, total_loss / n, above / n / max(1, width - 1)
     return correct / n, total_loss / n

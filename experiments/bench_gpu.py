@@ -9,6 +9,8 @@ it ends, so that a run stopped at a time limit keeps what it measured):
                experiments/bench_run.py does), as a multiple of that power run;
   main_job_cpu the same main job with `--device cpu` on the same machine's cores, so that
                the GPU's gain is a ratio measured side by side;
+  main_job_mixed    the main job with `--device mixed`: each run on the GPU when its step is
+               estimated at 1e8 FLOPs or more, else on a CPU core (evo.machine.run_device);
   main_job_batched  the cuda main job with `--batched` (brains.batched: a generation's MLPs
                padded to a grid of shapes, a cell trained as one computation);
   batched      experiments/bench_population.py's batched-against-one-by-one measurement
@@ -34,14 +36,15 @@ from evo.machine import describe  # noqa: E402
 from yardsticks import peak_matmul_flops, power_run  # noqa: E402
 
 
-PARTS = ("power", "main_job", "main_job_cpu", "main_job_batched", "batched")
+PARTS = ("power", "main_job_cpu", "main_job_mixed", "main_job", "main_job_batched", "batched")
 JOB_FLAGS = {"main_job": ["--device", "cuda"], "main_job_cpu": ["--device", "cpu"],
-             "main_job_batched": ["--device", "cuda", "--batched"]}
+             "main_job_mixed": ["--device", "mixed"], "main_job_batched": ["--device", "cuda", "--batched"]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=0, help="each main job's --workers (default: its own, the CPU count)")
     parser.add_argument("--sizes", default="16,64,256")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"some of {','.join(PARTS)}, run in that order")
     parser.add_argument("--out", default="experiments/results/bench_gpu.json")
@@ -59,16 +62,16 @@ def main() -> int:
     def save() -> None:  # after each part, so that a run stopped at a limit keeps what it measured
         out.write_text(json.dumps(doc, indent=1) + "\n")
 
-    keys = ("command", "wall_seconds", "pairs_trained", "stopped", "best", "utilization", "profile")
+    keys = ("command", "wall_seconds", "pairs_trained", "stopped", "best", "utilization", "profile", "runs_by_device")
     power = power_run(device="cuda") if "power" in parts or any(p in JOB_FLAGS for p in parts) else None
     if power:
         doc["power"] = power
         save()
     for name in (part for part in parts if part in JOB_FLAGS):
-        run = run_once(args.generations, JOB_FLAGS[name])
+        run = run_once(args.generations, JOB_FLAGS[name] + (["--workers", str(args.workers)] if args.workers else []))
         doc[name] = {**{key: run[key] for key in keys}, "wall_over_power": run["wall_seconds"] / power["seconds_to_threshold"]}
-        if name != "main_job" and "main_job" in doc:
-            doc[name]["wall_over_cuda_main_job"] = run["wall_seconds"] / doc["main_job"]["wall_seconds"]
+        if name != "main_job_cpu" and "main_job_cpu" in doc:   # the GPU's gain, side by side
+            doc[name]["wall_over_cpu_main_job"] = run["wall_seconds"] / doc["main_job_cpu"]["wall_seconds"]
         save()
         print(f"{name}: {run['wall_seconds']:.1f} s, {doc[name]['wall_over_power']:.2f} power runs", flush=True)
     if "batched" in parts:

@@ -56,7 +56,10 @@ def run_once(generations: int, extra: list[str], keep: str | None = None, cold: 
     best = min(front["members"], key=best_key)
     stopped: dict[str, int] = {}
     groups: dict[str, int] = {}   # runs by the size of the batched group they trained in
+    devices: dict[str, int] = {}  # runs by the device they trained on (two under --device mixed)
     for record in state["cache"].values():
+        device = record.get("machine", {}).get("device", "?").split(":")[0]
+        devices[device] = devices.get(device, 0) + 1
         stopped[record.get("stopped", "failed")] = stopped.get(record.get("stopped", "failed"), 0) + 1
         size = str(record.get("group_size", 1))
         groups[size] = groups.get(size, 0) + 1
@@ -64,7 +67,7 @@ def run_once(generations: int, extra: list[str], keep: str | None = None, cold: 
             "command": "python -m evo run " + " ".join(command[4:6] + extra), "config": state["config"],
             "utilization": utilization(state, wall), "profile": phase_profile(state, events, wall),
             "wall_seconds": wall, "pairs_trained": len(state["cache"]), "stopped": stopped,
-            "runs_by_group_size": groups,
+            "runs_by_group_size": groups, "runs_by_device": devices,
             "front_rechecks": len(state["finals"]), "logbook": state["logbook"], "front": front, "best": best}
 
 

@@ -85,3 +85,27 @@ def test_a_main_job_on_cuda_resumes_and_reports_on_the_cpu(tmp_path, capsys):
     assert run_cli("report", str(run_dir)) == 0
     _, front = resumed_on_the_cpu(run_dir, capsys)
     assert front["members"] and all(m["holdout_acc"] is not None for m in front["members"])
+
+
+def test_a_mixed_main_job_trains_large_runs_on_cuda_and_small_on_the_cpu(tmp_path, capsys):
+    """--device mixed:1e7: every record was made where its estimated step says (seed 5's
+    first generation has runs on both sides of the bar), its key names the setting, and
+    the run resumes on the CPU alone."""
+    from evo.execution.evaluate import step_estimate
+    from evo.search.config import RunConfig
+
+    run_dir = tmp_path / "run"
+    assert run_cli("run", *SMALL, "--generations", "2", "--workers", "2", "--device", "mixed:1e7",
+                   "--out", str(run_dir)) == 0
+    doc = checkpoint.load(run_dir)
+    settings = RunConfig.stored(doc["config"]).run_settings("mixed:1e7")
+    made = set()
+    for key, record in doc["cache"].items():
+        assert '"device": "mixed:1e7"' in key
+        pair = Pair.from_dict({"encoder": record["encoder"], "brain": record["brain"]})
+        want = "cuda" if step_estimate(pair, settings) >= 1e7 else "cpu"
+        assert record["machine"]["device"].split(":")[0] == want
+        made.add(want)
+    assert made == {"cpu", "cuda"}
+    _, front = resumed_on_the_cpu(run_dir, capsys)
+    assert front["members"] and all(m["holdout_acc"] is not None for m in front["members"])

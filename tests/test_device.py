@@ -35,3 +35,36 @@ def test_a_run_made_on_cuda_reports_and_resumes_on_a_cpu(tmp_path, capsys, monke
     for key in (*doc["finals"], *[k for k, r in doc["cache"].items() if r.get("generation") == 2]):
         assert '"device": "cpu"' in key
     assert front["members"] and all(m["holdout_acc"] is not None for m in front["members"])
+
+
+def test_mixed_sends_each_run_by_its_estimated_step():
+    """--device mixed: a run whose estimated step reaches the bar goes to the GPU, the rest to
+    the CPU; the estimate is checked against an independent count (6 x rows x the weights of
+    the built network's linear layers, biases left out as the estimate leaves them)."""
+    from brains.gene import BrainGene
+    from encoders.gene import EncoderGene
+    from evo.execution.evaluate import prepare, step_estimate
+    from evo.machine import gpu_from, run_device
+    from evo.pair import Pair
+    from evo.settings import RunSettings
+    from evo.tasks import TaskSpec
+    import torch
+
+    task = TaskSpec(p=23, train_frac=0.5)
+    pair = Pair(EncoderGene(family="onehot", dim=23), BrainGene(hidden=(40, 17), batch_size=100))
+    model = prepare(pair, task, 0, torch.device("cpu")).model
+    weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    estimate = step_estimate(pair, RunSettings(task=task))
+    assert estimate == 6 * 100 * weights
+    assert gpu_from("mixed") == 1e8 and gpu_from("mixed:3e7") == 3e7
+    assert run_device(f"mixed:{estimate}", estimate).type == "cuda"
+    assert run_device(f"mixed:{estimate + 1}", estimate).type == "cpu"
+    assert run_device("cpu", 1e12).type == "cpu" and run_device("cuda", 0).type == "cuda"
+
+
+def test_mixed_without_cuda_or_with_a_bad_bar_is_a_user_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    for device, says in (("mixed", "no CUDA"), ("mixed:lots", "mixed:FLOPS"), ("tpu", "tpu")):
+        assert run_cli("run", *SMALL, "--generations", "1", "--device", device, "--out", str(tmp_path / device)) == 2
+        err = capsys.readouterr().err.strip()
+        assert says in err and len(err.splitlines()) == 1

@@ -236,7 +236,9 @@ def build_parser() -> Parser:
                         "always allowed)")
     x = run.add_argument_group("execution")
     x.add_argument("--workers", type=positive_int, help="parallel training processes (default: CPU count)")
-    x.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where training runs (default cpu)")
+    x.add_argument("--device", metavar="DEVICE",
+                   help="where training runs: cpu (default), cuda, auto, or mixed (each run on the GPU when "
+                        "its step is estimated at 1e8 FLOPs or more, else on a CPU core; mixed:FLOPS sets the bar)")
     x.add_argument("--batched", action="store_true", default=None,
                    help="train a generation's MLP pairs padded to a grid of shapes, a cell as one batched "
                         "computation (figures equal a lone run's within float tolerance, not bit for bit)")

@@ -21,7 +21,8 @@ from brains.router import Router
 from brains.stacked import Stacked
 from brains.loop import TrainData
 from brains.train import train
-from evo.execution.evaluate import Prepared, features, holdout_curve, prepare, record_of, state_bytes, train_options
+from evo.execution.evaluate import (Prepared, device_of, features, holdout_curve, prepare, record_of, state_bytes,
+                                    train_options)
 from evo.pair import Pair
 from evo.records import Record, run_flops
 from evo.settings import RunSettings
@@ -63,7 +64,7 @@ def evaluate_curriculum(pair: Pair, ops: list[str], settings: RunSettings, *, ne
     the record of the last stage, holdout included when asked, with the curriculum's totals."""
     target = replace(settings, task=replace(settings.task, op=ops[-1]))
     seed, p = settings.seed, settings.task.p
-    prep = prepare(pair, target.task, seed, torch.device(settings.device), settings.select)
+    prep = prepare(pair, target.task, seed, device_of(pair, settings), settings.select)
     in_width = prep.data.x_train[0].numel()
     stages: list[dict[str, Any]] = []
     result = None

@@ -22,7 +22,7 @@ from brains.loop import TrainData, TrainResult
 from brains.losses import loss_function, measure
 from brains.train import train
 from encoders import build_table, feature_dim, operand_codes, pair_features
-from evo.machine import describe
+from evo.machine import describe, run_device
 from evo.pair import Pair
 from evo.records import Record
 from evo.settings import RunSettings
@@ -149,7 +149,7 @@ def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
     `keep`, the run's state to go on from under "carry" (None where it would stop anyway;
     the caller strips it), and `start` goes on from one (brains.carry)."""
     began = time.perf_counter()
-    prep = prepare(pair, settings.task, settings.seed, torch.device(settings.device), settings.select)
+    prep = prepare(pair, settings.task, settings.seed, device_of(pair, settings), settings.select)
     prepared = time.perf_counter()
     bar = settings.bar(count_params(prep.model))
     result = train(prep.model, prep.data, pair.brain, **train_options(settings), on_eval=on_eval,
@@ -217,13 +217,13 @@ def batch_key(pair: Pair, settings: RunSettings) -> str | None:
     if key is None:
         return None
     rest = {k: v for k, v in settings.to_dict().items() if k != "seed"}
-    return json.dumps([repr(key), rest], sort_keys=True, default=str)
+    return json.dumps([repr(key), device_of(pair, settings).type, rest], sort_keys=True, default=str)
 
 
-def work_estimate(pair: Pair, settings: RunSettings) -> float:
-    """A run's training FLOPs at its step cap, estimated from the genes (6 x rows x weights,
-    the cap lowered by the FLOP budget): only for ordering the work longest first, so that a
-    generation does not end waiting on one long run that started last. Nothing else reads it."""
+def step_estimate(pair: Pair, settings: RunSettings) -> float:
+    """One training step's FLOPs, estimated from the genes (6 x rows x weights; a curriculum's
+    or a multi-task run's first network). Read before anything is built: it orders the work
+    (work_estimate) and, under --device mixed, picks a run's device (device_of)."""
     brain, p = pair.brain, settings.task.p
     rows = max(1, round(p * p * settings.task.train_frac))
     if 0 < brain.batch_size < rows:
@@ -242,9 +242,24 @@ def work_estimate(pair: Pair, settings: RunSettings) -> float:
     else:
         dims = [width, *brain.hidden, p]
         weights = sum(a * b for a, b in zip(dims, dims[1:]))
-    per_step = 6.0 * rows * weights
+    return 6.0 * rows * weights
+
+
+def work_estimate(pair: Pair, settings: RunSettings) -> float:
+    """A run's training FLOPs at its step cap (step_estimate times the steps, the cap lowered
+    by the FLOP budget): only for ordering the work longest first, so that a generation does
+    not end waiting on one long run that started last. Nothing else reads it."""
+    per_step = step_estimate(pair, settings)
+    if per_step <= 0:
+        return 0.0
     steps = settings.budget if settings.max_flops is None else min(settings.budget, settings.max_flops / per_step)
-    return per_step * steps * max(1, len(settings.tasks)) * (1 + len(brain.curriculum))
+    return per_step * steps * max(1, len(settings.tasks)) * (1 + len(pair.brain.curriculum))
+
+
+def device_of(pair: Pair, settings: RunSettings) -> torch.device:
+    """Where this pair's run trains: the settings' device, or under --device mixed the GPU
+    or the CPU by the run's estimated step (evo.machine.run_device)."""
+    return run_device(settings.device, step_estimate(pair, settings))
 
 
 def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
@@ -257,7 +272,7 @@ def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
     preps, prepare_s = [], []
     for pair, s in zip(pairs, settings):
         began = time.perf_counter()
-        preps.append(prepare(pair, s.task, s.seed, torch.device(s.device), s.select))
+        preps.append(prepare(pair, s.task, s.seed, device_of(pair, s), s.select))
         prepare_s.append(time.perf_counter() - began)
     groups: dict[Any, list[int]] = {}
     for i, (pair, s) in enumerate(zip(pairs, settings)):

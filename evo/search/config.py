@@ -13,7 +13,7 @@ from typing import Any
 from brains.gene import FAMILIES
 from brains.stopping import PLATEAU_SIGNALS
 from evo.errors import UserError
-from evo.machine import resolve_device
+from evo.machine import is_mixed, resolve_setting
 from evo.search.rungs import budgets as rung_budgets
 from evo.search.rungs import check as rung_check
 from evo.search.scoring import MISS_RANKS
@@ -179,10 +179,12 @@ class RunConfig:
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
                               ("symmetric_combiners", SYMMETRIC_CHOICES), ("plateau", PLATEAU_SIGNALS),
                               ("update_rules", UPDATE_RULES), ("data_credit", DATA_CREDITS), ("muon_lr", MUON_LRS),
-                              ("backend", BACKENDS), ("device", ("auto", "cpu", "cuda"))):
+                              ("backend", BACKENDS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
+        if not isinstance(self.device, str) or not (self.device in ("auto", "cpu", "cuda") or is_mixed(self.device)):
+            raise UserError(f"--device: {self.device!r} is not one of auto, cpu, cuda, mixed, mixed:FLOPS")
         if isinstance(self.polish_floor, bool) or not isinstance(self.polish_floor, (int, float)) or \
                 not 0 <= self.polish_floor <= 1:
             raise UserError(f"--polish-floor: must be a number from 0 to 1, got {self.polish_floor!r}")
@@ -343,7 +345,7 @@ class RunConfig:
                            patience=self.patience,
                            plateau=self.plateau,
                            hold=self.hold, hold_window=self.hold_window, select=self.select,
-                           device=device or resolve_device(self.device).type, batched=self.batched, tasks=self.tasks,
+                           device=device or resolve_setting(self.device), batched=self.batched, tasks=self.tasks,
                            task_cost=self.task_cost, curriculum_pool=self.curriculum_pool)
 
     def task_spec(self) -> TaskSpec:
