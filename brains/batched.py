@@ -267,7 +267,8 @@ class Group:
                 p.mul_(_bcast(scale, p))
 
     @torch.no_grad()
-    def evaluate(self) -> list[Evaluation]:
+    def evaluate(self, under: list[float | None] | None = None) -> list[Evaluation]:
+        """Every member's figures, read whole (`under` is a permission: one pass serves all)."""
         n = self.y_se.shape[1]
         chunk = max(1, EVAL_FLOATS // (len(self.members) * max(out for out, _ in self.shapes)))
         hits = torch.zeros(len(self.members), dtype=torch.long, device=self.device)

@@ -21,7 +21,7 @@ import torch
 
 from brains.cadence import Cadence, charged_cap
 from brains.carry import Carry
-from brains.stopping import decide, diverged, run_rule
+from brains.stopping import crossing_cost, decide, diverged, run_rule
 
 
 @dataclass
@@ -71,6 +71,7 @@ class Evaluation(NamedTuple):
     select_loss: float
     train_acc: float | None = None  # set by a back end whose steps give no right answers (forward-forward)
     select_rank: float | None = None  # brains.losses.outranked over select: progress before accuracy moves
+    unread: bool = False    # asked to read only as far as needed (`under`): surely under it, figures unread
 
 
 class Backend(Protocol):
@@ -85,7 +86,9 @@ class Backend(Protocol):
 
     def step(self) -> StepOut: ...
 
-    def evaluate(self) -> list[Evaluation]: ...
+    def evaluate(self, under: list[float | None] | None = None) -> list[Evaluation]:
+        """Every live row's select figures; a row whose `under` is set may come back unread
+        once its accuracy is surely below that (a back end may also read it all)."""
 
     def drop(self, rows: list[int]) -> None:
         """These rows have finished: leave their trained weights in their modules and stop
@@ -155,8 +158,7 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
     """A member's TrainResult: the figures of its last evaluation (none yet: zero accuracy,
     NaN losses), its train loss replaced by the batch loss that blew up, if one did.
     `billed`: the cadence whose evaluations are charged (None: all the curve's points)."""
-    last = curve[-1] if curve else {"train_acc": 0.0, "select_acc": 0.0, "train_loss": math.nan,
-                                    "select_loss": math.nan}
+    last = curve[-1] if curve else dict(train_acc=0.0, select_acc=0.0, train_loss=math.nan, select_loss=math.nan)
     return TrainResult(steps_to_threshold=reached[0] if reached else None,
                        seconds_to_threshold=reached[1] if reached else None, steps_run=step, steps_cap=cap,
                        seconds=seconds, flops_per_step=flops[0], flops_per_eval=flops[1], evals_run=len(curve),
@@ -170,17 +172,6 @@ def member_result(curve: list[dict[str, float]], reached: tuple[int, float] | No
                        crossings_lost=lost, carry=carry)
 
 
-def crossing_cost(curve: list[dict[str, float]], step: int, flops: tuple[int, int], counted: Cadence | None,
-                  unit: str) -> float:
-    """What a crossing at `step` (the curve's last point) would cost: the step, or its FLOPs
-    as member_result counts them (the steps, and the evaluations charged up to it)."""
-    if unit == "steps":
-        return float(step)
-    evals = sum(p["step"] <= step and (counted is None or counted.due(p["step"]) or p["step"] == step)
-                for p in curve)
-    return float(step * flops[0] + evals * flops[1])
-
-
 def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99, eval_every: int = 10,
         max_flops: float | None = None, patience: int = 0, run_on: bool = False, hold: float = 0.0,
         hold_window: bool = False, plateau: str = "accuracy",
@@ -192,14 +183,14 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     """Train `members` members on `backend`; their results, in member order.
 
     Evaluates at every step up to `dense`, then at multiples of eval_every (brains.cadence),
-    and at the last step: select accuracy
-    and loss over the whole select set; train accuracy and loss over the training batches of
-    the steps since the previous evaluation, from their own forward passes (no second pass
-    over the training set; summed on the device and read at evaluations only, so no per-step
-    sync). A member stops at the first evaluation with select accuracy >= threshold, on a
-    plateau (brains.stopping.StopRule; patience 0 = never), or when its loss diverges; the
-    others go on. With `run_on`, a member that reached the threshold goes on to the step cap
-    (the first crossing stays its figure; brains.train.train says why).
+    and at the last step: select accuracy and loss over the whole select set; train accuracy
+    and loss over the training batches of the steps since the previous evaluation, from their
+    own forward passes (no second pass over the training set; summed on the device and read at
+    evaluations only, so no per-step sync). A member stops at the first evaluation with select
+    accuracy >= threshold, on a plateau (brains.stopping.StopRule; patience 0 = never), or
+    when its loss diverges; the others go on. With `run_on`, a member that reached the
+    threshold goes on to the step cap (the first crossing stays its figure; brains.train.train
+    says why).
 
     `hold` > 0: a crossing at step s counts only if select stays at or above the threshold
     at every evaluation to the end of the run, its step cap or step s + ceil(hold * s),
@@ -260,6 +251,17 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold
     rule = run_rule(threshold, patience, plateau, eval_every, dense, dense_locates)
+
+    def locating(i: int) -> bool:
+        """Member i's read at this step only locates a crossing (dense_locates, off the grid, no
+        crossing to hold, not its last step or its carry's, no bar met here, no `extra`). Under
+        the threshold it is not kept (its steps count in the next point's train figures), so
+        the back end may stop reading once it is surely under: the same decisions and kept
+        points as a whole read, at a fraction of its cost far from the threshold."""
+        return dense_locates and extra is None and reached[i] is None and not billed.due(step) and \
+            step != ends[i] and not (keep and step == snap[i]) and not (
+                give_up and give_up[i] is not None and crossing_cost(
+                    curves[i] + [{"step": step}], step, flops[i], counted, give_up_in) >= give_up[i])
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
     reached: list[tuple[int, float] | None] = [None] * members   # (step, seconds) of the first crossing
@@ -297,9 +299,11 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             [out.losses.double(), correct.double(), loss_sum.double()]).tolist()
         train_correct = [int(c) for c in train_correct]
         blew_up = [diverged(loss) for loss in batch_losses]
-        evals = [] if all(blew_up[row] for row in due) else backend.evaluate()
+        under = [threshold if locating(i) else None for i in live]
+        evals = [] if all(blew_up[row] for row in due) else backend.evaluate(under)
         in_evals += time.perf_counter() - began
         done: list[int] = []
+        unkept: list[int] = []
         for row in due:
             i = live[row]
             if blew_up[row]:  # its last batch loss: no evaluation point for this member
@@ -309,6 +313,9 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
                 done.append(row)
                 continue
             ev, since = evals[row], step - last[row]   # a member's batch rows are the same every step
+            if under[row] is not None and (ev.unread or ev.select_acc < threshold):
+                unkept.append(row)
+                continue
             point = {"step": step,
                      "train_acc": train_correct[row] / (since * out.rows[row]) if ev.train_acc is None
                      else ev.train_acc,
@@ -360,10 +367,11 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             results[i] = member_result(curves[i], reached[i], step, caps[i], clock(), flops[i], stopped,
                                        eval_seconds=in_evals, lost=lost[i], carry=carries[i], billed=counted)
             done.append(row)
-        fresh = torch.tensor(due, dtype=torch.long, device=backend.device)   # a new count from here
+        kept = [row for row in due if row not in unkept]
+        fresh = torch.tensor(kept, dtype=torch.long, device=backend.device)   # a new count from here
         correct[fresh] = 0
         loss_sum[fresh] = 0.0
-        for row in due:
+        for row in kept:
             last[row] = step
         if done:
             backend.drop(done)

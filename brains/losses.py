@@ -4,6 +4,7 @@ Shared by the lone trainer, the batched trainer (which must compute the same los
 member) and the evaluator (holdout, after training)."""
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -13,6 +14,7 @@ from torch import nn
 from brains.gene import BrainGene
 
 EVAL_CHUNK = 8192     # rows per forward pass when measuring accuracy
+HEAD = 64             # fewest rows surely_below reads
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -85,6 +87,34 @@ def outranked(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     right = out.gather(-1, y.unsqueeze(-1))
     above = (out > right).sum(-1) + 0.5 * ((out == right).sum(-1) - 1)
     return torch.where(torch.isnan(out).any(-1), float(out.shape[-1] - 1), above)
+
+
+def fewest_right(n: int, threshold: float) -> int:
+    """The fewest right answers out of n whose accuracy (right / n, as the loop divides)
+    reaches `threshold`; n + 1 when none does."""
+    right = min(n + 1, max(0, math.ceil(threshold * n)))
+    while right > 0 and (right - 1) / max(1, n) >= threshold:
+        right -= 1
+    while right <= n and right / max(1, n) < threshold:
+        right += 1
+    return right
+
+
+@torch.no_grad()
+def surely_below(model: nn.Module, x: torch.Tensor, y: torch.Tensor, threshold: float) -> bool:
+    """Whether the accuracy over (x, y) is under `threshold` for certain, read from a head
+    of the set: true when the head's wrong answers already exceed all the whole set may
+    have. The head holds four times that allowance (at least HEAD rows), so a model under
+    75% accuracy is found out there; false means only "not found out", and the set must be
+    measured. A dense read that only locates a crossing (brains.loop) costs this instead of
+    a pass over the whole set while a run is far from the threshold."""
+    n = len(x)
+    allowed = n - fewest_right(n, threshold)
+    if allowed < 0:
+        return True
+    head = min(n, max(HEAD, 4 * (allowed + 1)))
+    wrong = int((predicted(model(x[:head])) != y[:head]).sum())
+    return wrong > allowed
 
 
 @torch.no_grad()

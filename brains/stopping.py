@@ -1,4 +1,5 @@
-"""When a training run ends: threshold reached, hopeless, or diverged.
+"""When a training run ends: threshold reached, hopeless, diverged, or beaten (by what a
+crossing would cost, against the give-up bar).
 
 Read by brains.loop, the one loop of the one-model and the batched trainer, so that a pair
 stops at the same step either way.
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from brains.cadence import Cadence
 
 DIVERGED_LOSS = 1e6   # a loss this large, or not finite, ends the run as diverged
 
@@ -83,3 +86,14 @@ def decide(curve: list[dict[str, float]], rule: StopRule) -> str | None:
                 max(progress(p, rule.signal) for p in window) < before + rule.min_gain:
             return "plateau"
     return None
+
+
+def crossing_cost(curve: list[dict[str, float]], step: int, flops: tuple[int, int], counted: Cadence | None,
+                  unit: str) -> float:
+    """What a crossing at `step` (the curve's last point) would cost: the step, or its FLOPs
+    as member_result counts them (the steps, and the evaluations charged up to it)."""
+    if unit == "steps":
+        return float(step)
+    evals = sum(p["step"] <= step and (counted is None or counted.due(p["step"]) or p["step"] == step)
+                for p in curve)
+    return float(step * flops[0] + evals * flops[1])

@@ -6,6 +6,7 @@ them; the evaluator measures it after training, for the report only.
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Callable
 
@@ -16,7 +17,7 @@ from brains.carry import Carry, from_bytes, to_bytes
 from brains.flops import predict_flops, step_flops, update_flops
 from brains.gene import BrainGene
 from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
-from brains.losses import loss_function, measure, predicted
+from brains.losses import loss_function, measure, predicted, surely_below
 from brains.optim import (equalize_grads, grokfast, hold_norm_, make_optimizers, make_schedulers,
                           orthogonalize_grads, weight_norm)
 
@@ -84,8 +85,12 @@ class Lone:
         self.idx = next(self.batches)
         return StepOut(loss.detach().reshape(1), correct, [len(yb)])
 
-    def evaluate(self) -> list[Evaluation]:
+    def evaluate(self, under: list[float | None] | None = None) -> list[Evaluation]:
         self.model.eval()
+        if under and under[0] is not None and surely_below(self.model, self.data.x_select, self.data.y_select,
+                                                           under[0]):
+            self.model.train()
+            return [Evaluation(0.0, math.nan, unread=True)]
         train_acc = None
         if self.local:  # a goodness network's accuracy costs a pass per class: a sample of the last batch
             xb, yb = self.last

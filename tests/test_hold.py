@@ -27,7 +27,7 @@ class Scripted:
         n = len(self.rows)
         return StepOut(torch.ones(n), torch.zeros(n, dtype=torch.long), [1] * n)
 
-    def evaluate(self) -> list[Evaluation]:
+    def evaluate(self, under=None) -> list[Evaluation]:
         def at(script: dict[int, float]) -> float:
             return script[max(s for s in script if s <= self.t)]
         return [Evaluation(at(self.scripts[row]), 1.0) for row in self.rows]
