@@ -30,6 +30,7 @@ from torch import nn
 from brains.flops import predict_flops, step_flops
 from brains.gene import BrainGene
 from brains.layers import activation
+from brains.denormals import flushed_denormals
 from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
 from brains.losses import loss_function, outranked, predicted, row_losses
 
@@ -317,7 +318,8 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
     """Results in member order; each member's module holds its trained weights afterwards.
     All members share a group key (group_key) and their task's set sizes; `give_up` holds
     each member's own bar (brains.loop.run)."""
-    return run(Group(members, charge_evals), len(members), budget=budget, threshold=threshold,
-               eval_every=eval_every, max_flops=max_flops, patience=patience, hold=hold, hold_window=hold_window,
-               plateau=plateau, dense=dense, charge_evals=charge_evals, dense_locates=dense_locates,
-               give_up=give_up, give_up_in=give_up_in)
+    with flushed_denormals():
+        return run(Group(members, charge_evals), len(members), budget=budget, threshold=threshold,
+                   eval_every=eval_every, max_flops=max_flops, patience=patience, hold=hold, hold_window=hold_window,
+                   plateau=plateau, dense=dense, charge_evals=charge_evals, dense_locates=dense_locates,
+                   give_up=give_up, give_up_in=give_up_in)

@@ -16,6 +16,7 @@ from torch import nn
 from brains.carry import Carry, from_bytes, to_bytes
 from brains.flops import predict_flops, step_flops, update_flops
 from brains.gene import BrainGene
+from brains.denormals import flushed_denormals
 from brains.loop import Evaluation, StepOut, TrainData, Batches, TrainResult, run
 from brains.losses import loss_function, measure, predicted, surely_below
 from brains.optim import (equalize_grads, grokfast, hold_norm_, make_optimizers, make_schedulers,
@@ -160,13 +161,14 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     learning-rate schedule that spans the budget), and `start` goes on from such a carry (`model` then freshly built from the same seed): the figures
     are those of one run to this budget (brains.loop.run).
     """
-    backend = Lone(model, data, gene, seed, horizon=budget, charge_evals=charge_evals)
-    return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
-               patience=patience, run_on=run_on, hold=hold, hold_window=hold_window, plateau=plateau, dense=dense,
-               charge_evals=charge_evals, dense_locates=dense_locates, give_up=[give_up], give_up_in=give_up_in,
-               on_eval=None if on_eval is None else lambda _, point: on_eval(point),
-               extra=None if extra is None else lambda _: extra(model), start=start,
-               keep=keep and carriable(gene))[0]
+    with flushed_denormals():
+        backend = Lone(model, data, gene, seed, horizon=budget, charge_evals=charge_evals)
+        return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
+                   patience=patience, run_on=run_on, hold=hold, hold_window=hold_window, plateau=plateau, dense=dense,
+                   charge_evals=charge_evals, dense_locates=dense_locates, give_up=[give_up], give_up_in=give_up_in,
+                   on_eval=None if on_eval is None else lambda _, point: on_eval(point),
+                   extra=None if extra is None else lambda _: extra(model), start=start,
+                   keep=keep and carriable(gene))[0]
 
 
 def carriable(gene: BrainGene) -> bool:
