@@ -104,9 +104,9 @@ def fewest_right(n: int, threshold: float) -> int:
 def surely_below(model: nn.Module, x: torch.Tensor, y: torch.Tensor, threshold: float) -> bool:
     """Whether the accuracy over (x, y) is under `threshold` for certain, read from a head
     of the set: true when the head's wrong answers already exceed all the whole set may
-    have. The head holds four times that allowance (at least HEAD rows), so a model under
-    75% accuracy is found out there; false means only "not found out", and the set must be
-    measured. A dense read that only locates a crossing (brains.loop) costs this instead of
+    have. The head holds four times that allowance (at least HEAD rows), so a model well
+    under 75% accuracy is found out there, as a rule; false means only "not found out",
+    and the set must be measured. A dense read that only locates a crossing (brains.loop) costs this instead of
     a pass over the whole set while a run is far from the threshold."""
     n = len(x)
     allowed = n - fewest_right(n, threshold)
