@@ -57,6 +57,15 @@ def test_a_crossed_stage_that_interacts_halves_the_shortfall():
     assert ranker("steps", "progress")(chain) == ranker("steps", "progress")(plain)
 
 
+def test_a_repeated_stage_is_credited_once_by_its_furthest_run():
+    """x*y^2 -> x*y^2 -> target filled a search (README): a repeat earns nothing more."""
+    once = shortfall(record([("x*y^2", True)]), progress=True, stages=True)
+    assert shortfall(record([("x*y^2", True), ("x*y^2", True)]), progress=True, stages=True) == pytest.approx(once)
+    assert shortfall(record([("x*y^2", False), ("x*y^2", True)]), progress=True, stages=True) == pytest.approx(once)
+    assert shortfall(record([("x*y^2", False), ("x*y^2", False)]), progress=True, stages=True) == \
+        pytest.approx(shortfall(record([("x*y^2", False)]), progress=True, stages=True))
+
+
 def test_a_stage_that_is_a_sum_earns_nothing():
     """`y`, `x^3` or `x^3+y` is a lookup per operand and an addition: crossing it says little
     about the task (crediting x^3+y let it fill a search's population: README)."""

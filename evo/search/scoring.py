@@ -78,9 +78,18 @@ def credited_stages(record: dict[str, Any]) -> list[dict[str, Any]]:
     """A curriculum's earlier stages that `--rank-misses stages` credits: those whose answer
     is more than a sum f(x) + g(y) (evo.tasks.interacts); none for a lone run. Each stage
     carries its curve and cadence, so the record readers (credited_select, credited_rank)
-    read it as they read a run."""
-    stages = (record.get("curriculum") or {}).get("stages", [])[:-1]
-    return [stage for stage in stages if interacts(stage["op"], record["task"]["p"])]
+    read it as they read a run. Each operation counts once, by its furthest stage (a crossing,
+    else the best select): counted at every repeat, x*y^2 -> x*y^2 -> target lowered its own
+    shortfall from 1/2 to 1/3, and 132 of a search's 140 curricula that crossed x*y^2 doubled
+    it rather than go on to x*y^2+y (README "Harder problems, measured")."""
+    furthest: dict[str, dict[str, Any]] = {}
+    for stage in (record.get("curriculum") or {}).get("stages", [])[:-1]:
+        if interacts(stage["op"], record["task"]["p"]):
+            kept = furthest.get(stage["op"])
+            if kept is None or (stage.get("steps_to_threshold") is not None, credited_select(stage)) > \
+                    (kept.get("steps_to_threshold") is not None, credited_select(kept)):
+                furthest[stage["op"]] = stage
+    return list(furthest.values())
 
 
 def polish_select(record: dict[str, Any], misses: str) -> float:
