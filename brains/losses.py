@@ -106,8 +106,8 @@ def surely_below(model: nn.Module, x: torch.Tensor, y: torch.Tensor, threshold: 
     of the set: true when the head's wrong answers already exceed all the whole set may
     have. The head holds four times that allowance (at least HEAD rows), so a model well
     under 75% accuracy is found out there, as a rule; false means only "not found out",
-    and the set must be measured. A dense read that only locates a crossing (brains.loop) costs this instead of
-    a pass over the whole set while a run is far from the threshold."""
+    and the set must be measured. A dense read that only locates a crossing (brains.loop)
+    costs this instead of a pass over the whole set while a run is far from the threshold."""
     n = len(x)
     allowed = n - fewest_right(n, threshold)
     if allowed < 0:
@@ -132,14 +132,15 @@ def measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn,
         row = [(predicted(out) == yy).sum().double(), loss_fn(out, yy).double()]
         if rank:
             row.append(outranked(out, yy).sum().double())
-        parts.append(torch.stack(row))
+        parts.append((len(yy), torch.stack(row)))
         width = out.shape[-1]
     correct, total_loss, above = 0, 0.0, 0.0
-    for (start, values) in zip(range(0, len(x), EVAL_CHUNK), torch.stack(parts).tolist() if parts else []):
-        correct += int(values[0])
-        total_loss += values[1] * len(y[start:start + EVAL_CHUNK])
+    values = torch.stack([v for _, v in parts]).tolist() if parts else []
+    for (rows, _), chunk in zip(parts, values):
+        correct += int(chunk[0])
+        total_loss += chunk[1] * rows
         if rank:
-            above += values[2]
+            above += chunk[2]
     n = max(1, len(x))
     if rank:
         return correct / n, total_loss / n, above / n / max(1, width - 1)

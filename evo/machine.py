@@ -36,8 +36,8 @@ def resolve_device(name: str) -> torch.device:
 
 MIXED = "mixed"
 # --device mixed: a run goes to the GPU when its training step is estimated at this many
-# FLOPs or more (evo.execution.evaluate.step_estimate), the rest to the CPU cores (README
-# "Speed, measured" gives the measurement behind it); `mixed:FLOPS` sets another bar.
+# FLOPs or more (evo.execution.evaluate.step_estimate), the rest to the CPU cores. A guess,
+# not yet measured on a GPU (README "Speed, measured" says from what); `mixed:FLOPS` sets another.
 MIXED_FROM = 1e8
 
 
