@@ -125,7 +125,7 @@ class BrainGene:
     # The operations are indices into the run's --curriculum-pool (taken modulo its length),
     # so a gene stays valid for any pool; runs without a pool hold these fields fixed.
     curriculum: tuple[int, ...] = gene_field((), "ints", lo=0, hi=15, min_len=0, max_len=2, draw_len=(0, 2),
-                                             quiet=True, doc="earlier operations, as indices into the run's "
+                                             quiet=True, labels=True, doc="earlier operations, as indices into the run's "
                                                              "curriculum pool; () = none")
     stack_hidden: tuple[int, ...] = gene_field((128,), "ints", lo=1, hi=1024, min_len=0, max_len=2, log=True,
                                                draw=(32, 512), draw_len=(1, 1), when="curriculum!=()", quiet=True,

@@ -42,6 +42,9 @@ class FieldSpec:
     the length of a drawn "ints": the declared range is what is valid and what mutation can
     reach, the draw range is where a network trains at all in a few hundred steps (a random
     learning rate of 1e-5 or 20 layers of width 1 only waste a run).
+    `labels` says that an "ints" field's items name things (a curriculum's operations), not
+    sizes: mutation inserts and changes items by fresh draws, never by copying a neighbour or
+    stepping from it (a repeated operation teaches nothing; index 3 is not near index 4).
     """
 
     kind: str
@@ -59,16 +62,18 @@ class FieldSpec:
     draw_len: tuple[int, int] | None = None
     quiet: bool = False
     swap_items: bool = False
+    labels: bool = False
 
 
 def gene_field(default: Any, kind: str, *, lo: float | None = None, hi: float | None = None,
                choices: Iterable[str] = (), min_len: int = 0, max_len: int = 0,
                log: bool = False, off: float | None = None, when: str = "", doc: str = "",
                p_on: float = 0.5, draw: tuple[float, float] | None = None,
-               draw_len: tuple[int, int] | None = None, quiet: bool = False, swap_items: bool = False) -> Any:
+               draw_len: tuple[int, int] | None = None, quiet: bool = False, swap_items: bool = False,
+               labels: bool = False) -> Any:
     """A dataclass field whose metadata declares its range."""
     spec = FieldSpec(kind, lo, hi, tuple(choices), min_len, max_len, log, off, when, doc, p_on, draw, draw_len,
-                     quiet, swap_items)
+                     quiet, swap_items, labels)
     return field(default=default, metadata={"spec": spec})
 
 

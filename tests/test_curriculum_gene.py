@@ -52,6 +52,23 @@ def test_frozen_fields_are_never_drawn_mutated_or_crossed():
     assert any(variation.random_gene(BrainGene, rng).curriculum for _ in range(50))  # unfrozen: drawn
 
 
+def test_a_curriculum_grows_and_changes_by_fresh_draws():
+    """Its items name operations: an insert is a fresh draw, not a copy of the stage beside it
+    (x*y^2 -> x*y^2 teaches nothing), a change a fresh draw, not a step to the next index."""
+    import genome
+    spec = genome.specs(BrainGene)["curriculum"]
+    rng = random.Random(0)
+    grown = [variation.perturb_value((1,), spec, rng) for _ in range(400)]
+    inserted = [g for g in grown if len(g) == 2]
+    changed = [g[0] for g in grown if len(g) == 1]
+    assert len({g[0] if g[1] == 1 else g[1] for g in inserted}) >= 12     # the new stage: any of 0..15
+    assert sum(g == (1, 1) for g in inserted) < len(inserted) / 4
+    assert len(set(changed)) >= 12 and all(spec.lo <= v <= spec.hi for v in changed)
+    assert variation._moves((1, 5), spec) == [(1,)]                      # polish only shrinks it
+    hidden = genome.specs(BrainGene)["hidden"]                            # widths still copy and step
+    assert (64, 64) in variation._moves((64,), hidden)
+
+
 def test_a_searched_curriculum_equals_the_direct_one(tmp_path, capsys):
     from evo.execution.curriculum import evaluate_curriculum
 

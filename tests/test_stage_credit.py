@@ -49,12 +49,27 @@ def test_a_crossed_stage_that_interacts_halves_the_shortfall():
     assert shortfall(plain, progress=True, stages=True) == pytest.approx(1.0)
     assert shortfall(chain, progress=True) == pytest.approx(1.0)          # without the credit: as any miss
     assert shortfall(chain, progress=True, stages=True) == pytest.approx(0.5)
-    two = record([("x*y^2", True), ("x*y^2+y", False)])                  # the second stage near chance
-    assert shortfall(two, progress=True, stages=True) == pytest.approx((1.0 + 0.0 + 0.9) / 3)
     assert cost(chain, "steps", progress=True, stages=True) < cost(plain, "steps", progress=True, stages=True)
     assert objectives(chain, "steps", "stages")[0] < objectives(plain, "steps", "stages")[0]
     assert ranker("steps", "stages")(chain) < ranker("steps", "stages")(plain)
     assert ranker("steps", "progress")(chain) == ranker("steps", "progress")(plain)
+
+
+def test_a_curriculum_is_read_as_a_ladder():
+    """The first rung not crossed, over one more than the rungs crossed: a next rung tried
+    costs nothing until it moves, and pays as soon as it does (under the mean over all
+    stages, x*y^2 -> x*y^2+y at chance ranked 2/3, below x*y^2 alone at 1/2)."""
+    def read(stages):
+        return shortfall(record(stages), progress=True, stages=True)
+    alone, tried = read([("x*y^2", True)]), read([("x*y^2", True), ("x*y^2+y", False)])
+    climbed = read([("x*y^2", True), ("x*y^2+y", True)])
+    assert (alone, tried, climbed) == pytest.approx((0.5, 0.9 / 2, 1.0 / 3))
+    assert climbed < tried < alone
+    assert read([("x*y^2", False), ("x*y^2+y", False)]) == pytest.approx(0.9)   # the first rung's own gap
+    assert read([("x*y^2", False)]) == pytest.approx(0.9) and read([]) == pytest.approx(1.0)
+    better_last = record([("x*y^2", False)])
+    better_last["curve"] = curve(0.2, 0.5)                                     # the target moved itself
+    assert shortfall(better_last, progress=True, stages=True) == pytest.approx(0.4)
 
 
 def test_a_repeated_stage_is_credited_once_by_its_furthest_run():

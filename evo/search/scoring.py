@@ -56,10 +56,14 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
     """How far a miss fell short, 0 (at the threshold) to DIVERGED_SHORTFALL: its credited
     select accuracy's gap to the threshold as a fraction of it, or with `progress` twice its
     credited rank of the right answer (1 at chance). With `stages` (`--rank-misses stages`),
-    a curriculum's is the mean over its last stage and each earlier stage whose answer is
-    more than a sum f(x) + g(y) (credited_stages) of that stage's shortfall, read as a
-    run's, 0 for a stage that crossed: a pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at chance,
-    before its last stage moves."""
+    a curriculum is read as a ladder of its earlier stages whose answer is more than a sum
+    f(x) + g(y) (credited_stages), then its last: the shortfall of the first rung it did not
+    cross (read as a run's), over one more than the rungs it crossed, or its own if that is
+    less. So a pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at
+    chance before its last stage moves, and trying a next rung (x*y^2+y) costs it nothing
+    until that rung moves. The mean over all stages, the rule before, ranked x*y^2 ->
+    x*y^2+y (at chance) -> target at 2/3, below x*y^2 -> target at 1/2: a search drew the
+    second rung in 142 runs and kept none (README "Harder problems, measured")."""
     rank = credited_rank(record) if progress else None
     if record.get("diverged"):
         return DIVERGED_SHORTFALL
@@ -69,9 +73,10 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
         own = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
     if not stages:
         return own
-    gaps = [0.0 if stage.get("steps_to_threshold") is not None   # a stage stops at its crossing
-            else shortfall({**stage, "threshold": record["threshold"]}, progress) for stage in credited_stages(record)]
-    return (own + sum(gaps)) / (1 + len(gaps))
+    for climbed, stage in enumerate(credited_stages(record)):
+        if stage.get("steps_to_threshold") is None:  # a stage stops at its crossing
+            return min(own, shortfall({**stage, "threshold": record["threshold"]}, progress) / (1 + climbed))
+    return own / (1 + len(credited_stages(record)))
 
 
 def credited_stages(record: dict[str, Any]) -> list[dict[str, Any]]:

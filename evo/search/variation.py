@@ -57,7 +57,8 @@ def draw_value(spec: FieldSpec, rng: random.Random, priors: bool = True) -> Any:
 
 def perturb_value(value: Any, spec: FieldSpec, rng: random.Random, scale: float = 0.3) -> Any:
     """A nearby value: a Gaussian step of `scale` of the range (or of a decade on log
-    fields); toggles off/on; adds, removes or perturbs one item of a tuple."""
+    fields); toggles off/on; adds, removes or perturbs one item of a tuple (of a `labels`
+    tuple: adds or redraws one by a fresh draw)."""
     if spec.kind == "bool":
         return not value
     if spec.kind == "choice":
@@ -68,12 +69,12 @@ def perturb_value(value: Any, spec: FieldSpec, rng: random.Random, scale: float 
         move = rng.random()
         if move < 0.25 and len(items) < spec.max_len:
             items.insert(rng.randint(0, len(items)), _as_kind(_draw_number(spec, rng), spec)
-                         if not items else rng.choice(items))
+                         if not items or spec.labels else rng.choice(items))
         elif move < 0.5 and len(items) > spec.min_len:
             items.pop(rng.randrange(len(items)))
         elif items:
             i = rng.randrange(len(items))
-            items[i] = _step(items[i], spec, rng, scale)
+            items[i] = _as_kind(_draw_number(spec, rng), spec) if spec.labels else _step(items[i], spec, rng, scale)
         return tuple(items)
     if spec.off is not None and value == spec.off:
         return _as_kind(_draw_number(spec, rng), spec)
@@ -180,7 +181,7 @@ def _moves(value: Any, spec: FieldSpec) -> list[Any]:
     """The values one step from `value` along one field: a bool toggled, each other choice,
     a log number times and over STEP, a linear one up and down LINEAR_STEP of its range, a
     switch turned off (or on, at the middle of its draw range), a tuple grown or shrunk by its
-    last item or every item scaled."""
+    last item or every item scaled (a `labels` tuple only shrunk)."""
     if spec.kind == "bool":
         return [not value]
     if spec.kind == "choice":
@@ -188,6 +189,8 @@ def _moves(value: Any, spec: FieldSpec) -> list[Any]:
     if spec.kind == "ints":
         items = list(value)
         out = [tuple(items[:-1])] if len(items) > spec.min_len else []
+        if spec.labels:  # a repeat or a scaled index names no nearby operation
+            return out
         if items and len(items) < spec.max_len:
             out.append(tuple(items + items[-1:]))
         for factor in (STEP, 1 / STEP):
