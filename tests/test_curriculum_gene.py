@@ -54,7 +54,8 @@ def test_frozen_fields_are_never_drawn_mutated_or_crossed():
 
 def test_a_curriculum_grows_and_changes_by_fresh_draws():
     """Its items name operations: an insert is a fresh draw, not a copy of the stage beside it
-    (x*y^2 -> x*y^2 teaches nothing), a change a fresh draw, not a step to the next index."""
+    (x*y^2 -> x*y^2 teaches nothing), a change a fresh draw, not a step to the next index;
+    polish grows it by each operation of the pool, the search's draws stay inside the pool."""
     import genome
     spec = genome.specs(BrainGene)["curriculum"]
     rng = random.Random(0)
@@ -64,7 +65,11 @@ def test_a_curriculum_grows_and_changes_by_fresh_draws():
     assert len({g[0] if g[1] == 1 else g[1] for g in inserted}) >= 12     # the new stage: any of 0..15
     assert sum(g == (1, 1) for g in inserted) < len(inserted) / 4
     assert len(set(changed)) >= 12 and all(spec.lo <= v <= spec.hi for v in changed)
-    assert variation._moves((1, 5), spec) == [(1,)]                      # polish only shrinks it
+    pooled = variation.offered(BrainGene, frozenset({"curriculum<6"}))["curriculum"]   # a pool of 6
+    assert variation._moves((1,), pooled) == [(), *[(1, v) for v in range(6)], *[(v,) for v in range(6) if v != 1]]
+    assert variation._moves((1, 5), pooled) == [(1,), (1, 0), (1, 1), (1, 2), (1, 3), (1, 4)]
+    assert {item for _ in range(200) for item in variation.random_gene(
+        BrainGene, rng, frozen=frozenset({"curriculum<6"})).curriculum} == set(range(6))
     hidden = genome.specs(BrainGene)["hidden"]                            # widths still copy and step
     assert (64, 64) in variation._moves((64,), hidden)
 

@@ -52,10 +52,11 @@ class Search:
         seeds = [get_recipe(n).pair.brain for n in self.config.seed_with]
         families = set(self.config.brain_families) | {brain.family for brain in seeds}
         self.brain_ok = lambda gene: gene.family in families
-        # the curriculum genes vary only in runs given a pool of earlier operations, the newer
-        # update rules only under --update-rules all (a seed recipe keeps its own)
-        # and the router family only where the run names it (evo.search.variation.offered)
-        self.brain_frozen = (frozenset() if self.config.curriculum_pool else CURRICULUM_FIELDS) | \
+        # the curriculum genes vary only in runs given a pool of earlier operations (of n: indices
+        # under n, one per operation), the newer update rules only under --update-rules all (a seed
+        # recipe keeps its own) and the router family only where the run names it (variation.offered)
+        pool = len(self.config.curriculum_pool)
+        self.brain_frozen = (frozenset({f"curriculum<{pool}"}) if pool else CURRICULUM_FIELDS) | \
             (NEW_RULE_FIELDS if self.config.update_rules == "classic" else frozenset()) | \
             (MUON_LR_FIELDS if self.config.update_rules == "classic" or self.config.muon_lr == "shared"
              else frozenset()) | \

@@ -98,12 +98,16 @@ def _step(value: float, spec: FieldSpec, rng: random.Random, scale: float) -> An
 def offered(gene_or_cls: Any, frozen: frozenset[str]) -> dict[str, FieldSpec]:
     """The gene's specs as a run offers them: an entry "field=choice" in `frozen` holds that
     choice out of draws and mutations (a gene holding it stays valid), so that a run that does
-    not opt into a newer choice draws exactly as it did before the choice existed."""
+    not opt into a newer choice draws exactly as it did before the choice existed. An entry
+    "field<n" draws and moves the field's items under n only."""
     out = {}
     for name, spec in genome.specs(gene_or_cls).items():
         held = {c for c in spec.choices if f"{name}={c}" in frozen}
         out[name] = dataclasses.replace(spec, choices=tuple(c for c in spec.choices if c not in held)) \
             if held else spec
+        below = [int(entry.split("<")[1]) for entry in frozen if entry.startswith(f"{name}<")]
+        if below:  # "field<n": a labels field's items drawn under n (a curriculum pool of n operations)
+            out[name] = dataclasses.replace(out[name], hi=min(float(out[name].hi), min(below) - 1), draw=None)
     return out
 
 
@@ -181,7 +185,9 @@ def _moves(value: Any, spec: FieldSpec) -> list[Any]:
     """The values one step from `value` along one field: a bool toggled, each other choice,
     a log number times and over STEP, a linear one up and down LINEAR_STEP of its range, a
     switch turned off (or on, at the middle of its draw range), a tuple grown or shrunk by its
-    last item or every item scaled (a `labels` tuple only shrunk)."""
+    last item or every item scaled (a `labels` tuple shrunk, grown by each label, or its last
+    item changed to each other label: a curriculum that crossed x*y^2 is one step from
+    x*y^2 -> x*y^2+y)."""
     if spec.kind == "bool":
         return [not value]
     if spec.kind == "choice":
@@ -189,8 +195,11 @@ def _moves(value: Any, spec: FieldSpec) -> list[Any]:
     if spec.kind == "ints":
         items = list(value)
         out = [tuple(items[:-1])] if len(items) > spec.min_len else []
-        if spec.labels:  # a repeat or a scaled index names no nearby operation
-            return out
+        if spec.labels:  # a repeat or a scaled index names no nearby thing: every other label instead
+            labels = range(int(spec.lo), int(spec.hi) + 1)
+            if len(items) < spec.max_len:
+                out += [tuple(items + [v]) for v in labels]
+            return out + [tuple(items[:-1] + [v]) for v in labels if items and v != items[-1]]
         if items and len(items) < spec.max_len:
             out.append(tuple(items + items[-1:]))
         for factor in (STEP, 1 / STEP):
