@@ -57,11 +57,13 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
     select accuracy's gap to the threshold as a fraction of it, or with `progress` twice its
     credited rank of the right answer (1 at chance). With `stages` (`--rank-misses stages`),
     a curriculum is read as a ladder of its earlier stages whose answer is more than a sum
-    f(x) + g(y) (credited_stages), then its last: the shortfall of the first rung it did not
-    cross (read as a run's), over one more than the rungs it crossed, or its own if that is
-    less. So a pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at
-    chance before its last stage moves, and trying a next rung (x*y^2+y) costs it nothing
-    until that rung moves. The mean over all stages, the rule before, ranked x*y^2 ->
+    f(x) + g(y) (credited_stages), then its last: with h the height climbed (1 for each rung
+    crossed, then 1 - the shortfall of the first rung not crossed, read as a run's), the
+    shortfall is 1 / (1 + h), or its own if that is less (a lone run's is its own). So a
+    pair that learned x*y^2 on the way to x^3+x*y^2+y ranks above the misses at chance
+    before its last stage moves, trying a next rung (x*y^2+y) costs it nothing until that
+    rung moves, and a rung almost crossed reads as a rung crossed (no premium for stopping
+    short of the threshold). The mean over all stages, the rule before, ranked x*y^2 ->
     x*y^2+y (at chance) -> target at 2/3, below x*y^2 -> target at 1/2: a search drew the
     second rung in 142 runs and kept none (README "Harder problems, measured")."""
     rank = credited_rank(record) if progress else None
@@ -73,10 +75,19 @@ def shortfall(record: dict[str, Any], progress: bool = False, stages: bool = Fal
         own = max(0.0, record["threshold"] - credited_select(record)) / record["threshold"]
     if not stages:
         return own
-    for climbed, stage in enumerate(credited_stages(record)):
-        if stage.get("steps_to_threshold") is None:  # a stage stops at its crossing
-            return min(own, shortfall({**stage, "threshold": record["threshold"]}, progress) / (1 + climbed))
-    return own / (1 + len(credited_stages(record)))
+    credited = credited_stages(record)
+    if not credited:
+        return own
+    climbed = 0.0
+    for stage in credited:
+        if stage.get("steps_to_threshold") is not None:  # a stage stops at its crossing
+            climbed += 1
+            continue
+        climbed += max(0.0, 1 - shortfall({**stage, "threshold": record["threshold"]}, progress))
+        break
+    else:   # every credited stage crossed: the last stage is the rung being climbed
+        climbed += max(0.0, 1 - own)
+    return min(own, 1 / (1 + climbed))
 
 
 def credited_stages(record: dict[str, Any]) -> list[dict[str, Any]]:
