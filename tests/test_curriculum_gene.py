@@ -66,7 +66,8 @@ def test_a_curriculum_grows_and_changes_by_fresh_draws():
     assert sum(g == (1, 1) for g in inserted) < len(inserted) / 4
     assert len(set(changed)) >= 12 and all(spec.lo <= v <= spec.hi for v in changed)
     pooled = variation.offered(BrainGene, frozenset({"curriculum<6"}))["curriculum"]   # a pool of 6
-    assert variation._moves((1,), pooled) == [(), *[(1, v) for v in range(6)], *[(v,) for v in range(6) if v != 1]]
+    assert variation._moves((1,), pooled) == [(), *[(1, v) for v in range(6) if v != 1], *[(v,) for v in range(6) if v != 1]]
+    assert variation._moves((), pooled) == [(v,) for v in range(6)]
     assert variation._moves((1, 5), pooled) == [(1,), (1, 0), (1, 1), (1, 2), (1, 3), (1, 4)]
     assert {item for _ in range(200) for item in variation.random_gene(
         BrainGene, rng, frozen=frozenset({"curriculum<6"})).curriculum} == set(range(6))

@@ -185,8 +185,8 @@ def _moves(value: Any, spec: FieldSpec) -> list[Any]:
     """The values one step from `value` along one field: a bool toggled, each other choice,
     a log number times and over STEP, a linear one up and down LINEAR_STEP of its range, a
     switch turned off (or on, at the middle of its draw range), a tuple grown or shrunk by its
-    last item or every item scaled (a `labels` tuple shrunk, grown by each label, or its last
-    item changed to each other label: a curriculum that crossed x*y^2 is one step from
+    last item or every item scaled (a `labels` tuple shrunk, grown by each label but its last,
+    or its last item changed to each other label: a curriculum that crossed x*y^2 is one step from
     x*y^2 -> x*y^2+y)."""
     if spec.kind == "bool":
         return [not value]
@@ -198,7 +198,7 @@ def _moves(value: Any, spec: FieldSpec) -> list[Any]:
         if spec.labels:  # a repeat or a scaled index names no nearby thing: every other label instead
             labels = range(int(spec.lo), int(spec.hi) + 1)
             if len(items) < spec.max_len:
-                out += [tuple(items + [v]) for v in labels]
+                out += [tuple(items + [v]) for v in labels if not items or v != items[-1]]
             return out + [tuple(items[:-1] + [v]) for v in labels if items and v != items[-1]]
         if items and len(items) < spec.max_len:
             out.append(tuple(items + items[-1:]))
