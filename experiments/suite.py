@@ -133,7 +133,8 @@ def table(doc: dict[str, Any]) -> str:
     by_hand = [(op, row["search"]) for op, row in doc["ops"].items() if row["search"]["command"].startswith("run dir")]
     if by_hand:
         lines += ["", "Searches read from a run directory (`--from-run`; wall time: the sum of its timed phases):"]
-        lines += [f"- {op}: {s['command']}, {s['generations']} generations, {s['pairs_trained']} runs" for op, s in by_hand]
+        lines += [f"- {op}: {s['command']}, {s['generations']} generations, {s['pairs_trained']} runs"
+                  + (f"; read on {s['machine']}" if "machine" in s else "") for op, s in by_hand]
     return "\n".join(lines) + "\n"
 
 
@@ -177,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             run_dir = Path(done_by_hand[op])
             search = read_run(run_dir, timed_seconds(run_dir), f"run directory {run_dir.name} (its config: "
                               "config.json there; stopped and resumed by hand)")
+            search["machine"] = machine_line(describe(torch.device("cpu")))   # a resumed JSON may be another's
         else:
             search = search_row(op, args.p, args.generations, args.extra, Path(args.keep) if args.keep else None)
         row = {"search": search,
