@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ops = list(OPERATIONS) if args.ops == "all" else args.ops.split(",")
     ops += [op for op in done_by_hand if op not in ops]
     out = Path(args.out)
-    doc: dict[str, Any] = {"benchmark": "suite", "machine": machine_line(describe(torch.device("cpu"))), "p": args.p,
+    here = machine_line(describe(torch.device("cpu")))
+    doc: dict[str, Any] = {"benchmark": "suite", "machine": here, "p": args.p,
                            "power_cap": args.power_cap, "power_seed": args.power_seed,
                            "command": "python experiments/suite.py " + " ".join(sys.argv[1:] if argv is None else argv),
                            "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "ops": {}}
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             run_dir = Path(done_by_hand[op])
             search = read_run(run_dir, timed_seconds(run_dir), f"run directory {run_dir.name} (its config: "
                               "config.json there; stopped and resumed by hand)")
-            search["machine"] = machine_line(describe(torch.device("cpu")))   # a resumed JSON may be another's
+            search["machine"] = here   # a resumed JSON's header may name another machine
         else:
             search = search_row(op, args.p, args.generations, args.extra, Path(args.keep) if args.keep else None)
         row = {"search": search,

@@ -32,6 +32,11 @@ def _draw_number(spec: FieldSpec, rng: random.Random, priors: bool = True) -> fl
     return rng.uniform(lo, hi)
 
 
+def _fresh(spec: FieldSpec, rng: random.Random, priors: bool = True) -> Any:
+    """One value (an item, for "ints") drawn from the field's range."""
+    return _as_kind(_draw_number(spec, rng, priors), spec)
+
+
 def _as_kind(value: float, spec: FieldSpec) -> Any:
     value = min(max(value, float(spec.lo)), float(spec.hi))
     return int(round(value)) if spec.kind in ("int", "ints") else float(value)
@@ -49,10 +54,10 @@ def draw_value(spec: FieldSpec, rng: random.Random, priors: bool = True) -> Any:
         lo, hi = spec.draw_len if priors and spec.draw_len is not None else \
             (spec.min_len, min(spec.max_len, spec.min_len + 3))
         n = rng.randint(lo, hi)
-        return tuple(_as_kind(_draw_number(spec, rng, priors), spec) for _ in range(n))
+        return tuple(_fresh(spec, rng, priors) for _ in range(n))
     if spec.off is not None and rng.random() < 1 - p_on:
         return spec.off
-    return _as_kind(_draw_number(spec, rng, priors), spec)
+    return _fresh(spec, rng, priors)
 
 
 def perturb_value(value: Any, spec: FieldSpec, rng: random.Random, scale: float = 0.3) -> Any:
@@ -68,16 +73,16 @@ def perturb_value(value: Any, spec: FieldSpec, rng: random.Random, scale: float 
         items = list(value)
         move = rng.random()
         if move < 0.25 and len(items) < spec.max_len:
-            items.insert(rng.randint(0, len(items)), _as_kind(_draw_number(spec, rng), spec)
-                         if not items or spec.labels else rng.choice(items))
+            items.insert(rng.randint(0, len(items)), _fresh(spec, rng) if not items or spec.labels
+                         else rng.choice(items))
         elif move < 0.5 and len(items) > spec.min_len:
             items.pop(rng.randrange(len(items)))
         elif items:
             i = rng.randrange(len(items))
-            items[i] = _as_kind(_draw_number(spec, rng), spec) if spec.labels else _step(items[i], spec, rng, scale)
+            items[i] = _fresh(spec, rng) if spec.labels else _step(items[i], spec, rng, scale)
         return tuple(items)
     if spec.off is not None and value == spec.off:
-        return _as_kind(_draw_number(spec, rng), spec)
+        return _fresh(spec, rng)
     if spec.off is not None and rng.random() < 0.2:
         return spec.off
     return _step(value, spec, rng, scale)
