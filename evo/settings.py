@@ -117,8 +117,8 @@ class RunSettings:
         data["task"] = TaskSpec.from_dict(data["task"])
         return cls(**data)
 
-    def with_seed(self, seed: int) -> "RunSettings":
-        return dataclasses.replace(self, seed=seed)
+    def with_seed(self, seed: int, **changes: Any) -> "RunSettings":
+        return dataclasses.replace(self, seed=seed, **changes)
 
     def task_specs(self) -> list[TaskSpec]:
         """One spec per operation trained: the `tasks`, or the one `task`."""

@@ -7,7 +7,7 @@ import math
 from typing import Callable, NoReturn
 
 from brains.stopping import PLATEAU_SIGNALS
-from evo.search.config import BACKENDS, MUON_LRS, SCHEDULES, SPEED_METRICS, SYMMETRIC_CHOICES, UPDATE_RULES
+from evo.search.config import BACKENDS, MUON_LRS, SCHEDULES, SPEED_METRICS, SYMMETRIC_CHOICES, TIES, UPDATE_RULES
 from evo.search.scoring import MISS_RANKS
 from evo.tasks import OPERATIONS, PAIRS, SEED_LIMIT, SELECTS, SPLITS
 
@@ -223,7 +223,13 @@ def build_parser() -> Parser:
                         "(default 0)")
     g.add_argument("--give-up", type=number(float, lambda v: v == 0 or v >= 1, "must be 0 or >= 1"), metavar="K",
                    help="stop a new pair's run once its crossing would cost more than K times a front "
-                        "member's no larger than it (default 0 = off; 1: once it can no longer enter the front)")
+                        "member's no larger than it (default 1: once it can no longer enter the front; 0 = off)")
+    g.add_argument("--ties", choices=TIES,
+                   help="a pair that ties a front member on every objective: keep it beside the member "
+                        "(default) or one (one member per point of the front)")
+    g.add_argument("--opinion-to-cap", action=argparse.BooleanOptionalAction, default=None,
+                   help="the second opinion trains to the step cap, without --hold-window, so that a "
+                        "crossing that decays after its window keeps the pair out of the front (default off)")
     g.add_argument("--polish-misses", action=argparse.BooleanOptionalAction, default=None,
                    help="with --polish: while fewer than N front members have reached the threshold, "
                         "polish the closest misses too (default off: polish waits for the first reach)")

@@ -22,7 +22,8 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "rank_misses", "rungs", "eta", "min_budget", "plateau",
                 "symmetric_combiners", "update_rules", "eval_dense", "charge_evals",
                 "dense_locates", "objectives", "fractions", "data_credit", "muon_lr", "polish",
-                "polish_misses", "hold_window", "immigrants", "polish_floor", "give_up")
+                "polish_misses", "hold_window", "immigrants", "polish_floor", "give_up",
+                "ties", "opinion_to_cap")
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

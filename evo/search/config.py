@@ -31,13 +31,15 @@ ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1
                "update_rules": "classic", "eval_dense": 0, "charge_evals": False,
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
                "muon_lr": "shared", "polish": 0, "polish_misses": False,
-               "hold_window": False, "immigrants": 0, "polish_floor": 0.0, "give_up": 0.0}
+               "hold_window": False, "immigrants": 0, "polish_floor": 0.0, "give_up": 0.0,
+               "ties": "keep", "opinion_to_cap": False}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
 FRACTIONS = (0.5, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05)
 DATA_CREDITS = ("reached", "progress")
 MUON_LRS = ("shared", "own")
+TIES = ("keep", "one")
 # The brain genes that only `--update-rules all` varies: held at their defaults under
 # `classic`, drawing nothing, so that a classic search draws as it did before they existed.
 NEW_RULE_FIELDS = frozenset({"muon", "egalitarian", "lr_schedule"})
@@ -167,6 +169,11 @@ class RunConfig:
     # A new pair's run stops ("beaten") once its crossing would cost more than K times that of a front
     # member no larger (evo.search.giveup); 1: once it can no longer enter the front. 0 = off.
     give_up: float = 1.0
+    # A pair that ties a front member on every objective enters beside it (keep) or not (one: evo.search.archive).
+    ties: str = "keep"
+    # The second opinion trains to the step cap without the hold window: a crossing that decays
+    # after its window keeps the pair out of the front (evo.search.loop.Search.second_opinions).
+    opinion_to_cap: bool = False
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -179,7 +186,7 @@ class RunConfig:
         for name, allowed in (("schedule", SCHEDULES), ("speed_metric", SPEED_METRICS), ("rank_misses", MISS_RANKS),
                               ("symmetric_combiners", SYMMETRIC_CHOICES), ("plateau", PLATEAU_SIGNALS),
                               ("update_rules", UPDATE_RULES), ("data_credit", DATA_CREDITS), ("muon_lr", MUON_LRS),
-                              ("backend", BACKENDS)):
+                              ("ties", TIES), ("backend", BACKENDS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
                                 f"{', '.join(allowed)}")
@@ -194,7 +201,8 @@ class RunConfig:
                             f"got {self.immigrants!r}")
         if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
             raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
-        for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses", "hold_window"):
+        for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses", "hold_window",
+                     "opinion_to_cap"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
         if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:

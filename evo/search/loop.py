@@ -176,9 +176,11 @@ class Search:
         """A fresh pair that reached the threshold and that no front member dominates is
         trained once more, on the next seed (select only), before it can enter the front;
         its record becomes the worse of the two runs (marked `opinions`), so that one lucky
-        seed does not make a front member. Both runs stay in the cache."""
+        seed does not make a front member. Both runs stay in the cache. None for a tie under `--ties
+        one` (it cannot enter); with `--opinion-to-cap` the second run holds to the cap."""
         state, config = self.state, self.config
-        second = self.settings.with_seed(self.settings.seed + 1)
+        second = self.settings.with_seed(self.settings.seed + 1,
+                                         hold_window=self.settings.hold_window and not config.opinion_to_cap)
         todo: dict[str, Pair] = {}
         for key, pair in fresh.items():
             record = state.cache[key]
@@ -186,7 +188,8 @@ class Search:
             if self.data:   # its ladder is walked after: dominated even at the ladder's lowest fraction?
                 values = (*values[:2], math.log10(min(config.ladder())))
             mine = boxed("pair", pair, values).fitness
-            if reached(record) and not any(ind.fitness.dominates(mine) for ind in state.archive):
+            if reached(record) and not any(ind.fitness.dominates(mine) or (config.ties == "one" and ind.fitness == mine)
+                                           for ind in state.archive):
                 todo[key] = pair
         if not todo:
             return
@@ -212,7 +215,7 @@ class Search:
             return
         self.emit("message", text=f"resumed on {self.settings.device}: training {len(state.stale)} pairs again")
         fresh = {pair_key(ind.gene): ind for ind in self.score(state.stale, bars=False)}
-        archive = new_archive()
+        archive = new_archive(self.config.ties)
         archive.update([fresh[pair_key(ind.gene)] for ind in state.archive])
         keep_generalizers(archive, lambda ind: reached(state.record(ind.gene)))
         state.archive = archive
@@ -299,6 +302,11 @@ class Search:
         config, state, rng = self.config, self.state, self.state.rng
         seen = {pair_key(ind.gene) for ind in state.pairs}
         children: list[Pair] = []
+
+        def add(child: Pair) -> None:
+            if pair_key(child) not in seen:
+                seen.add(pair_key(child))
+                children.append(child)
         bred = config.offspring - config.immigrants
         for _ in range(bred * variation.TRIES):
             if len(children) == bred:
@@ -309,21 +317,13 @@ class Search:
                 if side != "brain" else parent.encoder
             brain = variation.mutate(parent.brain, rng, self.brain_ok, frozen=self.brain_frozen) \
                 if side != "encoder" else parent.brain
-            child = Pair(encoder, brain)
-            if pair_key(child) not in seen:
-                seen.add(pair_key(child))
-                children.append(child)
+            add(Pair(encoder, brain))
         for _ in range(config.immigrants * variation.TRIES):
             if len(children) == config.offspring:
                 break
-            child = Pair(self.draw("encoder"), self.draw("brain"))
-            if pair_key(child) not in seen:
-                seen.add(pair_key(child))
-                children.append(child)
+            add(Pair(self.draw("encoder"), self.draw("brain")))
         for pair in self.polished("pair"):
-            if pair_key(pair) not in seen:
-                seen.add(pair_key(pair))
-                children.append(pair)
+            add(pair)
         scored = self.score(children)
         state.pairs = popmod.best(state.pairs + scored, config.population)
         return scored

@@ -33,7 +33,7 @@ class SearchState:
     encoders: list[GeneBox] = field(default_factory=list)
     brains: list[GeneBox] = field(default_factory=list)
     pairs: list[GeneBox] = field(default_factory=list)   # the joint schedule's population
-    archive: tools.ParetoFront = field(default_factory=new_archive)
+    archive: tools.ParetoFront | None = None   # default: an empty one under the config's ties
     logbook: tools.Logbook = field(default_factory=tools.Logbook)
     cache: dict[str, Record] = field(default_factory=dict)
     finals: dict[str, Record] = field(default_factory=dict)  # holdout re-checks of the front
@@ -45,6 +45,8 @@ class SearchState:
     stale: list[Pair] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.archive is None:
+            self.archive = new_archive(self.config.ties)
         if self.best is None:
             self.best = popmod.BestPairs(self.config.speed_metric, self.config.rank_misses,
                                          self.config.data_objective)

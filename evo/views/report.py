@@ -79,10 +79,10 @@ def points(state: SearchState) -> list[Point]:
     return out
 
 
-def front_at(pts: list[Point], generation: int) -> list[Point]:
+def front_at(pts: list[Point], generation: int, ties: str = "keep") -> list[Point]:
     """The front the run held after `generation`: DEAP's ParetoFront over the pairs scored
     by then, and only those that reached the threshold once any had (evo.search.loop)."""
-    front = new_archive()
+    front = new_archive(ties)
     by_key = {}
     for pt in pts:
         if pt.generation is not None and pt.generation <= generation:
@@ -124,7 +124,8 @@ def write_report(run_dir: Path) -> Path:
     pts, front = points(state), members(state)
     pictures: dict[str, str | None] = {
         "front": plots.front_picture(run_dir / "report_front.png", pts, front, recipes_in_run(state), state.config),
-        "history": plots.history_picture(run_dir / "report_history.png", pts, state, front_at),
+        "history": plots.history_picture(run_dir / "report_history.png", pts, state,
+                                         lambda dated, g: front_at(dated, g, state.config.ties)),
         "curves": plots.curves_picture(run_dir / "report_curves.png", front[:MAX_CURVES], state.config.threshold),
         "diversity": plots.diversity_picture(run_dir / "report_diversity.png", state),
         "encoders": plots.encoder_picture(run_dir / "report_encoders.png", front[:MAX_TABLES], state.config.p),
