@@ -49,3 +49,22 @@ def test_the_front_keeps_one_of_a_set_of_twins():
     assert len(archive) == 2 and {ind.gene for ind in archive} == {a, c}
     assert twins(record, [record, dict(record), other], "flops", "size") == 1
     assert twins(other, [record, dict(record), other], "flops", "size") == 0
+
+
+def test_under_ties_one_the_front_keeps_one_member_per_point():
+    """--ties one: a pair equal to a member on every objective does not enter, whatever its
+    curve; a pair that dominates still replaces it, and one that trades still joins."""
+    record = {"curve": [{"step": 10, "select_acc": 0.995}]}
+    other = {"curve": [{"step": 10, "select_acc": 0.999}]}
+    a = Pair(EncoderGene(), BrainGene(lr=0.01))
+    b = Pair(EncoderGene(), BrainGene(lr=0.02))
+    c = Pair(EncoderGene(), BrainGene(lr=0.03))
+    d = Pair(EncoderGene(), BrainGene(lr=0.04))
+    kept = new_archive("keep")
+    kept.update([boxed("pair", a, (1.0, 3.0), behaviour(record)), boxed("pair", b, (1.0, 3.0), behaviour(other))])
+    assert len(kept) == 2
+    one = new_archive("one")
+    one.update([boxed("pair", a, (1.0, 3.0), behaviour(record)), boxed("pair", b, (1.0, 3.0), behaviour(other))])
+    assert [ind.gene for ind in one] == [a]
+    one.update([boxed("pair", c, (1.0, 2.5), behaviour(other)), boxed("pair", d, (0.5, 3.5), behaviour(other))])
+    assert {ind.gene for ind in one} == {c, d}

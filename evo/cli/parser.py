@@ -157,7 +157,7 @@ def build_parser() -> Parser:
     g.add_argument("--offspring", type=positive_int, help="children per generation (default 12)")
     g.add_argument("--partners", type=positive_int, help="top partners each child is scored with (default 2)")
     g.add_argument("--schedule", choices=SCHEDULES, help="alternate (default) or joint")
-    g.add_argument("--speed-metric", choices=SPEED_METRICS, help="generalization cost: flops (default), steps, seconds")
+    g.add_argument("--speed-metric", choices=SPEED_METRICS, help="generalization cost: steps (default), flops, seconds")
     g.add_argument("--rank-misses", choices=MISS_RANKS,
                    help="survival of pairs that missed the threshold: by cost and size like any pair "
                         "(size, default), by their shortfall alone (shortfall), by the rank of the right "
@@ -188,7 +188,7 @@ def build_parser() -> Parser:
                                              "(default 1; 0: the first crossing counts)")
     g.add_argument("--hold-window", action=argparse.BooleanOptionalAction, default=None,
                    help="the hold ends at step s + HOLD * s even before the step cap, and the run with it "
-                        "(default off: a crossing holds to the cap)")
+                        "(default on; off: a crossing holds to the cap)")
     g.add_argument("--select", choices=SELECTS, help="select pairs fitness and the stop rule read: unseen-mirror "
                                                       "(default: those whose mirror (y, x) is not a training "
                                                       "pair) or all")
@@ -206,15 +206,15 @@ def build_parser() -> Parser:
                         "(default) only where they can reach the threshold, that is on a commutative "
                         "operation; on; off")
     g.add_argument("--update-rules", choices=UPDATE_RULES,
-                   help="the update rules brains may draw: classic (default: AdamW, Adam, SGD, constant "
-                        "rate after the warm-up) or all (also Muon, the egalitarian gradient, cosine and "
-                        "one-cycle schedules)")
+                   help="the update rules brains may draw: all (default: AdamW, Adam, SGD, also Muon, the "
+                        "egalitarian gradient, cosine and one-cycle schedules) or classic (AdamW, Adam, SGD, "
+                        "constant rate after the warm-up)")
     g.add_argument("--muon-lr", choices=MUON_LRS,
                    help="under --update-rules all: Muon at the brain's learning rate (shared, default), "
                         "or at its own multiple of it, the gene muon_lr_scale (own)")
     g.add_argument("--polish", type=nonneg_int, metavar="N",
                    help="each generation, also try every gene one step along one field of the N fastest "
-                        "front members, on the side the generation varies (default 0 = off)")
+                        "front members, on the side the generation varies (default 1; 0 = off)")
     g.add_argument("--polish-floor", type=number(float, lambda v: 0 <= v <= 1, "must be from 0 to 1"),
                    metavar="ACC", help="with --polish-misses: polish a miss only once its select accuracy "
                                        "reaches ACC (default 0: any)")
@@ -226,10 +226,13 @@ def build_parser() -> Parser:
                         "member's no larger than it (default 1: once it can no longer enter the front; 0 = off)")
     g.add_argument("--ties", choices=TIES,
                    help="a pair that ties a front member on every objective: keep it beside the member "
-                        "(default) or one (one member per point of the front)")
+                        "or one (default: one member per point of the front)")
     g.add_argument("--opinion-to-cap", action=argparse.BooleanOptionalAction, default=None,
                    help="the second opinion trains to the step cap, without --hold-window, so that a "
-                        "crossing that decays after its window keeps the pair out of the front (default off)")
+                        "crossing that decays after its window keeps the pair out of the front (default on)")
+    g.add_argument("--opinion-rounds", action=argparse.BooleanOptionalAction, default=None,
+                   help="second opinions in rounds: a pair another fresh pair dominates waits, and needs "
+                        "none if that one holds (default on)")
     g.add_argument("--polish-misses", action=argparse.BooleanOptionalAction, default=None,
                    help="with --polish: while fewer than N front members have reached the threshold, "
                         "polish the closest misses too (default off: polish waits for the first reach)")

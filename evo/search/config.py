@@ -32,7 +32,7 @@ ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
                "muon_lr": "shared", "polish": 0, "polish_misses": False,
                "hold_window": False, "immigrants": 0, "polish_floor": 0.0, "give_up": 0.0,
-               "ties": "keep", "opinion_to_cap": False}
+               "ties": "keep", "opinion_to_cap": False, "opinion_rounds": False}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -56,7 +56,8 @@ class RunConfig:
     offspring: int = 12
     partners: int = 2
     schedule: str = "alternate"
-    speed_metric: str = "flops"
+    # Steps to the threshold: under FLOPs small batches won and needed more steps (README).
+    speed_metric: str = "steps"
     task: str = "add"
     p: int = 97
     train_frac: float = 0.5
@@ -87,14 +88,13 @@ class RunConfig:
     hold: float = 1.0
     # The hold ends at s + hold * s even before the cap, and the run with it: the steps a
     # reached run spent from 2s to its cap were a third to a half of a polished search's
-    # training (README "Polish, measured"). Off by default: it let members that decayed
-    # after their window into a main job's front (README). Off: the crossing holds to the cap.
-    hold_window: bool = False
+    # training (README "Polish, measured"). On by default with `opinion_to_cap`, which keeps the
+    # members that decay after their window out of the front (README). Off: the crossing holds to the cap.
+    hold_window: bool = True
     # Fitness, promotion and the stop rule read only the select pairs whose mirror (y, x) is
     # not a training pair: a symmetric combiner answers the others from memory (README).
     select: str = "unseen-mirror"
-    # A pair that would enter the front is trained on a second seed first; its record is the
-    # worse of the two (evo.search.loop.Search.second_opinions).
+    # A pair that would enter the front trains on a second seed first; it keeps the worse run (evo.search.opinions).
     second_opinion: bool = True
     seed: int = 0
     final_seeds: int = 3
@@ -131,9 +131,9 @@ class RunConfig:
     # on x^3+x*y^2+y mod 97), so `auto` offers them only where that ceiling reaches the threshold.
     symmetric_combiners: str = "auto"
     # The update rules the search varies: classic (AdamW, Adam, SGD at a constant rate after
-    # the warm-up), or all (with Muon, the egalitarian gradient and learning-rate schedules),
-    # which cost the main job more than they gained by default (README "Genes").
-    update_rules: str = "classic"
+    # the warm-up), or all (with Muon, the egalitarian gradient and learning-rate schedules,
+    # README "Genes"), the default since they and polish took the main job under 20 steps.
+    update_rules: str = "all"
     # The objectives survival trades: cost and size, and with `data` the smallest training
     # fraction on the ladder (--train-frac, then the `fractions` below it) at which the pair
     # still reaches the threshold (evo.search.ladder; README "Learning from less").
@@ -149,9 +149,8 @@ class RunConfig:
     muon_lr: str = "shared"
     # Each generation after the first, the side it varies also tries every gene one step
     # along one field (evo.search.variation.neighbours) of the `polish` fastest front members,
-    # each with its own partner: a coordinate line search that random mutation reaches only by
-    # luck. 0 = off, as runs made before it drew (README "Polish, measured").
-    polish: int = 0
+    # each with its own partner: a coordinate line search that mutation reaches only by luck; 0 = off.
+    polish: int = 1
     # With polish: when fewer than `polish` front members have reached the threshold, the
     # closest misses (lowest cost, i.e. least shortfall) are polished too, so that the line
     # search climbs before anything groks. Off: polish waits for the first reach.
@@ -170,10 +169,11 @@ class RunConfig:
     # member no larger (evo.search.giveup); 1: once it can no longer enter the front. 0 = off.
     give_up: float = 1.0
     # A pair that ties a front member on every objective enters beside it (keep) or not (one: evo.search.archive).
-    ties: str = "keep"
-    # The second opinion trains to the step cap without the hold window: a crossing that decays
-    # after its window keeps the pair out of the front (evo.search.loop.Search.second_opinions).
-    opinion_to_cap: bool = False
+    ties: str = "one"
+    # The second opinion holds to the step cap, the window off: a later decay keeps the pair out of the front.
+    opinion_to_cap: bool = True
+    # Second opinions in rounds: a pair that a fresh pair dominates waits, and needs none if that one holds.
+    opinion_rounds: bool = True
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -202,7 +202,7 @@ class RunConfig:
         if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
             raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
         for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses", "hold_window",
-                     "opinion_to_cap"):
+                     "opinion_to_cap", "opinion_rounds"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
         if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:

@@ -10,7 +10,6 @@ no pair is trained twice. The loop emits events; it never renders anything.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np
@@ -21,7 +20,7 @@ from brains.carry import Carry
 from brains.gene import BrainGene
 from encoders.gene import SYMMETRIC_COMBINERS, EncoderGene
 from evo.search import population as popmod
-from evo.search import giveup, ladder, rungs
+from evo.search import giveup, ladder, opinions, rungs
 from evo.search import variation
 from evo.pair import Pair
 from evo.recipes import get_recipe
@@ -29,7 +28,7 @@ from evo.records import Record, reached
 from evo.search.archive import behaviour, keep_generalizers, new_archive
 from evo.search.config import MUON_LR_FIELDS, NEW_RULE_FIELDS
 from evo.search.individuals import GeneBox, boxed
-from evo.search.scoring import RANKED, cost, gene_key, objectives, pair_key, polish_select, ranker, run_key
+from evo.search.scoring import RANKED, gene_key, pair_key, polish_select, ranker, run_key
 from evo.search.state import SearchState
 from evo.settings import Job, RunSettings
 
@@ -80,8 +79,9 @@ class Search:
         else:   # under --give-up, with the front's bars (evo.search.giveup)
             barred = giveup.barred(settings, self.config, state.archive, state.record) if bars else settings
             self.train(todo, barred, cached=len(pairs) - len(todo))
-        if self.config.second_opinion:
-            self.second_opinions(todo)
+        if self.config.second_opinion:   # before the front: evo.search.opinions
+            opinions.second_opinions(todo, state.cache, list(state.archive), self.config, settings, self.scorer.map,
+                                     state.generation + 1, lambda text: self.emit("message", text=text))
         if self.data:   # every pair, not only the new ones: a walk cut short by a kill goes on
             self.walk({key: pair for key, pair in zip(keys, pairs)})
         scored = []
@@ -171,38 +171,6 @@ class Search:
         for key, steps in walked.items():
             state.cache[key] = ladder.annotated(state.cache[key], self.settings.task.train_frac, steps,
                                                 self.config.data_credit, self.config.rank_misses in RANKED)
-
-    def second_opinions(self, fresh: dict[str, Pair]) -> None:
-        """A fresh pair that reached the threshold and that no front member dominates is
-        trained once more, on the next seed (select only), before it can enter the front;
-        its record becomes the worse of the two runs (marked `opinions`), so that one lucky
-        seed does not make a front member. Both runs stay in the cache. None for a tie under `--ties
-        one` (it cannot enter); with `--opinion-to-cap` the second run holds to the cap."""
-        state, config = self.state, self.config
-        second = self.settings.with_seed(self.settings.seed + 1,
-                                         hold_window=self.settings.hold_window and not config.opinion_to_cap)
-        todo: dict[str, Pair] = {}
-        for key, pair in fresh.items():
-            record = state.cache[key]
-            values = objectives(record, config.speed_metric, config.rank_misses, self.data)
-            if self.data:   # its ladder is walked after: dominated even at the ladder's lowest fraction?
-                values = (*values[:2], math.log10(min(config.ladder())))
-            mine = boxed("pair", pair, values).fitness
-            if reached(record) and not any(ind.fitness.dominates(mine) or (config.ties == "one" and ind.fitness == mine)
-                                           for ind in state.archive):
-                todo[key] = pair
-        if not todo:
-            return
-        self.emit("message", text=f"second opinions: {len(todo)} pairs on seed {second.seed}")
-        keys = {key: run_key(pair, second) for key, pair in todo.items()}
-        needed = {key: pair for key, pair in todo.items() if keys[key] not in state.cache}
-        for key, record in zip(needed, self.scorer.map([Job(pair, second) for pair in needed.values()])):
-            state.cache[keys[key]] = {**record, "generation": state.generation + 1}
-        for key in todo:
-            first, other = state.cache[key], state.cache[keys[key]]
-            worse = other if cost(other, config.speed_metric) > cost(first, config.speed_metric) else first
-            state.cache[key] = {**worse, "generation": state.generation + 1,
-                                "opinions": {"seeds": [first["seed"], other["seed"]], "taken": worse["seed"]}}
 
     def retrain_stale(self) -> None:
         """After a resume on another device, the archive's and the joint population's pairs
