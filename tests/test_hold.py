@@ -120,7 +120,7 @@ def test_hold_is_checked():
 def test_old_checkpoints_resume_with_the_hold_to_the_cap():
     old = {k: v for k, v in RunConfig(p=11).to_dict().items() if k != "hold_window"}
     assert RunConfig.stored(old).hold_window is False
-    assert "hold_window" not in RunConfig(p=11).run_settings().to_dict()   # keys of runs made without it
+    assert "hold_window" not in RunConfig(p=11, hold_window=False).run_settings().to_dict()   # keys of runs made without it
     assert RunConfig(p=11, hold_window=True).run_settings().to_dict()["hold_window"] is True
     assert "hold_window" not in RunConfig(p=11, hold=0.0, hold_window=True).run_settings().to_dict()
     from evo.errors import UserError

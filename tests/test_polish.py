@@ -64,8 +64,8 @@ def test_a_neighbour_the_run_does_not_offer_is_left_out():
                                  for f in changed(BRAIN, g)}
 
 
-def test_polish_is_off_by_default_and_old_checkpoints_resume_without_it():
-    assert RunConfig(p=11).polish == 0
+def test_polish_is_on_by_default_and_old_checkpoints_resume_without_it():
+    assert RunConfig(p=11).polish == 1
     made_before = RunConfig(p=11).to_dict()
     made_before.pop("polish")
     assert RunConfig.stored(made_before).polish == 0

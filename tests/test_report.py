@@ -109,5 +109,5 @@ def test_report_fronts_follow_the_runs_rank_misses(tmp_path, capsys):
                  "--rank-misses", "shortfall", "--out", str(run_dir)]) == 0
     capsys.readouterr()
     state = load_state(run_dir)
-    rebuilt = {pair_key(pt.pair) for pt in front_at(points(state), state.generation)}
+    rebuilt = {pair_key(pt.pair) for pt in front_at(points(state), state.generation, state.config.ties)}
     assert rebuilt == {pair_key(ind.gene) for ind in state.archive}

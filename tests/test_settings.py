@@ -36,8 +36,8 @@ def test_keys_are_the_old_run_settings():
     assert multi == {**old, "tasks": ["add", "sub"], "task_cost": "sum"}
     assert RunConfig(p=11, workers=1).run_settings().to_dict() == \
         {**old, "hold": 1.0, "select": "unseen-mirror", "eval_dense": 50, "charge_evals": True,
-         "dense_locates": True}
-    assert RunConfig(p=11, workers=1, dense_locates=False).run_settings().to_dict() == \
+         "dense_locates": True, "hold_window": True}
+    assert RunConfig(p=11, workers=1, dense_locates=False, hold_window=False).run_settings().to_dict() == \
         {**old, "hold": 1.0, "select": "unseen-mirror", "eval_dense": 50, "charge_evals": True}
 
 

@@ -8,6 +8,8 @@ that pair's second opinion and needs none if it holds: it could not enter the fr
 On the main job with polish, about half of the second opinions were for pairs that a pair of
 the same generation dominated (README "What the main job does, measured"). Each round trains
 the candidates no one still in question dominates, so it ends: every round judges one at least.
+A tie with a front member needs none under `--ties one` (the member stays); a tie between
+fresh pairs does.
 """
 from __future__ import annotations
 
@@ -48,13 +50,16 @@ def second_opinions(fresh: dict[str, Pair], cache: dict[str, Record], front: lis
     `config.opinion_rounds`, else all at once; `train` trains jobs in parallel."""
     second = opinion_settings(settings, config)
     ties = config.ties == "one"
+    # not with the data objective: its third value is read before the walk, at the ladder's
+    # lowest fraction, so a pair that dominates another there need not after the walks
+    rounds = config.opinion_rounds and not config.data_objective
     members = [ind.fitness for ind in front]
     open_ = {key: pair for key, pair in fresh.items()
              if reached(cache[key]) and not beaten(fitness(cache[key], config), members, ties)}
     judged: set[str] = set()
     while open_:
         standing = {key: fitness(cache[key], config) for key in open_}
-        if config.opinion_rounds:   # those no other pair still in question dominates
+        if rounds:   # those no other pair still in question dominates
             todo = {key: open_[key] for key in open_
                     if not beaten(standing[key], [f for k, f in standing.items() if k != key], False)}
         else:
@@ -70,6 +75,8 @@ def second_opinions(fresh: dict[str, Pair], cache: dict[str, Record], front: lis
             cache[key] = {**worse, "generation": generation,
                           "opinions": {"seeds": [first["seed"], other["seed"]], "taken": worse["seed"]}}
         judged |= set(todo)
+        # dominated, not tied: of two fresh pairs that tie, the front keeps whichever the
+        # generation lists first, so each needs its own opinion
         held = [fitness(cache[key], config) for key in judged]
         open_ = {key: pair for key, pair in open_.items() if key not in judged and not beaten(
-            fitness(cache[key], config), held, ties)}
+            fitness(cache[key], config), held, False)}
