@@ -16,9 +16,10 @@ from evo.cli import main
 from runs import EARLIER
 from test_search import state_of
 
-# under the earlier defaults (tests/runs.py): a generation of today's (polish, the newer rules) costs
-# several times more, and the harness needs many generations for its kills to land; a resume
-# under today's defaults is checked exactly by tests/test_giveup.py (a run split in two)
+# under the earlier defaults (tests/runs.py): under today's (polish, the newer rules) the harness's
+# first case had not finished after 6 minutes of a CI run, and it needs 100-300 generations for its
+# kills to land; a resume under today's defaults is checked exactly by tests/test_giveup.py (a run
+# split in two)
 SMALL = ["--p", "11", "--population", "3", "--offspring", "2", "--partners", "1", "--budget", "20",
          "--final-seeds", "2", "--no-dashboard", "--seed", "5", "--generations", "150", "--workers", "1", *EARLIER]
 KILLS = 20
