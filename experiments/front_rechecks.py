@@ -1,11 +1,15 @@
-"""Every re-check seed of a finished run's front, read from its checkpoint (no training).
+"""Every re-check seed of a finished run's front, and what its search did, read from its checkpoint (no training).
 
     python experiments/front_rechecks.py RUN_DIR [...] [--out FILE]
 
 front.json gives each member's median over its re-check seeds; the fast-pair issue asks for
 the fastest member's steps and the deep-search issue for every seed's holdout at the end.
 The run's own re-check records (the checkpoint's `finals`) hold both, per seed, as the run
-measured them; experiments/recheck_front.py retrains them instead, on any machine.
+measured them; experiments/recheck_front.py retrains them instead, on any machine. With
+them, from the cache: the generation of the first run that reached the threshold, the second
+opinions and how many went to a pair that another of the same generation dominated (both
+after their opinions), and the milliseconds a training step took in runs of 50,000-100,000
+weights, full batch against minibatches (this machine's figure, to compare within a run).
 """
 from __future__ import annotations
 
@@ -17,8 +21,36 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
 
 from evo.pair import Pair  # noqa: E402
+from evo.records import reached  # noqa: E402
 from evo.rundir import checkpoint  # noqa: E402
-from evo.search.scoring import pair_key  # noqa: E402
+from evo.search.scoring import objectives, pair_key  # noqa: E402
+
+
+def dominates(a: tuple, b: tuple) -> bool:
+    return all(x <= y for x, y in zip(a, b)) and a != b
+
+
+def search_figures(doc: dict) -> dict:
+    """What the search did, from its cache (the records of the run's own seed, but for the
+    second opinions' runs)."""
+    config, cache = doc["config"], doc["cache"]
+    own = [r for key, r in cache.items() if json.loads(key)["seed"] == config["seed"]]
+    judged: dict[int, list[tuple]] = {}
+    for r in own:
+        if "opinions" in r:
+            judged.setdefault(r["generation"], []).append(objectives(r, config["speed_metric"], config["rank_misses"]))
+    steps: dict[str, list[float]] = {"full batch": [0.0, 0], "minibatch": [0.0, 0]}
+    for r in own:
+        if 50_000 <= r.get("params", 0) < 100_000 and r.get("curve") and r.get("seconds"):
+            kind = steps["minibatch" if r["brain"].get("batch_size") else "full batch"]
+            kind[0] += r["seconds"]
+            kind[1] += r["curve"][-1]["step"]
+    return {"first_reach_generation": min((r["generation"] for r in own if reached(r)), default=None),
+            "second_opinions": sum(len(v) for v in judged.values()),
+            "opinions_dominated_in_generation": sum(any(dominates(b, a) for b in values)
+                                                    for values in judged.values() for a in values),
+            "ms_per_step_50k_100k_weights": {kind: round(1000 * sec / n, 1) if n else None
+                                             for kind, (sec, n) in steps.items()}}
 
 
 def rechecks(run_dir: Path) -> dict:
@@ -36,7 +68,7 @@ def rechecks(run_dir: Path) -> dict:
                                    "holdout_at_end": r.get("holdout_acc")} for r in runs]})
     members.sort(key=lambda m: (m["median_steps"] is None, m["median_steps"] or 0, m["params"]))
     held = [s["holdout_at_end"] or 0.0 for m in members for s in m["seeds"]]
-    return {"run": str(run_dir), "config": doc["config"], "members": members,
+    return {"run": str(run_dir), "config": doc["config"], **search_figures(doc), "members": members,
             "rechecks": len(held), "at_least_0.99": sum(h >= 0.99 for h in held), "lowest": min(held, default=None)}
 
 

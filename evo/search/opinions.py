@@ -60,8 +60,7 @@ def second_opinions(fresh: dict[str, Pair], cache: dict[str, Record], front: lis
     while open_:
         standing = {key: fitness(cache[key], config) for key in open_}
         if rounds:   # those no other pair still in question dominates
-            todo = {key: open_[key] for key in open_
-                    if not beaten(standing[key], [f for k, f in standing.items() if k != key], False)}
+            todo = {key: pair for key, pair in open_.items() if not beaten(standing[key], list(standing.values()), False)}
         else:
             todo = dict(open_)
         say(f"second opinions: {len(todo)} pairs on seed {second.seed}")
