@@ -314,7 +314,7 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
                 max_flops: float | None = None, patience: int = 0, hold: float = 0.0,
                 hold_window: bool = False, plateau: str = "accuracy", dense: int = 0, charge_evals: bool = False,
                 dense_locates: bool = False, give_up: list[float | None] | None = None,
-                give_up_in: str = "steps") -> list[TrainResult]:
+                give_up_in: str = "steps", behind: str = "") -> list[TrainResult]:
     """Results in member order; each member's module holds its trained weights afterwards.
     All members share a group key (group_key) and their task's set sizes; `give_up` holds
     each member's own bar (brains.loop.run)."""
@@ -322,4 +322,4 @@ def train_group(members: list[Member], *, budget: int, threshold: float = 0.99, 
         return run(Group(members, charge_evals), len(members), budget=budget, threshold=threshold,
                    eval_every=eval_every, max_flops=max_flops, patience=patience, hold=hold, hold_window=hold_window,
                    plateau=plateau, dense=dense, charge_evals=charge_evals, dense_locates=dense_locates,
-                   give_up=give_up, give_up_in=give_up_in)
+                   give_up=give_up, give_up_in=give_up_in, behind=behind)

@@ -42,7 +42,7 @@ class TrainResult:
     seconds: float
     flops_per_step: int
     diverged: bool
-    stopped: str  # "threshold", "budget", "plateau", "diverged" or "beaten" (run's `give_up`)
+    stopped: str  # "threshold", "budget", "plateau", "diverged", "beaten" or "behind" (run's `give_up`)
     train_acc: float
     select_acc: float
     train_loss: float
@@ -179,7 +179,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
         extra: Callable[[int], dict[str, float]] | None = None, start: Carry | None = None,
         keep: bool = False, dense: int = 0, charge_evals: bool = False,
         dense_locates: bool = False, give_up: list[float | None] | None = None,
-        give_up_in: str = "steps") -> list[TrainResult]:
+        give_up_in: str = "steps", behind: str = "") -> list[TrainResult]:
     """Train `members` members on `backend`; their results, in member order.
 
     Evaluates at every step up to `dense`, then at multiples of eval_every (brains.cadence),
@@ -219,7 +219,9 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
     `give_up[i]`: a bar in `give_up_in` units (steps, or FLOPs as a crossing's figure counts
     them): member i stops as "beaten" at the first evaluation, outside a hold, at which a
     crossing would already cost at least that much, since any later one costs more (the
-    search's bar from its front, evo.search.giveup). None: no bar.
+    search's bar from its front, evo.search.giveup). None: no bar. `behind` "at" ("past"): with
+    a hold, a crossing costing at least (more than) its bar ends the run, unheld, as "behind"
+    (it cannot enter the front, held or not: evo.search.giveup); "": every crossing is held.
 
     Carrying (one member, a back end with `state` and `load`): `keep` sets each result's
     `carry`, the state at the last evaluation on the cadence at or below its step cap, if a
@@ -250,6 +252,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
 
     until = [0] * members        # the step to which the current crossing must hold
     lost = [0] * members         # crossings that did not hold
+    unheld = [False] * members   # crossed behind its bar: ends there, unheld (`behind`)
     rule = run_rule(threshold, patience, plateau, eval_every, dense, dense_locates)
 
     def locating(i: int) -> bool:
@@ -262,6 +265,12 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             step != ends[i] and not (keep and step == snap[i]) and not (
                 give_up and give_up[i] is not None and crossing_cost(
                     curves[i] + [{"step": step}], step, flops[i], counted, give_up_in) >= give_up[i])
+
+    def is_behind(i: int) -> bool:
+        """Member i's crossing, at this step, leaves it behind its bar (see `behind`)."""
+        bar = give_up[i] if give_up and behind and not run_on else None
+        spent = crossing_cost(curves[i], step, flops[i], counted, give_up_in) if bar is not None else 0.0
+        return bar is not None and (spent > bar or (behind == "at" and spent == bar))
     live = list(range(members))         # the member of each back-end row
     curves: list[list[dict[str, float]]] = [[] for _ in range(members)]
     reached: list[tuple[int, float] | None] = [None] * members   # (step, seconds) of the first crossing
@@ -336,7 +345,8 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             verdict = "diverged" if diverged(point["train_loss"]) else decide(curves[i], rule)
             if verdict == "threshold" and reached[i] is None:      # a crossing, to hold until `until`
                 reached[i] = (step, clock())
-                if hold:
+                unheld[i] = bool(hold) and is_behind(i)
+                if hold and not unheld[i]:
                     until[i], ends[i] = window(i, step)
                 else:
                     until[i], ends[i] = step, max(caps[i], step)
@@ -347,7 +357,7 @@ def run(backend: Backend, members: int, *, budget: int, threshold: float = 0.99,
             if verdict == "diverged":
                 stopped = verdict
             elif held:
-                stopped = "threshold" if not run_on or step == ends[i] else None
+                stopped = ("behind" if unheld[i] else "threshold") if not run_on or step == ends[i] else None
             elif reached[i] is not None:                          # inside its hold window
                 stopped = None
             elif verdict == "plateau":

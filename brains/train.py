@@ -134,7 +134,7 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
           run_on: bool = False, hold: float = 0.0, hold_window: bool = False, plateau: str = "accuracy",
           extra: Callable[[nn.Module], dict[str, float]] | None = None, start: Carry | None = None,
           keep: bool = False, dense: int = 0, charge_evals: bool = False, dense_locates: bool = False,
-          give_up: float | None = None, give_up_in: str = "steps") -> TrainResult:
+          give_up: float | None = None, give_up_in: str = "steps", behind: str = "") -> TrainResult:
     """Train in place. Evaluates at every step up to `dense`, then at multiples of
     eval_every, and at the last step (`charge_evals`: each evaluation's FLOPs count, `dense_locates`:
     only those of the sparse cadence; brains.loop.run):
@@ -151,8 +151,8 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
     `extra(model)` adds figures to each evaluation point (the report's holdout curve); its
     time is left out of the run's clock, and nothing decides on it.
 
-    `give_up`: stop as "beaten" once a crossing would cost at least this many `give_up_in`
-    (brains.loop.run).
+    `give_up`: stop as "beaten" once a crossing would cost at least this many `give_up_in`;
+    `behind`: a crossing at or past it ends the run unheld (brains.loop.run).
 
     `max_flops` lowers the step cap of expensive models so that no run costs more than
     that many training FLOPs: a bound that, unlike a time limit, is the same on every machine.
@@ -166,6 +166,7 @@ def train(model: nn.Module, data: TrainData, gene: BrainGene, *, seed: int, budg
         return run(backend, 1, budget=budget, threshold=threshold, eval_every=eval_every, max_flops=max_flops,
                    patience=patience, run_on=run_on, hold=hold, hold_window=hold_window, plateau=plateau, dense=dense,
                    charge_evals=charge_evals, dense_locates=dense_locates, give_up=[give_up], give_up_in=give_up_in,
+                   behind=behind,
                    on_eval=None if on_eval is None else lambda _, point: on_eval(point),
                    extra=None if extra is None else lambda _: extra(model), start=start,
                    keep=keep and carriable(gene))[0]

@@ -22,6 +22,7 @@ from evo.tasks import SELECTS, TaskSpec
 
 TASK_COSTS = ("sum", "max")
 GIVE_UP_UNITS = ("steps", "flops")
+BEHIND = ("", "at", "past")
 # Run settings a pair file carries (with its task), so that one command reproduces it.
 PAIR_FILE_KEYS = ("seed", "budget", "max_flops", "threshold", "eval_every", "patience", "hold", "select", "plateau",
                   "eval_dense", "charge_evals", "dense_locates", "hold_window")
@@ -59,11 +60,14 @@ class RunSettings:
     # trains to the same figures as without a bar.
     give_up: tuple[tuple[int, float], ...] = ()
     give_up_in: str = "steps"           # the bar's unit: steps or flops (the speed metric)
+    behind: str = ""                    # "at"/"past": a crossing at/past its bar ends unheld (brains.loop.run)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tasks", tuple(self.tasks))
         object.__setattr__(self, "curriculum_pool", tuple(self.curriculum_pool))
         object.__setattr__(self, "give_up", tuple((int(n), float(c)) for n, c in self.give_up))
+        if self.behind not in BEHIND:
+            raise ValueError(f"behind: {self.behind!r} is not one of {BEHIND}")
         if self.give_up_in not in GIVE_UP_UNITS:
             raise ValueError(f"give_up_in: {self.give_up_in!r} is not one of {', '.join(GIVE_UP_UNITS)}")
         if not (isinstance(self.hold, (int, float)) and 0 <= self.hold <= 10):

@@ -13,6 +13,7 @@ from evo.pair import Pair
 from evo.recipes import get_recipe
 from evo.search.config import RunConfig
 from evo.search.giveup import barred, staircase
+from evo.search.scoring import pair_key
 from evo.settings import RunSettings
 from evo.tasks import TaskSpec
 from evo.errors import UserError
@@ -47,6 +48,47 @@ def test_a_crossing_before_the_bar_trains_as_without_one_and_none_is_no_bar():
     for a, b in zip(plain, barred):
         assert (a.steps_to_threshold, a.steps_run, a.stopped, a.curve) == \
             (b.steps_to_threshold, b.steps_run, b.stopped, b.curve)
+
+
+def oracle_behind(script: dict[int, float], bar: float, budget: int, behind: str, window: bool) -> tuple[int, str]:
+    """(steps run, why) with `behind`, the slow obvious way: a first crossing at or past the bar
+    ("at"), or past it ("past"), ends the run there; any other is held (to 2s with a window)."""
+    for step in range(10, budget + 1, 10):
+        if script[max(s for s in script if s <= step)] >= 0.99:
+            if step > bar or (behind == "at" and step == bar):
+                return step, "behind"
+            return (2 * step if window else budget), "threshold"
+        if step >= bar:
+            return step, "beaten"
+    return budget, "budget"
+
+
+@pytest.mark.parametrize("behind", ["at", "past"])
+@pytest.mark.parametrize("window", [False, True])
+@pytest.mark.parametrize("bar", [5, 15, 20, 30, 70, 71, 300])
+def test_a_crossing_behind_its_bar_ends_there_unheld(behind, window, bar):
+    scripts = [LATE, EARLY, NEVER]
+    plain = run(Scripted(scripts), 3, budget=300, hold=1.0, hold_window=window)
+    results = run(Scripted(scripts), 3, budget=300, hold=1.0, hold_window=window, give_up=[bar] * 3, behind=behind)
+    for script, mine, free in zip(scripts, results, plain):
+        assert (mine.steps_run, mine.stopped) == oracle_behind(script, bar, 300, behind, window)
+        if mine.stopped == "behind":   # the plain run's crossing, cut there
+            assert mine.steps_to_threshold == free.steps_to_threshold == mine.steps_run
+            assert mine.curve == [p for p in free.curve if p["step"] <= mine.steps_run]
+    # off ("") and with no bar, every crossing is held as before
+    assert [(r.steps_run, r.stopped) for r in run(Scripted(scripts), 3, budget=300, hold=1.0, give_up=[bar] * 3)] == \
+        [oracle_stop(script, bar, 300) for script in scripts]
+    assert [(r.steps_run, r.stopped) for r in run(Scripted(scripts), 3, budget=300, hold=1.0, behind=behind,
+                                                  hold_window=window, give_up=[None] * 3)] == [(r.steps_run, r.stopped) for r in plain]
+
+
+@pytest.mark.parametrize("behind, stopped", [("at", "behind"), ("past", "threshold")])
+def test_a_flop_crossing_at_its_bar_is_behind_only_where_ties_stay_out(behind, stopped):
+    # 100 FLOPs a step: EARLY's crossing at 20 costs 2000, the bar; a tie enters under "past"
+    result = run(Scripted([EARLY], flops=100), 1, budget=300, hold=1.0, give_up=[2000.0], give_up_in="flops",
+                 behind=behind)[0]
+    assert (result.stopped, result.steps_to_threshold) == (stopped, 20)
+    assert result.steps_run == (20 if stopped == "behind" else 300)
 
 
 def test_a_flop_bar_counts_steps_and_charged_evaluations():
@@ -135,6 +177,18 @@ def test_a_search_gives_up_on_a_run_only_at_the_bar_its_front_set(k):
             search.generation()
     beaten = [r for r in state.cache.values() if r.get("stopped") == "beaten"]
     assert beaten, "no run was given up on: the test checks nothing"
+    behind = [r for r in state.cache.values() if r.get("stopped") == "behind"]
+    assert behind, "no run crossed behind its bar: the test checks nothing"
+    front = {pair_key(ind.gene) for ind in state.archive}
+    for record in behind:   # ended at a crossing that costs its bar or more (ties one), unheld
+        bar = oracle_bar(state.cache, record, config.seed, k)
+        assert record["give_up"] == {"bar": bar, "in": "steps"}
+        assert record["steps_to_threshold"] == record["steps_run"] >= bar
+        assert record["curve"][-1]["select_acc"] >= config.threshold
+        # an earlier point above the threshold was a crossing before the bar, lost in its hold
+        assert record["crossings_lost"] or all(p["select_acc"] < config.threshold for p in record["curve"][:-1])
+        assert pair_key(Pair.from_dict(record)) not in front or any(   # the same pair reached elsewhere
+            r is not record and pair_key(Pair.from_dict(r)) == pair_key(Pair.from_dict(record)) for r in state.cache.values())
     for record in beaten:
         bar = oracle_bar(state.cache, record, config.seed, k)
         assert record["give_up"] == {"bar": bar, "in": "steps"}

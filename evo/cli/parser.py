@@ -233,6 +233,9 @@ def build_parser() -> Parser:
     g.add_argument("--opinion-rounds", action=argparse.BooleanOptionalAction, default=None,
                    help="second opinions in rounds: a pair another fresh pair dominates waits, and needs "
                         "none if that one holds (default on)")
+    g.add_argument("--hold-behind", action=argparse.BooleanOptionalAction, default=None,
+                   help="hold a crossing that costs at least its give-up bar, although it cannot enter the "
+                        "front (default off: such a run ends at its crossing, stopped as behind)")
     g.add_argument("--polish-misses", action=argparse.BooleanOptionalAction, default=None,
                    help="with --polish: while fewer than N front members have reached the threshold, "
                         "polish the closest misses too (default off: polish waits for the first reach)")

@@ -23,7 +23,7 @@ CONFIG_FLAGS = ("generations", "population", "offspring", "partners", "schedule"
                 "symmetric_combiners", "update_rules", "eval_dense", "charge_evals",
                 "dense_locates", "objectives", "fractions", "data_credit", "muon_lr", "polish",
                 "polish_misses", "hold_window", "immigrants", "polish_floor", "give_up",
-                "ties", "opinion_to_cap", "opinion_rounds")
+                "ties", "opinion_to_cap", "opinion_rounds", "hold_behind")
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

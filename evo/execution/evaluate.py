@@ -117,7 +117,7 @@ def record_of(prep: Prepared, result: TrainResult, settings: RunSettings, *, rep
         "train_loss": result.train_loss, "select_loss": result.select_loss,
         **holdout,
         "diverged": result.diverged, "stopped": result.stopped, "patience": settings.patience, **held,
-        **({"give_up": {"bar": give_up, "in": settings.give_up_in}} if result.stopped == "beaten" else {}),
+        **({"give_up": {"bar": give_up, "in": settings.give_up_in}} if result.stopped in ("beaten", "behind") else {}),
         "machine": describe(device),
         "curve": result.curve,
     }
@@ -155,7 +155,7 @@ def evaluate(pair: Pair, settings: RunSettings, *, report_holdout: bool = False,
     result = train(prep.model, prep.data, pair.brain, **train_options(settings), on_eval=on_eval,
                    run_on=report_holdout if run_on is None else run_on,
                    extra=holdout_curve(prep) if report_holdout else None, start=start, keep=keep,
-                   give_up=bar, give_up_in=settings.give_up_in)
+                   give_up=bar, give_up_in=settings.give_up_in, behind=settings.behind)
     trained = time.perf_counter()
     record = record_of(prep, result, settings, report_holdout=report_holdout, give_up=bar)
     record["profile"] = profile(prepared - began, trained - prepared, result, time.perf_counter() - trained,
@@ -286,13 +286,13 @@ def evaluate_group(pairs: list[Pair], settings: list[RunSettings], *,
         if isinstance(key, tuple):   # no key: the lone trainer
             i = members[0]
             results[i] = train(preps[i].model, preps[i].data, preps[i].pair.brain, **train_options(settings[i]),
-                               give_up=bars[i], give_up_in=settings[i].give_up_in)
+                               give_up=bars[i], give_up_in=settings[i].give_up_in, behind=settings[i].behind)
         else:   # a group, even of one: a member's figures must not depend on its company
             options = train_options(settings[members[0]])
             options.pop("seed")
             trained = train_group([Member(preps[i].model, preps[i].pair.brain, preps[i].data, settings[i].seed)
                                    for i in members], **options, give_up=[bars[i] for i in members],
-                                  give_up_in=settings[members[0]].give_up_in)
+                                  give_up_in=settings[members[0]].give_up_in, behind=settings[members[0]].behind)
             results.update(zip(members, trained))
         walls.update({i: time.perf_counter() - began for i in members})
     size = {i: len(members) for members in groups.values() for i in members}

@@ -32,7 +32,7 @@ ADDED_LATER = {"hold": 0.0, "select": "all", "second_opinion": False, "rungs": 1
                "dense_locates": False, "objectives": ("cost", "size"), "data_credit": "reached",
                "muon_lr": "shared", "polish": 0, "polish_misses": False,
                "hold_window": False, "immigrants": 0, "polish_floor": 0.0, "give_up": 0.0,
-               "ties": "keep", "opinion_to_cap": False, "opinion_rounds": False}
+               "ties": "keep", "opinion_to_cap": False, "opinion_rounds": False, "hold_behind": True}
 SYMMETRIC_CHOICES = ("auto", "on", "off")
 UPDATE_RULES = ("classic", "all")
 OBJECTIVE_SETS = (("cost", "size"), ("cost", "size", "data"))
@@ -161,8 +161,7 @@ class RunConfig:
     polish_floor: float = 0.0
     # Of each generation's `offspring`, this many are fresh random genes rather than mutants
     # (random immigrants). While every pair sits at chance survival ranks noise: a 60-generation
-    # x^3+x*y search narrowed onto one encoder family and trained none of the pairs a
-    # uniform draw would have put in the region of the hand pair
+    # x^3+x*y search narrowed onto one encoder family and missed the hand pair's region
     # (README "Harder problems, measured"). 0 = off, as runs made before it drew.
     immigrants: int = 0
     # A new pair's run stops ("beaten") once its crossing would cost more than K times that of a front
@@ -174,6 +173,7 @@ class RunConfig:
     opinion_to_cap: bool = True
     # Second opinions in rounds: a pair that a fresh pair dominates waits, and needs none if that one holds.
     opinion_rounds: bool = True
+    hold_behind: bool = False   # a crossing behind its bar is held too; off: it ends there (evo.search.giveup)
 
     def __post_init__(self) -> None:
         for name in ("generations", "population", "offspring", "partners", "budget", "eval_every",
@@ -202,7 +202,7 @@ class RunConfig:
         if isinstance(self.polish, bool) or not isinstance(self.polish, int) or self.polish < 0:
             raise UserError(f"--polish: must be a whole number >= 0, got {self.polish!r}")
         for name in ("second_opinion", "charge_evals", "dense_locates", "polish_misses", "hold_window",
-                     "opinion_to_cap", "opinion_rounds"):
+                     "opinion_to_cap", "opinion_rounds", "hold_behind"):
             if not isinstance(getattr(self, name), bool):
                 raise UserError(f"--{name.replace('_', '-')}: expected true or false, got {getattr(self, name)!r}")
         if isinstance(self.eval_dense, bool) or not isinstance(self.eval_dense, int) or self.eval_dense < 0:
