@@ -8,8 +8,11 @@ The run's own re-check records (the checkpoint's `finals`) hold both, per seed, 
 measured them; experiments/recheck_front.py retrains them instead, on any machine. With
 them, from the cache: the generation of the first run that reached the threshold, the second
 opinions and how many went to a pair that another of the same generation dominated (both
-after their opinions), and the milliseconds a training step took in runs of 50,000-100,000
-weights, full batch against minibatches (this machine's figure, to compare within a run).
+after their opinions), the own seed's runs by why they stopped and how many lost a crossing in
+its hold, the training seconds and FLOPs (steps and evaluations, the same on every machine) of
+every run (opinions included), and the milliseconds a
+training step took in runs of 50,000-100,000 weights, full batch against minibatches (this
+machine's figure, to compare within a run).
 """
 from __future__ import annotations
 
@@ -30,6 +33,11 @@ def dominates(a: tuple, b: tuple) -> bool:
     return all(x <= y for x, y in zip(a, b)) and a != b
 
 
+def flops_run(record: dict) -> float:
+    """A run's FLOPs as trained: its steps, and its select passes where they are charged."""
+    return record["flops_per_step"] * record["steps_run"] + (record.get("flops_per_eval") or 0) * (record.get("evals_run") or 0)
+
+
 def search_figures(doc: dict) -> dict:
     """What the search did, from its cache (the records of the run's own seed, but for the
     second opinions' runs)."""
@@ -45,7 +53,14 @@ def search_figures(doc: dict) -> dict:
             kind = steps["minibatch" if r["brain"].get("batch_size") else "full batch"]
             kind[0] += r["seconds"]
             kind[1] += r["curve"][-1]["step"]
+    stopped: dict[str, int] = {}
+    for r in own:
+        stopped[r["stopped"]] = stopped.get(r["stopped"], 0) + 1
     return {"first_reach_generation": min((r["generation"] for r in own if reached(r)), default=None),
+            "runs": len(own), "stopped": dict(sorted(stopped.items())),
+            "runs_with_lost_crossings": sum(bool(r.get("crossings_lost")) for r in own),
+            "training_seconds": round(sum(r.get("seconds") or 0.0 for r in cache.values()), 1),
+            "training_flops": float(f"{sum(flops_run(r) for r in cache.values()):.4g}"),
             "second_opinions": sum(len(v) for v in judged.values()),
             "opinions_dominated_in_generation": sum(any(dominates(b, a) for b in values)
                                                     for values in judged.values() for a in values),

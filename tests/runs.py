@@ -63,4 +63,4 @@ def holdout_seen_by_search(config, generations, monkeypatch):
 # The main job's defaults before the fast-pair issue (README "What the main job does,
 # measured"): for tests of mechanisms whose checks were written against them.
 EARLIER = ["--speed-metric", "flops", "--update-rules", "classic", "--polish", "0", "--no-hold-window",
-           "--ties", "keep", "--no-opinion-to-cap", "--no-opinion-rounds"]
+           "--ties", "keep", "--no-opinion-to-cap", "--no-opinion-rounds", "--hold-behind"]

@@ -58,12 +58,16 @@ def test_the_second_opinion_holds_to_the_cap_and_ties_get_none(tmp_path, capsys)
     assert first.hold_window and not second.hold_window
     judged = [r for r in doc["cache"].values() if "opinions" in r]
     assert judged, "no pair reached the threshold: the rule was not exercised"
+    held, windowed = 0, 0
     for record in judged:
         other = doc["cache"][run_key(Pair.from_dict(record), second)]
         if other.get("steps_to_threshold") is not None:   # held: trained to the cap, not to its window
             assert other["curve"][-1]["step"] == config.budget
+            held += 1
         if record["opinions"]["taken"] == config.seed and record.get("steps_to_threshold") is not None:
             assert record["curve"][-1]["step"] <= 2 * record["steps_to_threshold"]   # the window
+            windowed += 1
+    assert held and windowed, "no second opinion held, or no first run's window was read: nothing checked"
     members = json.loads((tmp_path / "r" / "front.json").read_text())["members"]
     points = [tuple(m["search_objectives"]) for m in members]
     assert points and len(points) == len(set(points))

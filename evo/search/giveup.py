@@ -10,15 +10,15 @@ cross a little behind the front. The bar is the front at the start of the genera
 checkpointed with it, so a resumed generation trains with the same bars. A pair that
 crosses before its bar trains exactly as it would without one (its record is the same), and
 a beaten run is a miss at its shortfall when it stopped (`stopped: "beaten"`, its bar under
-`give_up`), priced at the run's caps like every miss. A run that crosses at or past its bar (past it
-under --ties keep, where a tie enters beside its member) cannot enter the front either, held
-or not, so its hold window would be spent on a decided run: it ends at the crossing as
-"behind", reached and unheld (--hold-behind holds it, as runs made before did). Survival
-reads it as a reacher: lost crossings were 1-2% of the main job's runs. Curricula are not barred (their
-stages train under the curriculum's own caps), and the bar is off with rungs, multi-task
-fitness, the data objective and the seconds metric (RunConfig.give_up_clash: it reads one
-run's steps or FLOPs on the two-objective front); asked for by name with one of them, it is
-an error (evo.runner.execute).
+`give_up`), priced at the run's caps like every miss. A run that crosses at or past its bar
+(past it under --ties keep, where a tie enters beside its member) cannot enter the front
+either, held or not, so its hold window would be spent on a decided run: it ends at the
+crossing as "behind", reached and unheld (--hold-behind holds it, as runs made before did),
+and survival reads it as a reacher (README "Giving up on beaten runs": how often a held
+crossing is lost). Curricula are not barred (their stages train under the curriculum's own
+caps), and the bar is off with rungs, multi-task fitness, the data objective and the seconds
+metric (RunConfig.give_up_clash: it reads one run's steps or FLOPs on the two-objective
+front); asked for by name with one of them, it is an error (evo.runner.execute).
 """
 from __future__ import annotations
 
