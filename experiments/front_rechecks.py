@@ -9,7 +9,7 @@ measured them; experiments/recheck_front.py retrains them instead, on any machin
 them, from the cache: the generation of the first run that reached the threshold, the second
 opinions and how many went to a pair that another of the same generation dominated (both
 after their opinions), the own seed's runs by why they stopped and how many lost a crossing in
-its hold, the training seconds and FLOPs (steps and evaluations, the same on every machine) of
+its hold, the training seconds and FLOPs (yardsticks.training_flops, the same on every machine) of
 every run (opinions included), and the milliseconds a
 training step took in runs of 50,000-100,000 weights, full batch against minibatches (this
 machine's figure, to compare within a run).
@@ -27,15 +27,11 @@ from evo.pair import Pair  # noqa: E402
 from evo.records import reached  # noqa: E402
 from evo.rundir import checkpoint  # noqa: E402
 from evo.search.scoring import objectives, pair_key  # noqa: E402
+from yardsticks import training_flops  # noqa: E402  (this folder)
 
 
 def dominates(a: tuple, b: tuple) -> bool:
     return all(x <= y for x, y in zip(a, b)) and a != b
-
-
-def flops_run(record: dict) -> float:
-    """A run's FLOPs as trained: its steps, and its select passes where they are charged."""
-    return record["flops_per_step"] * record["steps_run"] + (record.get("flops_per_eval") or 0) * (record.get("evals_run") or 0)
 
 
 def search_figures(doc: dict) -> dict:
@@ -60,7 +56,7 @@ def search_figures(doc: dict) -> dict:
             "runs": len(own), "stopped": dict(sorted(stopped.items())),
             "runs_with_lost_crossings": sum(bool(r.get("crossings_lost")) for r in own),
             "training_seconds": round(sum(r.get("seconds") or 0.0 for r in cache.values()), 1),
-            "training_flops": float(f"{sum(flops_run(r) for r in cache.values()):.4g}"),
+            "training_flops": float(f"{training_flops(list(cache.values()))[0]:.4g}"),
             "second_opinions": sum(len(v) for v in judged.values()),
             "opinions_dominated_in_generation": sum(any(dominates(b, a) for b in values)
                                                     for values in judged.values() for a in values),
