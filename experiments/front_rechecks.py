@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, installed or not
@@ -26,39 +27,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 from evo.pair import Pair  # noqa: E402
 from evo.records import reached  # noqa: E402
 from evo.rundir import checkpoint  # noqa: E402
-from evo.search.scoring import objectives, pair_key  # noqa: E402
+from evo.search.config import RunConfig  # noqa: E402
+from evo.search.opinions import beaten, fitness  # noqa: E402
+from evo.search.scoring import pair_key  # noqa: E402
 from yardsticks import training_flops  # noqa: E402  (this folder)
-
-
-def dominates(a: tuple, b: tuple) -> bool:
-    return all(x <= y for x, y in zip(a, b)) and a != b
 
 
 def search_figures(doc: dict) -> dict:
     """What the search did, from its cache (the records of the run's own seed, but for the
-    second opinions' runs)."""
-    config, cache = doc["config"], doc["cache"]
-    own = [r for key, r in cache.items() if json.loads(key)["seed"] == config["seed"]]
-    judged: dict[int, list[tuple]] = {}
-    for r in own:
-        if "opinions" in r:
-            judged.setdefault(r["generation"], []).append(objectives(r, config["speed_metric"], config["rank_misses"]))
+    second opinions' runs); dominance as the opinion rounds read it (evo.search.opinions)."""
+    config, cache = RunConfig.stored(doc["config"]), doc["cache"]
+    own = [r for key, r in cache.items() if json.loads(key)["seed"] == config.seed]
+    judged: dict[int, list] = {}
     steps: dict[str, list[float]] = {"full batch": [0.0, 0], "minibatch": [0.0, 0]}
     for r in own:
+        if "opinions" in r:
+            judged.setdefault(r["generation"], []).append(fitness(r, config))
         if 50_000 <= r.get("params", 0) < 100_000 and r.get("curve") and r.get("seconds"):
             kind = steps["minibatch" if r["brain"].get("batch_size") else "full batch"]
             kind[0] += r["seconds"]
             kind[1] += r["curve"][-1]["step"]
-    stopped: dict[str, int] = {}
-    for r in own:
-        stopped[r["stopped"]] = stopped.get(r["stopped"], 0) + 1
     return {"first_reach_generation": min((r["generation"] for r in own if reached(r)), default=None),
-            "runs": len(own), "stopped": dict(sorted(stopped.items())),
+            "runs": len(own), "stopped": dict(sorted(Counter(r["stopped"] for r in own).items())),
             "runs_with_lost_crossings": sum(bool(r.get("crossings_lost")) for r in own),
             "training_seconds": round(sum(r.get("seconds") or 0.0 for r in cache.values()), 1),
             "training_flops": float(f"{training_flops(list(cache.values()))[0]:.4g}"),
             "second_opinions": sum(len(v) for v in judged.values()),
-            "opinions_dominated_in_generation": sum(any(dominates(b, a) for b in values)
+            "opinions_dominated_in_generation": sum(beaten(a, values, False)
                                                     for values in judged.values() for a in values),
             "ms_per_step_50k_100k_weights": {kind: round(1000 * sec / n, 1) if n else None
                                              for kind, (sec, n) in steps.items()}}
