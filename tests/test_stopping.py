@@ -1,5 +1,5 @@
 """The stop rule, on hand-written learning curves."""
-from brains.stopping import StopRule, decide, diverged
+from brains.stopping import PLATEAU_SIGNALS, StopRule, decide, diverged
 
 
 def curve(selects, trains=None):
@@ -40,6 +40,17 @@ def test_a_rank_plateau_waits_while_the_rank_falls_and_accuracy_sits_at_chance()
     assert decide(falling, StopRule(patience=5)) == "plateau"
     assert decide(falling, StopRule(patience=5, signal="rank")) is None
     assert decide(flat, StopRule(patience=5, signal="rank")) == "plateau"
+
+
+def test_a_rank_plateau_waits_while_accuracy_climbs_with_the_rank_at_its_floor():
+    """Near the threshold the right answer's rank sits at 0.001 and cannot fall by min_gain:
+    accuracy rising by 0.015 an evaluation keeps the run going under either signal; when
+    neither moves, both stop it (the README's x^3+x*y misses stopped at 0.986 and 0.987)."""
+    climbing = [{"select_acc": 0.85 + 0.015 * k, "train_acc": 1.0, "select_rank": 0.001} for k in range(7)]
+    stuck = [{"select_acc": 0.95, "train_acc": 1.0, "select_rank": 0.001} for _ in range(7)]
+    for signal in PLATEAU_SIGNALS:
+        assert decide(climbing, StopRule(patience=5, signal=signal)) is None
+        assert decide(stuck, StopRule(patience=5, signal=signal)) == "plateau"
 
 
 def test_on_the_grid_a_lucky_dense_read_does_not_stop_a_climbing_run():
