@@ -143,3 +143,36 @@ def test_disk_full_is_a_clear_error_before_training(tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left" in err and "Traceback" not in err
     assert not list(out.glob("checkpoint*")) and not list(out.glob("front*"))
+
+
+def test_after_ctrl_c_the_pools_own_threads_fail_quietly(monkeypatch, capfd):
+    """Ctrl-C tears the pool down with jobs in flight; a thread of the pool that then fails on
+    a killed worker's pipe must not print a traceback under the run's one line. Without an
+    interrupt, thread failures are reported as ever."""
+    import threading
+
+    from evo.execution.parallel import Scorer, quiet_after_interrupt
+
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)   # restored afterwards
+    before = threading.excepthook
+    with Scorer(1):
+        pass
+    assert threading.excepthook is before
+    with pytest.raises(KeyboardInterrupt):
+        with Scorer(1):
+            raise KeyboardInterrupt
+    assert threading.excepthook is quiet_after_interrupt
+    monkeypatch.setattr(threading, "excepthook", before)
+    handler = signal.getsignal(signal.SIGINT)
+    with Scorer(1):   # a real Ctrl-C: quiet from the signal on, before joblib tears the pool down
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        assert threading.excepthook is quiet_after_interrupt
+    assert signal.getsignal(signal.SIGINT) is handler
+
+    def fails():
+        raise OSError("a killed worker's pipe")
+    thread = threading.Thread(target=fails, name="ExecutorManagerThread")
+    thread.start()
+    thread.join()
+    assert "Traceback" not in capfd.readouterr().err

@@ -9,6 +9,8 @@ not depend on the group it trained in.
 """
 from __future__ import annotations
 
+import signal
+import threading
 from contextlib import ExitStack
 from typing import Any, Callable, Iterator
 
@@ -64,6 +66,14 @@ def plan_groups(jobs: list[Job], workers: int) -> list[list[int]]:
     return sorted(units, key=lambda unit: sum(cost[i] for i in unit), reverse=True)
 
 
+def quiet_after_interrupt(args: threading.ExceptHookArgs) -> None:
+    """After Ctrl-C the pool is torn down with its jobs in flight, and its own threads (loky's
+    ExecutorManagerThread) may fail on the pipes of workers killed under them: a traceback the
+    run's one line ("interrupted; resume with ...") should not be buried under. Only exceptions
+    from threads are dropped (the main thread's go through sys.excepthook, untouched), and
+    only once the run was interrupted."""
+
+
 class Scorer:
     """A joblib pool kept open across generations (a context manager)."""
 
@@ -92,6 +102,13 @@ class Scorer:
                 raise UserError("--backend ray: install the extra: pip install -e '.[ray]'") from None
             register_ray()
             self._stack.enter_context(parallel_config(backend="ray"))
+        previous = signal.getsignal(signal.SIGINT)
+        if callable(previous) and threading.current_thread() is threading.main_thread():
+            def interrupted(signum: int, frame: Any) -> None:  # joblib tears the pool down before __exit__
+                threading.excepthook = quiet_after_interrupt
+                previous(signum, frame)
+            signal.signal(signal.SIGINT, interrupted)
+            self._stack.callback(signal.signal, signal.SIGINT, previous)
         n_jobs = self.workers if self.backend == "loky" else -1
         if self.backend == "loky" and self.workers == 1:
             self._parallel = None  # in-process: no pool, no pickling
@@ -104,7 +121,9 @@ class Scorer:
                          return_as="list" if self.backend == "ray" else "generator"))
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            threading.excepthook = quiet_after_interrupt
         self._stack.close()
 
     def map(self, jobs: list[Job], on_result: Callable[[int, Record], None] | None = None) -> list[Record]:
