@@ -44,7 +44,7 @@ class RunSettings:
     charge_evals: bool = False          # select passes count as FLOPs, in the figures and under max_flops
     dense_locates: bool = False         # dense reads only locate a crossing: not charged, not read by the plateau stop or a miss's rank
     patience: int = 0                   # evaluations (spans of eval_every steps, with eval_dense) without gain before a plateau stop; 0 = never
-    plateau: str = "accuracy"           # the figure that must gain: select accuracy, or the right answer's rank
+    plateau: str = "accuracy"           # the figure that must gain: select accuracy, the right answer's rank, or either
     hold: float = 0.0                   # a crossing at s must hold to max(cap, s + hold*s); 0 = the first counts
     hold_window: bool = False           # the hold ends at s + hold*s even before the cap, and so does the run
     select: str = "all"                 # the select pairs scored: all, or unseen-mirror (Split.scored_select)

@@ -42,15 +42,20 @@ def test_a_rank_plateau_waits_while_the_rank_falls_and_accuracy_sits_at_chance()
     assert decide(flat, StopRule(patience=5, signal="rank")) == "plateau"
 
 
-def test_a_rank_plateau_waits_while_accuracy_climbs_with_the_rank_at_its_floor():
+def test_either_plateau_waits_while_accuracy_climbs_with_the_rank_at_its_floor():
     """Near the threshold the right answer's rank sits at 0.001 and cannot fall by min_gain:
-    accuracy rising by 0.015 an evaluation keeps the run going under either signal; when
-    neither moves, both stop it (the README's x^3+x*y misses stopped at 0.986 and 0.987)."""
+    accuracy rising by 0.015 an evaluation keeps the run going under "either" and "accuracy",
+    and the rank alone stops it (the README's x^3+x*y misses at 0.986 and 0.987); when
+    neither moves, all three stop it. A falling rank at chance keeps "either" going too."""
     climbing = [{"select_acc": 0.85 + 0.015 * k, "train_acc": 1.0, "select_rank": 0.001} for k in range(7)]
     stuck = [{"select_acc": 0.95, "train_acc": 1.0, "select_rank": 0.001} for _ in range(7)]
+    falling = [{"select_acc": 0.01, "train_acc": 1.0, "select_rank": 0.5 - 0.03 * k} for k in range(7)]
+    assert decide(climbing, StopRule(patience=5, signal="either")) is None
+    assert decide(climbing, StopRule(patience=5, signal="accuracy")) is None
+    assert decide(climbing, StopRule(patience=5, signal="rank")) == "plateau"
     for signal in PLATEAU_SIGNALS:
-        assert decide(climbing, StopRule(patience=5, signal=signal)) is None
         assert decide(stuck, StopRule(patience=5, signal=signal)) == "plateau"
+    assert decide(falling, StopRule(patience=5, signal="either")) is None
 
 
 def test_on_the_grid_a_lucky_dense_read_does_not_stop_a_climbing_run():

@@ -196,8 +196,9 @@ def build_parser() -> Parser:
                    help="train a pair that would enter the front on a second seed first and keep the worse "
                         "of its two runs (default on)")
     g.add_argument("--plateau", choices=PLATEAU_SIGNALS,
-                   help="what a plateau stop reads: select accuracy (default) or the rank of the right "
-                        "answer (a gain = the rank falling by 0.01), which moves before accuracy does")
+                   help="what a plateau stop reads: select accuracy (default), the rank of the right "
+                        "answer (a gain = the rank falling by 0.01), which moves before accuracy does, "
+                        "or either of them (the rank cannot fall near the threshold)")
     g.add_argument("--patience", type=nonneg_int,
                    help="stop a run after this many evaluations without a select accuracy gain of "
                         "0.01 (default 5; 0: never)")

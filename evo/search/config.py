@@ -80,7 +80,7 @@ class RunConfig:
     dense_locates: bool = True
     patience: int = 5
     # What a plateau stop reads (brains.stopping.StopRule.signal): select accuracy, or the rank
-    # of the right answer, which moves while accuracy sits at chance (README "Rungs").
+    # of the right answer, which moves while accuracy sits at chance (README "Rungs"), or either.
     plateau: str = "accuracy"
     # A crossing at step s counts only if select holds at or above the threshold to the step
     # cap, or to step s + hold * s if later (brains.loop.run): fast members decayed after
