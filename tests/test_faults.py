@@ -163,12 +163,16 @@ def test_after_ctrl_c_the_pools_own_threads_fail_quietly(monkeypatch, capfd):
             raise KeyboardInterrupt
     assert threading.excepthook is quiet_after_interrupt
     monkeypatch.setattr(threading, "excepthook", before)
-    handler = signal.getsignal(signal.SIGINT)
-    with Scorer(1):   # a real Ctrl-C: quiet from the signal on, before joblib tears the pool down
-        with pytest.raises(KeyboardInterrupt):
-            signal.raise_signal(signal.SIGINT)
-        assert threading.excepthook is quiet_after_interrupt
-    assert signal.getsignal(signal.SIGINT) is handler
+    # Python's own Ctrl-C handler, as in a terminal (a shell's background job starts with SIGINT ignored)
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with Scorer(1):   # a real Ctrl-C: quiet from the signal on, before joblib tears the pool down
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGINT)
+            assert threading.excepthook is quiet_after_interrupt
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, ignored)
 
     def fails():
         raise OSError("a killed worker's pipe")
